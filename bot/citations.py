@@ -1,0 +1,79 @@
+"""[n] markers and the citations they point at.
+
+Both answerers end here: the extractive one names the passage behind each
+sentence it quotes; the LLM's text is parsed for markers. Either way the
+citations are numbered 1..m in order of first use, every marker has its
+citation, and every citation is cited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document
+
+from bot.models import Citation
+
+__all__ = ["Claim", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of"]
+
+MARKER_RE = re.compile(r"\s?\[(\d{1,3})\]")
+_GROUP_RE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
+
+
+@dataclass
+class Claim:
+    """One sentence of an answer and the retrieved passage (by index) that supports it."""
+
+    text: str
+    passage: int
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+def passage_of(doc: Document, n: int, highlights: list[tuple[int, int]] | None = None) -> Citation:
+    meta = doc.metadata
+    return Citation(
+        n=n,
+        article_id=meta["article_id"],
+        title=meta.get("title", meta["article_id"]),
+        text=doc.page_content,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        score=round(float(meta.get("score", 0.0)), 4),
+        highlights=highlights or [],
+    )
+
+
+def cite_claims(claims: list[Claim], passages: list[Document]) -> tuple[str, list[Citation]]:
+    """Join claims into answer text, each followed by its passage's [n]."""
+    numbers: dict[int, int] = {}
+    highlights: dict[int, list[tuple[int, int]]] = {}
+    parts = []
+    for claim in claims:
+        n = numbers.setdefault(claim.passage, len(numbers) + 1)
+        highlights.setdefault(claim.passage, []).extend(claim.highlights)
+        parts.append(f"{claim.text} [{n}]")
+    citations = [passage_of(passages[p], n, sorted(set(highlights[p]))) for p, n in numbers.items()]
+    return " ".join(parts), citations
+
+
+def renumber_markers(text: str, passages: list[Document]) -> tuple[str, list[Citation]]:
+    """Keep markers that point at a retrieved passage (1-based), drop the rest, renumber by first use.
+
+    ``[1, 3]`` groups are split into ``[1][3]`` first.
+    """
+    text = _GROUP_RE.sub(lambda m: "".join(f"[{x.strip()}]" for x in m.group(1).split(",")), text)
+    numbers: dict[int, int] = {}
+
+    def replace(match: re.Match) -> str:
+        index = int(match.group(1)) - 1
+        if not 0 <= index < len(passages):
+            return ""
+        n = numbers.setdefault(index, len(numbers) + 1)
+        return f" [{n}]"
+
+    cleaned = MARKER_RE.sub(replace, text)
+    cleaned = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", cleaned)  # "[1] [1]" -> "[1]"
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
+    citations = [passage_of(passages[p], n) for p, n in numbers.items()]
+    return cleaned, citations

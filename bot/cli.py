@@ -1,0 +1,207 @@
+"""The ``bot`` command line. Its commands, flags and JSON fields are a contract: keep them stable.
+
+Errors meant for users (:class:`bot.errors.BotError`) become one ``error: …`` line on
+stderr and exit status 1; nothing else is caught here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+
+from bot.errors import ArticleError, BotError, InputError
+from bot.settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Answer questions about news articles, citing the passage behind every claim.",
+)
+
+
+class _State:
+    settings: Settings | None = None
+    bot = None
+
+
+state = _State()
+
+
+def _bot():
+    if state.bot is None:
+        from bot.chain import NewsBot
+
+        state.bot = NewsBot(state.settings)
+    return state.bot
+
+
+@app.callback()
+def _main(
+    data_dir: Optional[Path] = typer.Option(
+        None, "--data-dir", help="Where the index lives. Default: $BOT_DATA_DIR, else ~/.local/share/newsbot."
+    ),
+) -> None:
+    overrides = {"data_dir": data_dir} if data_dir else {}
+    try:
+        state.settings = Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise BotError(f"bad setting BOT_{field.upper()}: {first['msg']}") from None
+
+
+def _article_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".txt", ".md") and p.is_file())
+            if not found:
+                raise ArticleError(f"{path}: no .txt or .md files in this folder")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Article files (.txt, .md) or folders of them."),
+    article_id: Optional[str] = typer.Option(None, "--id", help="Article id (one file only). Default: the file's stem."),
+    title: Optional[str] = typer.Option(None, "--title", help="Title (one file only). Default: metadata, heading or file name."),
+) -> None:
+    """Store articles in the index; unchanged articles are skipped."""
+    from index.loader import load_article
+
+    files = _article_files(paths)
+    if (article_id or title) and len(files) != 1:
+        raise InputError("--id and --title name one article: give exactly one file with them")
+    articles = [load_article(f, article_id, title) for f in files]  # read everything before storing anything
+    bot = _bot()
+    for article in articles:
+        result = bot.store.ingest(article)
+        typer.echo(f"{result.status} {result.article_id}: {result.chunks} passages, {result.sentences} sentences ({result.title})")
+
+
+def _print_answer(answer) -> None:
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("\nSources:")
+        for c in answer.citations:
+            typer.echo(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end}, score {c.score:.2f})")
+            for line in c.text.splitlines():
+                if line.strip():
+                    typer.echo(f"    {line}")
+
+
+def _batch(path: Path) -> int:
+    bot = _bot()
+    bot.store.require()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read as UTF-8 text ({exc})") from None
+    failures = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        item_id = None
+        try:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                raise InputError(f"line {number}: not valid JSON") from None
+            if not isinstance(item, dict):
+                raise InputError(f"line {number}: expected an object with a \"question\"")
+            item_id = item.get("id")
+            history = item.get("history") or []
+            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                raise InputError(f"line {number}: \"history\" must be a list of strings")
+            answer = bot.ask(item.get("question") or "", history, item.get("article"))
+            typer.echo(json.dumps(answer.as_json(id=item_id), ensure_ascii=False))
+        except BotError as exc:
+            failures += 1
+            typer.echo(json.dumps({"id": item_id, "error": str(exc)}, ensure_ascii=False))
+    if failures:
+        typer.echo(f"error: {failures} of the batch's questions failed; see their \"error\" fields", err=True)
+    return 1 if failures else 0
+
+
+@app.command()
+def ask(
+    question: Optional[str] = typer.Argument(None, help="The question."),
+    history: list[str] = typer.Option([], "--history", help="An earlier question in the conversation (repeat, oldest first)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
+    batch: Optional[Path] = typer.Option(None, "--batch", help="A JSONL file of {id, question, history}; one answer line each."),
+) -> None:
+    """Answer a question (or a batch of them) from the indexed articles."""
+    if batch is not None:
+        if question:
+            raise InputError("give either a QUESTION or --batch FILE, not both")
+        if not as_json:
+            raise InputError("--batch writes JSON lines: add --json")
+        raise typer.Exit(_batch(batch))
+    answer = _bot().ask(question or "", history)
+    if as_json:
+        typer.echo(json.dumps(answer.as_json(), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """List the indexed articles."""
+    rows = _bot().articles()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no articles yet: run `bot ingest PATH`")
+    for row in rows:
+        typer.echo(f"{row['id']}\t{row.get('chunks', '?')} passages\t{row['title']}")
+
+
+@app.command()
+def chat() -> None:
+    """Chat in the terminal (ingests the bundled article if the index is empty)."""
+    bot = _bot()
+    if bot.store.count() == 0:
+        for result in bot.ingest_bundled():
+            typer.echo(f"{result.status} {result.article_id}")
+    typer.echo("Ask about the article; an empty line or Ctrl-D quits.")
+    history: list[str] = []
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            _print_answer(bot.ask(question, history))
+            history.append(question)
+        except BotError as exc:
+            typer.echo(f"error: {exc}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one stderr line and exit 1."""
+    try:
+        app()
+    except BotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

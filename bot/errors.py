@@ -1,0 +1,56 @@
+"""Errors meant for people.
+
+Every error a user can cause or fix is a :class:`BotError`. Its message says what
+went wrong and what to do. The CLI, the HTTP API and the web UI turn these into
+their own form at the edge (one stderr line, a 4xx JSON body, a chat message);
+nothing else catches broadly.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BotError",
+    "InputError",
+    "ArticleError",
+    "EmptyIndexError",
+    "UnknownArticleError",
+    "BackendUnavailableError",
+]
+
+
+class BotError(Exception):
+    """Base class: the message is shown to the user as is."""
+
+    #: HTTP status the API maps this error to.
+    status_code: int = 400
+
+
+class InputError(BotError):
+    """A question, a request or an option that cannot be used as given."""
+
+    status_code = 422
+
+
+class ArticleError(BotError):
+    """An article file that cannot be read: missing, binary, not UTF-8, empty."""
+
+
+class EmptyIndexError(BotError):
+    """Nothing has been ingested yet."""
+
+    status_code = 409
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "no articles yet: run `bot ingest PATH` first")
+
+
+class UnknownArticleError(BotError):
+    """An article id that is not in the index."""
+
+    status_code = 404
+
+
+class BackendUnavailableError(BotError):
+    """A service the bot depends on (LLM endpoint, Chroma server) cannot be reached."""
+
+    status_code = 503

@@ -1,0 +1,46 @@
+"""The answer object every interface returns (CLI ``--json``, ``/api/ask``, the Gradio ``/ask`` endpoint)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Answer", "Citation", "Passage"]
+
+
+class Passage(BaseModel):
+    """A retrieved passage: an exact span of one article."""
+
+    article_id: str
+    title: str
+    text: str = Field(description="Exactly article_text[start:end].")
+    start: int
+    end: int
+    score: float = Field(description="Cosine similarity of the passage to the question, 0-1.")
+
+
+class Citation(Passage):
+    """A cited passage; ``n`` is the number of its ``[n]`` marker in the answer."""
+
+    n: int
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Article offsets of the sentences inside the passage that support the claim.",
+    )
+
+
+class Answer(BaseModel):
+    """A question's answer. Every ``[n]`` in ``answer`` has a citation, and every citation is cited."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+
+    def as_json(self, **extra) -> dict:
+        """The contract's JSON object, with ``extra`` keys (such as ``id``) first."""
+        data = self.model_dump(mode="json")
+        for citation in data["citations"]:
+            citation["highlights"] = [list(h) for h in citation["highlights"]]
+        ordered = {"n": None, "article_id": None, "title": None, "text": None, "start": None, "end": None, "score": None}
+        data["citations"] = [{**ordered, **c} for c in data["citations"]]
+        return {**extra, **data}

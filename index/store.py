@@ -1,0 +1,233 @@
+"""The Chroma store: articles in, passages and sentences out.
+
+Three collections share a prefix (setting ``collection``):
+
+* ``<prefix>_chunks``: one record per passage, embedded, via ``langchain-chroma``;
+* ``<prefix>_sentences``: one record per sentence, embedded, for evidence selection;
+* ``<prefix>_articles``: one record per article: full text, title, content hash,
+  term statistics and metadata (a placeholder vector; it is never searched by vector).
+
+Ids are stable (derived from the article id, offsets and text), distance is cosine.
+Re-ingesting unchanged text is skipped by content hash; changed text upserts the new
+records first and then deletes the stale ones, so a failure part-way never loses the
+old version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from bot.errors import BackendUnavailableError, EmptyIndexError, UnknownArticleError
+from index.chunking import Chunk, Sentence, chunk_article, split_sentences
+from index.loader import Article
+from index.terms import document_frequencies
+
+__all__ = ["ArticleStore", "IngestResult", "StoredSentence"]
+
+_COSINE = {"hnsw": {"space": "cosine"}}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    article_id: str
+    title: str
+    status: str  # "added", "updated" or "unchanged"
+    chunks: int
+    sentences: int
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    article_id: str
+    text: str
+    start: int
+    end: int
+    vector: list[float]
+
+
+class ArticleStore:
+    """Persistent Chroma storage for articles. Cheap to construct; connects on first use."""
+
+    def __init__(
+        self,
+        embeddings: Embeddings,
+        data_dir: Path | str | None = None,
+        collection: str = "news",
+        chunk_size: int = 600,
+        chunk_overlap: int = 80,
+    ) -> None:
+        self.embeddings = embeddings
+        self.data_dir = Path(data_dir) if data_dir else None
+        self.prefix = collection
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self._client = None
+        self._stores: dict[str, Chroma] = {}
+        self._stats_cache: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _connect(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        if self.data_dir is None:
+            return chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+        path = self.data_dir / "chroma"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackendUnavailableError(f"cannot create the data dir {path}: {exc.strerror}") from None
+        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _store(self, kind: str) -> Chroma:
+        if kind not in self._stores:
+            self._stores[kind] = Chroma(
+                client=self.client,
+                collection_name=f"{self.prefix}_{kind}",
+                embedding_function=self.embeddings,
+                collection_configuration=_COSINE,
+            )
+        return self._stores[kind]
+
+    @property
+    def _articles(self):
+        return self.client.get_or_create_collection(f"{self.prefix}_articles", embedding_function=None)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def ingest(self, article: Article) -> IngestResult:
+        """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
+        content_hash = article.content_hash
+        existing = self._article_meta(article.id)
+        chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
+        sentences = split_sentences(article.text)
+        if existing and existing.get("hash") == content_hash:
+            return IngestResult(article.id, article.title, "unchanged", len(chunks), len(sentences))
+
+        chunk_ids = [c.id for c in chunks]
+        sentence_ids = [_sentence_id(article.id, s) for s in sentences]
+        self._store("chunks").add_texts(
+            [c.text for c in chunks], metadatas=[_chunk_meta(c) for c in chunks], ids=chunk_ids
+        )
+        self._store("sentences").add_texts(
+            [s.text for s in sentences],
+            metadatas=[{"article_id": article.id, "start": s.start, "end": s.end} for s in sentences],
+            ids=sentence_ids,
+        )
+        self._delete_stale("chunks", article.id, keep=set(chunk_ids))
+        self._delete_stale("sentences", article.id, keep=set(sentence_ids))
+
+        n_sentences, df = document_frequencies(s.text for s in sentences)
+        meta: dict[str, Any] = {
+            **{k: v for k, v in article.meta.items() if v is not None},
+            "title": article.title,
+            "hash": content_hash,
+            "chunks": len(chunks),
+            "sentences": n_sentences,
+            "df": json.dumps(df, separators=(",", ":")),
+            "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        self._articles.upsert(ids=[article.id], documents=[article.text], metadatas=[meta], embeddings=[[1.0]])
+        return IngestResult(article.id, article.title, "updated" if existing else "added", len(chunks), len(sentences))
+
+    def _delete_stale(self, kind: str, article_id: str, keep: set[str]) -> None:
+        collection = self._store(kind)._collection
+        found = collection.get(where={"article_id": article_id}, include=[])
+        stale = [i for i in found["ids"] if i not in keep]
+        if stale:
+            collection.delete(ids=stale)
+
+    def remove(self, article_id: str) -> None:
+        """Delete an article and all its passages and sentences."""
+        if not self._article_meta(article_id):
+            raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
+        for kind in ("chunks", "sentences"):
+            self._delete_stale(kind, article_id, keep=set())
+        self._articles.delete(ids=[article_id])
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _article_meta(self, article_id: str) -> dict[str, Any] | None:
+        found = self._articles.get(ids=[article_id], include=["metadatas"])
+        return found["metadatas"][0] if found["ids"] else None
+
+    def count(self) -> int:
+        """Number of articles stored."""
+        return self._articles.count()
+
+    def articles(self) -> list[dict[str, Any]]:
+        """Every article as ``{"id", "title", "chunks", ...metadata}``, sorted by id."""
+        found = self._articles.get(include=["metadatas"])
+        rows = []
+        for article_id, meta in zip(found["ids"], found["metadatas"]):
+            row = {"id": article_id, "title": meta.get("title", article_id)}
+            row.update({k: v for k, v in meta.items() if k not in {"title", "df", "hash"}})
+            rows.append(row)
+        return sorted(rows, key=lambda r: r["id"])
+
+    def article_text(self, article_id: str) -> str:
+        found = self._articles.get(ids=[article_id], include=["documents"])
+        if not found["ids"]:
+            raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
+        return found["documents"][0]
+
+    def require(self, article_id: str | None = None) -> None:
+        """Raise a clear error if the index is empty or ``article_id`` is unknown."""
+        if self.count() == 0:
+            raise EmptyIndexError()
+        if article_id is not None and not self._article_meta(article_id):
+            raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles` for the ids")
+
+    def term_stats(self, article_id: str) -> tuple[int, dict[str, int]]:
+        """(number of sentences, document frequency per term) of one article; cached."""
+        meta = self._article_meta(article_id) or {}
+        key = (article_id, meta.get("hash", ""))
+        if key not in self._stats_cache:
+            self._stats_cache[key] = (int(meta.get("sentences", 0)), json.loads(meta.get("df", "{}")))
+        return self._stats_cache[key]
+
+    def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[tuple[Document, float]]:
+        """Top-``k`` passages for a query vector, with cosine similarity as score."""
+        where = {"article_id": article_id} if article_id else None
+        hits = self._store("chunks").similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
+        return [(doc, 1.0 - distance) for doc, distance in hits]
+
+    def sentences_in(self, spans: list[tuple[str, int, int]]) -> list[StoredSentence]:
+        """Stored sentences (with vectors) lying inside the given ``(article_id, start, end)`` spans."""
+        if not spans:
+            return []
+        clauses = [
+            {"$and": [{"article_id": a}, {"start": {"$gte": s}}, {"end": {"$lte": e}}]} for a, s, e in spans
+        ]
+        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+        found = self._store("sentences")._collection.get(where=where, include=["documents", "metadatas", "embeddings"])
+        out = [
+            StoredSentence(m["article_id"], d, int(m["start"]), int(m["end"]), list(v))
+            for d, m, v in zip(found["documents"], found["metadatas"], found["embeddings"])
+        ]
+        return sorted(out, key=lambda s: (s.article_id, s.start))
+
+
+def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
+    return {"article_id": chunk.article_id, "title": chunk.title, "start": chunk.start, "end": chunk.end, "index": chunk.index}
+
+
+def _sentence_id(article_id: str, sentence: Sentence) -> str:
+    digest = hashlib.sha1(f"{sentence.start}:{sentence.text}".encode()).hexdigest()[:12]
+    return f"{article_id}@{sentence.start}-{digest}"
