@@ -176,8 +176,8 @@ class ArticleStore:
         found = self._articles.get(include=["metadatas"])
         rows = []
         for article_id, meta in zip(found["ids"], found["metadatas"]):
-            row = {"id": article_id, "title": meta.get("title", article_id)}
-            row.update({k: v for k, v in meta.items() if k not in {"title", "df", "hash"}})
+            row = {"id": article_id, "title": meta.get("title", article_id), "chunks": meta.get("chunks", 0)}
+            row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "df", "hash", "chunks"}))
             rows.append(row)
         return sorted(rows, key=lambda r: r["id"])
 

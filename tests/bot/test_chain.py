@@ -1,0 +1,92 @@
+"""End to end with the real embedding model and a real embedded Chroma."""
+
+import pytest
+
+from bot.chain import NewsBot
+from bot.errors import EmptyIndexError, InputError, UnknownArticleError
+from tests.conftest import SEED_ID, SEED_TEXT, dev_set, passes
+
+pytestmark = pytest.mark.slow
+
+
+def _valid(answer):
+    import re
+
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}
+    for c in answer.citations:
+        assert SEED_TEXT[c.start : c.end] == c.text
+        for start, end in c.highlights:
+            assert c.start <= start < end <= c.end
+
+
+def test_building_the_bot_loads_no_model(settings):
+    bot = NewsBot(settings)
+    assert bot.store._client is None
+    assert bot.embeddings.model == settings.model_path
+
+
+def test_retrieval_finds_the_welcome_passage(seed_bot):
+    docs = seed_bot.retriever().invoke("What did India say about the Alaska summit?")
+    assert len(docs) == seed_bot.settings.k
+    assert any("formally welcomed" in d.page_content for d in docs[:3])
+    for d in docs:
+        assert SEED_TEXT[d.metadata["start"] : d.metadata["end"]] == d.page_content
+        assert 0 < d.metadata["score"] <= 1
+
+
+def test_alaska_question_is_answered_with_a_valid_citation(seed_bot):
+    answer = seed_bot.ask("What did India say about the Alaska summit?")
+    assert not answer.refused
+    assert "welcomed" in answer.answer
+    assert len(answer.answer) <= 400 + 10
+    _valid(answer)
+    assert any("formally welcomed the U.S.-Russia summit" in c.text for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of Australia?", "Who won the 2022 football World Cup?", "How many delegates came with Khasikov?"],
+)
+def test_out_of_scope_questions_are_refused(seed_bot, question):
+    answer = seed_bot.ask(question)
+    assert answer.refused
+    assert answer.citations == [] and "[" not in answer.answer
+    assert answer.answer.startswith("The article doesn't say")
+
+
+def test_followup_uses_the_conversation(seed_bot):
+    answer = seed_bot.ask("Where did they meet?", history=["Who did Rijiju meet?"])
+    assert not answer.refused and "New Delhi" in answer.answer
+    _valid(answer)
+
+
+def test_dev_set(seed_bot):
+    """Every answerable dev question passes and cites its gold passage; every out-of-scope one is refused."""
+    failures = []
+    for item in dev_set():
+        answer = seed_bot.ask(item["question"], item.get("history"))
+        _valid(answer)
+        if item["kind"] == "out_of_scope":
+            ok = answer.refused
+        else:
+            ok = not answer.refused and passes(answer.answer, item["expect"])
+            ok = ok and any(item["gold"] in c.text for c in answer.citations)
+        if not ok:
+            failures.append((item["id"], answer.answer))
+    assert failures == []
+
+
+def test_scoping_to_an_unknown_article(seed_bot):
+    with pytest.raises(UnknownArticleError):
+        seed_bot.ask("What happened?", article="nope")
+    assert not seed_bot.ask("What did India say about the Alaska summit?", article=SEED_ID).refused
+
+
+def test_bad_questions(seed_bot, settings):
+    with pytest.raises(InputError, match="empty"):
+        seed_bot.ask("   ")
+    with pytest.raises(InputError, match="limit"):
+        seed_bot.ask("why " * 1000)
+    with pytest.raises(EmptyIndexError, match="bot ingest"):
+        NewsBot(settings).ask("Anything?")

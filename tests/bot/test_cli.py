@@ -1,0 +1,146 @@
+"""The CLI contract, through the real ``bot`` console script and in-process with typer's runner."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.settings import BUNDLED_ARTICLES
+from tests.conftest import SEED_ID, SEED_TEXT
+
+BOT = str(Path(sys.executable).with_name("bot"))
+ALASKA = "What did India say about the Alaska summit?"
+CITATION_KEYS = {"n", "article_id", "title", "text", "start", "end", "score"}
+
+
+def run(*args, data_dir, stdin=None, env=None):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [BOT, "--data-dir", str(data_dir), *args], capture_output=True, text=True, input=stdin, env=full_env, timeout=300
+    )
+
+
+def check_answer_json(obj):
+    assert {"question", "answer", "refused", "citations"} <= obj.keys()
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", obj["answer"])}
+    assert markers == {c["n"] for c in obj["citations"]}
+    for c in obj["citations"]:
+        assert CITATION_KEYS <= c.keys()
+        assert SEED_TEXT[c["start"] : c["end"]] == c["text"]
+        assert c["article_id"] == SEED_ID and isinstance(c["score"], float)
+
+
+@pytest.mark.slow
+def test_ingest_ask_articles_through_the_console_script(tmp_path):
+    data = tmp_path / "data"
+    seed = BUNDLED_ARTICLES / f"{SEED_ID}.txt"
+    first = run("ingest", str(seed), data_dir=data)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"added {SEED_ID}:")
+    again = run("ingest", str(seed), data_dir=data)
+    assert again.stdout.startswith(f"unchanged {SEED_ID}:")
+
+    asked = run("ask", ALASKA, "--json", data_dir=data)
+    assert asked.returncode == 0, asked.stderr
+    obj = json.loads(asked.stdout)
+    check_answer_json(obj)
+    assert not obj["refused"] and "welcomed" in obj["answer"]
+    assert obj["question"] == ALASKA
+
+    listed = json.loads(run("articles", "--json", data_dir=data).stdout)
+    assert [(a["id"], a["title"]) for a in listed] == [(SEED_ID, "Rijiju meets Kalmykia's leader as India welcomes the Alaska summit")]
+    assert listed[0]["chunks"] >= 1
+
+
+@pytest.mark.slow
+def test_data_dir_defaults_to_env(tmp_path, seed_dir):
+    result = run("articles", "--json", data_dir=seed_dir)
+    via_env = subprocess.run([BOT, "articles", "--json"], capture_output=True, text=True, env={**os.environ, "BOT_DATA_DIR": str(seed_dir)})
+    assert json.loads(via_env.stdout) == json.loads(result.stdout) != []
+
+
+@pytest.mark.slow
+def test_readable_answer_and_history(seed_bot):
+    runner = CliRunner()
+    data = str(seed_bot.settings.data_dir)
+    plain = runner.invoke(app, ["--data-dir", data, "ask", ALASKA])
+    assert plain.exit_code == 0, plain.output
+    assert "Sources:" in plain.output and "[1]" in plain.output and "formally welcomed" in plain.output
+    follow = runner.invoke(app, ["--data-dir", data, "ask", "Whom did he meet in India?", "--history", "Who is Batu Khasikov?", "--json"])
+    assert "Rijiju" in json.loads(follow.output)["answer"]
+
+
+@pytest.mark.slow
+def test_batch_keeps_order_and_ids(seed_bot, tmp_path):
+    batch = tmp_path / "q.jsonl"
+    lines = [
+        {"id": "a", "question": ALASKA},
+        {"id": 2, "question": "Whom was he thanking?", "history": ["What did Modi post on X?"]},
+        {"id": "c", "question": "What is the weather like in New Delhi today?"},
+    ]
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--data-dir", str(seed_bot.settings.data_dir), "ask", "--batch", str(batch), "--json"])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["id"] for o in out] == ["a", 2, "c"]
+    for o in out:
+        check_answer_json(o)
+    assert "Putin" in out[1]["answer"] and out[2]["refused"]
+
+
+@pytest.mark.slow
+def test_batch_reports_bad_lines_and_exits_nonzero(seed_dir, tmp_path):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": 1, "question": ""}\nnot json\n{"id": 3, "question": "Whom did Putin meet in Alaska?"}\n')
+    result = run("ask", "--batch", str(batch), "--json", data_dir=seed_dir)
+    assert result.returncode == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("id") for o in out] == [1, None, 3]
+    assert "empty" in out[0]["error"] and "not valid JSON" in out[1]["error"] and "Trump" in out[2]["answer"]
+    assert "1" not in result.stderr.split("error:")[0] and result.stderr.startswith("error: 2 of")
+
+
+def _one_clear_line(result, pattern):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+def test_bad_inputs_get_one_clear_line(tmp_path):
+    data = tmp_path / "data"
+    (tmp_path / "latin.txt").write_bytes("café au lait".encode("latin-1"))
+    (tmp_path / "bin.txt").write_bytes(bytes(range(256)))
+    _one_clear_line(run("ingest", str(tmp_path / "missing.txt"), data_dir=data), "no such file")
+    _one_clear_line(run("ingest", str(tmp_path / "latin.txt"), data_dir=data), "not valid UTF-8")
+    _one_clear_line(run("ingest", str(tmp_path / "bin.txt"), data_dir=data), "binary")
+    _one_clear_line(run("ask", "What happened?", data_dir=data), r"no articles yet: run `bot ingest")
+    _one_clear_line(run("ask", "  ", data_dir=data), "empty")
+    _one_clear_line(run("ask", "x" * 5000, data_dir=data), "limit is 1000")
+    _one_clear_line(run("ask", "--batch", str(tmp_path / "none.jsonl"), "--json", data_dir=data), "no articles yet|no such file")
+    _one_clear_line(run("articles", data_dir=data, env={"BOT_K": "lots"}), "BOT_K")
+
+
+@pytest.mark.slow
+def test_bad_input_leaves_the_index_untouched(seed_bot, tmp_path):
+    seed_dir = seed_bot.settings.data_dir
+    good = tmp_path / "good.txt"
+    good.write_text("A fine article about a council vote. The council voted yes.", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00bad")
+    before = run("articles", "--json", data_dir=seed_dir).stdout
+    _one_clear_line(run("ingest", str(good), str(bad), data_dir=seed_dir), "bad.txt")
+    assert run("articles", "--json", data_dir=seed_dir).stdout == before
+
+
+@pytest.mark.slow
+def test_unreachable_llm_endpoint(seed_dir):
+    env = {"BOT_ANSWERER": "openai", "BOT_LLM_BASE_URL": "http://127.0.0.1:9/v1", "BOT_LLM_TIMEOUT": "3"}
+    _one_clear_line(run("ask", ALASKA, data_dir=seed_dir, env=env), "cannot reach the LLM endpoint")

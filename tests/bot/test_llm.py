@@ -1,0 +1,85 @@
+"""The LLM answerer with LangChain's fake chat models (real BaseChatModel subclasses)."""
+
+import socket
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+import prompts
+from bot.chain import NewsBot
+from bot.errors import BackendUnavailableError
+from bot.llm import LLMAnswerer, make_chat_model
+from bot.settings import Settings
+
+
+def _passages():
+    text = "Alpha said yes. Beta said no. Gamma left."
+    spans = [(0, 15), (16, 29), (30, 41)]
+    return [
+        Document(text[s:e], metadata={"article_id": "t", "title": "T", "start": s, "end": e, "score": 0.5})
+        for s, e in spans
+    ]
+
+
+class RecordingChatModel(FakeListChatModel):
+    """A fake that also keeps the prompts it was sent."""
+
+    seen: list = []
+
+    def _call(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(messages[-1].content)
+        return super()._call(messages, stop, run_manager, **kwargs)
+
+
+def test_markers_are_kept_renumbered_and_bogus_ones_dropped():
+    model = RecordingChatModel(responses=["Beta said no [2][7]. Alpha agreed [1, 9] [0]."], seen=[])
+    answer = LLMAnswerer(model).answer("What did they say?", _passages())
+    assert not answer.refused
+    assert answer.answer == "Beta said no [1]. Alpha agreed [2]."
+    assert [(c.n, c.text) for c in answer.citations] == [(1, "Beta said no."), (2, "Alpha said yes.")]
+    assert "[3] (T)\nGamma left." in model.seen[0] and "What did they say?" in model.seen[0]
+
+
+def test_refusal_and_uncited_answers_are_refused():
+    refusal = LLMAnswerer(FakeListChatModel(responses=["The article doesn't say who won."])).answer("Who won?", _passages())
+    assert refusal.refused and refusal.citations == [] and refusal.answer == "The article doesn't say who won."
+    uncited = LLMAnswerer(FakeListChatModel(responses=["Delta won [5]."])).answer("Who won?", _passages())
+    assert uncited.refused and uncited.citations == [] and "[" not in uncited.answer
+
+
+@pytest.mark.slow
+def test_llm_path_through_the_chain_condenses_followups(seed_bot):
+    model = RecordingChatModel(
+        responses=["Where did Rijiju meet Khasikov?", "They met in New Delhi [1]."], seen=[]
+    )
+    bot = NewsBot(seed_bot.settings, chat_model=model)
+    answer = bot.ask("Where did they meet?", history=["Who did Rijiju meet?"])
+    assert answer.answer == "They met in New Delhi [1]." and len(answer.citations) == 1
+    assert "Who did Rijiju meet?" in model.seen[0]  # the condense prompt saw the history
+    assert "Where did Rijiju meet Khasikov?" in model.seen[1]  # retrieval and answer used the rewrite
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("backend", ["openai", "ollama"])
+def test_unreachable_endpoint_is_a_clear_error(backend):
+    settings = Settings(answerer=backend, llm_base_url=f"http://127.0.0.1:{_closed_port()}/v1", llm_timeout=3)
+    with pytest.raises(BackendUnavailableError, match="cannot reach the LLM endpoint"):
+        LLMAnswerer(make_chat_model(settings)).answer("Who?", _passages())
+
+
+def test_every_prompt_renders_strictly():
+    for name in prompts.names():
+        template = prompts._template(name)
+        wanted = {m.group("named") for m in template.pattern.finditer(template.template) if m.group("named")}
+        rendered = prompts.render(name, **{w: f"<{w}>" for w in wanted})
+        assert all(f"<{w}>" in rendered for w in wanted) and "$" not in rendered
+        with pytest.raises(KeyError, match="missing"):
+            prompts.render(name)
+    with pytest.raises(KeyError, match="unexpected"):
+        prompts.render("answer", passages="p", question="q", extra="x")

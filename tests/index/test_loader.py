@@ -1,0 +1,53 @@
+import pytest
+
+from bot.errors import ArticleError
+from index.loader import load_article
+
+
+def test_crlf_is_normalised_and_nothing_else(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_bytes("Title line\r\n\r\n  Body “quoted”  text.\r\nEnd\t\n".encode())
+    article = load_article(path)
+    assert article.text == "Title line\n\n  Body “quoted”  text.\nEnd\t\n"
+    assert article.id == "story"
+    assert article.title == "Title line"
+
+
+def test_markdown_heading_becomes_title_and_options_win(tmp_path):
+    path = tmp_path / "note.md"
+    path.write_text("# Big news\n\nSomething happened.", encoding="utf-8")
+    assert load_article(path).title == "Big news"
+    custom = load_article(path, article_id="custom-1", title="Mine")
+    assert (custom.id, custom.title) == ("custom-1", "Mine")
+
+
+def test_sidecar_metadata_is_used(tmp_path):
+    (tmp_path / "a.txt").write_text("First sentence here. Second one.", encoding="utf-8")
+    (tmp_path / "a.json").write_text('{"id": "x", "title": "Sidecar title", "source": "ANI"}', encoding="utf-8")
+    article = load_article(tmp_path / "a.txt")
+    assert (article.id, article.title, article.meta["source"]) == ("x", "Sidecar title", "ANI")
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("missing.txt", None, "no such file"),
+        ("latin1.txt", "café".encode("latin-1"), "not valid UTF-8"),
+        ("binary.txt", bytes(range(256)) * 4, "binary"),
+        ("empty.txt", b"  \n\n", "empty"),
+        ("doc.pdf", b"%PDF-1.4", "unsupported file type"),
+    ],
+)
+def test_bad_files_get_clear_errors(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ArticleError, match=message):
+        load_article(path)
+
+
+def test_bad_id_is_rejected(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("Text.", encoding="utf-8")
+    with pytest.raises(ArticleError, match="invalid article id"):
+        load_article(path, article_id="../etc/passwd")
