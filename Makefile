@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/bot chat
+	$(BIN)/bot serve
 
 test: install
 	$(BIN)/python -m pytest -q

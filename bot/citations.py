@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.models import Citation
+from index.chunking import split_sentences
+from index.terms import terms
 
 __all__ = ["Claim", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of"]
 
@@ -72,8 +74,24 @@ def renumber_markers(text: str, passages: list[Document]) -> tuple[str, list[Cit
         n = numbers.setdefault(index, len(numbers) + 1)
         return f" [{n}]"
 
+    claims: dict[int, str] = {}
+    last = 0
+    for match in MARKER_RE.finditer(text):
+        index = int(match.group(1)) - 1
+        claims[index] = claims.get(index, "") + " " + text[last : match.start()]
+        last = match.end()
     cleaned = MARKER_RE.sub(replace, text)
     cleaned = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", cleaned)  # "[1] [1]" -> "[1]"
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
-    citations = [passage_of(passages[p], n) for p, n in numbers.items()]
+    citations = [passage_of(passages[p], n, _best_sentence(passages[p], claims.get(p, ""))) for p, n in numbers.items()]
     return cleaned, citations
+
+
+def _best_sentence(doc: Document, claim: str) -> list[tuple[int, int]]:
+    """The passage sentence sharing the most words with ``claim``: what the UI highlights."""
+    wanted = set(terms(claim))
+    sentences = split_sentences(doc.page_content, int(doc.metadata["start"]))
+    if not sentences or not wanted:
+        return []
+    best = max(sentences, key=lambda s: len(wanted & set(terms(s.text))))
+    return [(best.start, best.end)] if wanted & set(terms(best.text)) else []

@@ -172,6 +172,29 @@ def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
 
 
 @app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; 0.0.0.0 exposes the bot to the network."),
+    port: int = typer.Option(7860, "--port", min=1, max=65535, help="TCP port."),
+) -> None:
+    """Serve the web chat (/), the embeddable chat (/embed) and the API (/api, /v1, /docs)."""
+    import uvicorn
+
+    bot = _bot()
+    if bot.store.count() == 0:
+        for result in bot.ingest_bundled():
+            typer.echo(f"{result.status} {result.article_id}: {result.chunks} passages ({result.title})")
+    from app import create_app
+
+    web = create_app(bot)
+    shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
+    typer.echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
+    try:
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+    except OSError as exc:
+        raise BotError(f"cannot listen on {host}:{port}: {exc.strerror}; pick another --port") from None
+
+
+@app.command()
 def chat() -> None:
     """Chat in the terminal (ingests the bundled article if the index is empty)."""
     bot = _bot()

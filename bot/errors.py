@@ -15,6 +15,7 @@ __all__ = [
     "EmptyIndexError",
     "UnknownArticleError",
     "BackendUnavailableError",
+    "AuthError",
 ]
 
 
@@ -54,3 +55,9 @@ class BackendUnavailableError(BotError):
     """A service the bot depends on (LLM endpoint, Chroma server) cannot be reached."""
 
     status_code = 503
+
+
+class AuthError(BotError):
+    """A missing or wrong API token."""
+
+    status_code = 401

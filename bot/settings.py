@@ -7,13 +7,16 @@ the defaults below. The README's settings table mirrors this class.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir", "default_model_path", "BUNDLED_ARTICLES"]
+
+_ORIGIN_RE = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|\*|'self')$")
 
 #: Articles shipped with the project; `make run` and `bot serve` ingest them into an empty index.
 BUNDLED_ARTICLES = Path(__file__).resolve().parent.parent / "articles"
@@ -58,6 +61,23 @@ class Settings(BaseSettings):
     llm_api_key_env: str = Field("OPENAI_API_KEY", description="Name of the env var that holds the LLM API key.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+
+    embed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to frame the chat (CSP frame-ancestors), comma-separated, e.g. https://news.example.",
+    )
+    api_token: SecretStr | None = Field(None, description="When set, /api/* and /v1/* need `Authorization: Bearer <token>`.")
+    stream_chunk_words: int = Field(3, ge=1, description="Words per streamed chunk in the web chat and SSE.")
+
+    @field_validator("embed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        for origin in value:
+            if not _ORIGIN_RE.match(origin.rstrip("/")):
+                raise ValueError(f"{origin!r} is not an origin like https://news.example or https://*.news.example")
+        return [o.rstrip("/") for o in value]
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

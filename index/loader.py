@@ -106,6 +106,9 @@ def load_article(path: str | Path, article_id: str | None = None, title: str | N
         raise ArticleError(f"{path}: the file is empty")
     sidecar = _sidecar(path)
     meta = {k: v for k, v in sidecar.items() if k not in {"id", "title", "file"} and isinstance(v, (str, int, float, bool))}
+    questions = sidecar.get("questions")
+    if isinstance(questions, list):  # suggested questions for the chat UI; Chroma metadata holds scalars only
+        meta["questions"] = "\n".join(str(q).strip() for q in questions if str(q).strip())
     meta.setdefault("source_file", path.name)
     return Article(
         id=check_id(article_id or str(sidecar.get("id") or path.stem)),

@@ -178,6 +178,8 @@ class ArticleStore:
         for article_id, meta in zip(found["ids"], found["metadatas"]):
             row = {"id": article_id, "title": meta.get("title", article_id), "chunks": meta.get("chunks", 0)}
             row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "df", "hash", "chunks"}))
+            if "questions" in row:
+                row["questions"] = [q for q in str(row["questions"]).split("\n") if q]
             rows.append(row)
         return sorted(rows, key=lambda r: r["id"])
 

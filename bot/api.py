@@ -1,0 +1,196 @@
+"""The HTTP API: REST, an OpenAI-compatible chat endpoint, health, auth and framing policy.
+
+Routes (a contract):
+
+* ``POST /api/ask`` ``{"question", "history", "article"}`` → the ``bot ask --json`` object;
+* ``GET /api/articles`` → the ``bot articles --json`` list;
+* ``GET /healthz`` → ``{"status": "ok", "articles": N}``;
+* ``POST /v1/chat/completions`` (streaming and not) and ``GET /v1/models``, OpenAI-compatible.
+
+Every error is JSON ``{"error": {"message", "type"}}`` with a 4xx status for bad
+input; a :class:`BotError` keeps its own status. Nothing a client sends can cause a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.concurrency import run_in_threadpool
+
+from bot.errors import AuthError, BotError, InputError
+from bot.models import Answer
+
+__all__ = ["create_api", "AskRequest", "MODEL_ID", "footnotes", "stream_pieces"]
+
+MODEL_ID = "newsbot"
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="The question.")
+    history: list[str] = Field(default_factory=list, description="Earlier user turns, oldest first.")
+    article: str | None = Field(None, description="Scope retrieval to this article id; null searches all.")
+
+
+class ChatMessageIn(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict] | None = None
+
+
+class ChatRequest(BaseModel):
+    """The OpenAI chat-completions request; unknown OpenAI options are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_ID
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    stream: bool = False
+    article: str | None = Field(None, description="Extension: scope to one article id.")
+
+
+def _text(content: str | list[dict] | None) -> str:
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return content or ""
+
+
+def footnotes(answer: Answer) -> str:
+    """The answer with its cited passages appended as numbered footnotes (for plain-text clients)."""
+    if not answer.citations:
+        return answer.answer
+    notes = "\n".join(f"[{c.n}] {c.title}: “{' '.join(c.text.split())}”" for c in answer.citations)
+    return f"{answer.answer}\n\n{notes}"
+
+
+def stream_pieces(text: str, words: int = 3) -> Iterator[str]:
+    """``text`` in pieces of a few words, whitespace kept, so the pieces join back to ``text``."""
+    parts = text.split(" ")
+    for i in range(0, len(parts), words):
+        piece = " ".join(parts[i : i + words])
+        yield piece if i + words >= len(parts) else piece + " "
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+
+
+def _describe(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "bad request: " + "; ".join(problems)
+
+
+def create_api(bot) -> FastAPI:
+    """A FastAPI app serving ``bot``; the web front end mounts its pages onto it (see ``app.py``)."""
+    settings = bot.settings
+    api = FastAPI(
+        title="newsbot API",
+        version="1",
+        description="Answers about news articles, with the exact passage behind every claim.",
+    )
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    bearer = HTTPBearer(auto_error=False)
+
+    def require_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        if token and (credentials is None or not secrets.compare_digest(credentials.credentials, token)):
+            raise AuthError("missing or wrong API token: send `Authorization: Bearer <token>`")
+
+    ancestors = " ".join(["'self'", *settings.embed_origins])
+
+    @api.middleware("http")
+    async def framing_policy(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @api.exception_handler(BotError)
+    async def _bot_error(request: Request, exc: BotError):
+        return _error(exc.status_code, str(exc), type(exc).__name__)
+
+    @api.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError):
+        return _error(422, _describe(exc))
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return _error(exc.status_code, str(exc.detail))
+
+    @api.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):  # a bug, not bad input: say so without details
+        return _error(500, "internal error; the server logged it and keeps running", "server_error")
+
+    protected = [Depends(require_token)]
+
+    @api.get("/healthz", tags=["health"])
+    def healthz() -> dict:
+        """Liveness and the number of indexed articles."""
+        return {"status": "ok", "articles": bot.store.count()}
+
+    @api.post("/api/ask", response_model=None, dependencies=protected, tags=["api"])
+    def ask(request: AskRequest) -> dict:
+        """Answer a question; the same object as `bot ask --json`."""
+        return bot.ask(request.question, request.history, request.article).as_json()
+
+    @api.get("/api/articles", dependencies=protected, tags=["api"])
+    def articles() -> list[dict]:
+        """The indexed articles; the same list as `bot articles --json`."""
+        return bot.articles()
+
+    @api.get("/v1/models", dependencies=protected, tags=["openai"])
+    def models() -> dict:
+        """The bot, as the one model this endpoint serves."""
+        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "newsbot"}]}
+
+    @api.post("/v1/chat/completions", dependencies=protected, tags=["openai"], response_model=None)
+    async def chat_completions(request: ChatRequest):
+        """OpenAI-compatible: the last user message is the question, earlier user messages the history.
+
+        The answer, with the cited passages as numbered footnotes, is in
+        `choices[0].message.content`; the structured citations are in `citations`.
+        """
+        users = [_text(m.content) for m in request.messages if m.role == "user"]
+        if not users:
+            raise InputError("messages: include at least one message with role \"user\"")
+        answer = await run_in_threadpool(bot.ask, users[-1], users[:-1], request.article)
+        content = footnotes(answer)
+        meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": request.model or MODEL_ID}
+        citations = answer.as_json()["citations"]
+        if not request.stream:
+            return {
+                **meta,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "citations": citations,
+                "refused": answer.refused,
+            }
+
+        def events() -> Iterator[str]:
+            def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+                body = {**meta, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+                return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+            yield chunk({"role": "assistant", "content": ""})
+            for piece in stream_pieces(content, settings.stream_chunk_words):
+                yield chunk({"content": piece})
+            yield chunk({}, "stop", citations=citations, refused=answer.refused)
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    return api
