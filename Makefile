@@ -22,5 +22,8 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+bench: install
+	$(BIN)/python benchmarks/web_latency.py
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

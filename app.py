@@ -165,6 +165,7 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         fixed = gr.State(None)
         if not embed:
             gr.Markdown("## 📰 Ask the article")
+            gr.Markdown(NOTE, elem_classes=["bot-note"])
         picker = gr.Dropdown(choices=choices, value=ALL, label="Article", visible=len(articles) > 1 and not embed, interactive=True)
         chatbot = gr.Chatbot(
             elem_id="chat",
@@ -174,18 +175,17 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
             show_label=False,
             examples=[{"text": q} for q in suggestions] or None,
             feedback_options=("Like", "Dislike"),
-            placeholder="Ask a question about the article.",
+            placeholder="Ask a question about the article." + ("" if not embed else " " + NOTE),
             buttons=["copy"],
             layout="bubble",
         )
         with gr.Row(equal_height=True):
             box = gr.Textbox(
-                placeholder="Ask about the article…", show_label=False, scale=6, elem_id="question", max_lines=4, autofocus=not embed
+                placeholder="Ask about the article…", show_label=False, scale=6, elem_id="question", max_lines=4,
+                autofocus=not embed, container=False,
             )
-            send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
-        with gr.Row():
-            clear = gr.Button("Clear", size="sm", variant="secondary", elem_id="clear")
-            gr.Markdown(NOTE, elem_classes=["bot-note"])
+            send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
+            clear = gr.Button("Clear", variant="secondary", scale=1, min_width=64, elem_id="clear")
 
         for trigger in (box.submit, send.click):
             trigger(add_user, [box, chatbot], [box, chatbot], queue=False, api_visibility="private").then(

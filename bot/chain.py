@@ -60,6 +60,11 @@ class NewsBot:
         self._answerer = None
         self._chain: Runnable | None = None
 
+    def warm_up(self) -> None:
+        """Load the model and open the store now, so the first question answers quickly."""
+        self.embeddings.embed_query("warm up")
+        self.store.count()
+
     # -- ingest -----------------------------------------------------------------------------
 
     def ingest_file(self, path: str | Path, article_id: str | None = None, title: str | None = None) -> IngestResult:

@@ -51,6 +51,7 @@ def _main(
     ),
 ) -> None:
     overrides = {"data_dir": data_dir} if data_dir else {}
+    state.bot = None  # one bot per invocation, for the settings of this invocation
     try:
         state.settings = Settings(**overrides)
     except ValidationError as exc:
@@ -185,6 +186,7 @@ def serve(
             typer.echo(f"{result.status} {result.article_id}: {result.chunks} passages ({result.title})")
     from app import create_app
 
+    bot.warm_up()
     web = create_app(bot)
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
     typer.echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")

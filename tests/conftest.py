@@ -55,3 +55,65 @@ def seed_bot(seed_dir, tmp_path) -> NewsBot:
     data = tmp_path / "seeded"
     shutil.copytree(seed_dir, data)
     return NewsBot(Settings(data_dir=data))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The real ASGI app (API + Gradio) served by uvicorn on a loopback port, in a thread."""
+
+    def __init__(self, bot, port: int) -> None:
+        import threading
+
+        import uvicorn
+
+        from app import create_app
+
+        self.bot = bot
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(bot), host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+OTHER_ARTICLE = """City council approves new tram line
+
+The city council voted 31 to 12 on Tuesday to approve a new tram line linking the harbour to the university.
+
+Construction is expected to start in March and cost 240 million euros, the mayor said.
+"""
+
+
+@pytest.fixture(scope="session")
+def live(seed_dir, tmp_path_factory):
+    """A served bot over the seed article plus a second, unrelated one; framing allowed for one test origin."""
+    data = tmp_path_factory.mktemp("live") / "data"
+    shutil.copytree(seed_dir, data)
+    page_port = free_port()
+    bot = NewsBot(Settings(data_dir=data, embed_origins=[f"http://127.0.0.1:{page_port}"]))
+    other = tmp_path_factory.mktemp("other") / "tram-line.txt"
+    other.write_text(OTHER_ARTICLE, encoding="utf-8")
+    bot.ingest_file(other)
+    with LiveServer(bot, free_port()) as server:
+        server.page_port = page_port
+        yield server

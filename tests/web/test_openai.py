@@ -1,0 +1,61 @@
+"""The OpenAI-compatible route with the official openai client, streaming and not."""
+
+import openai
+import pytest
+
+from tests.conftest import SEED_TEXT
+
+pytestmark = pytest.mark.slow
+ALASKA = "What did India say about the Alaska summit?"
+
+
+def _client(live):
+    return openai.OpenAI(base_url=f"{live.url}/v1", api_key="unused", timeout=60, max_retries=0)
+
+
+def test_models_lists_the_bot(live):
+    assert [m.id for m in _client(live).models.list().data] == ["newsbot"]
+
+
+def test_chat_completion_with_citations(live):
+    reply = _client(live).chat.completions.create(model="newsbot", messages=[{"role": "user", "content": ALASKA}])
+    content = reply.choices[0].message.content
+    answer, notes = content.split("\n\n", 1)
+    assert "welcomed" in answer and "[1]" in answer
+    assert notes.startswith("[1] ")
+    citations = reply.model_extra["citations"]
+    assert citations and all(SEED_TEXT[c["start"] : c["end"]] == c["text"] for c in citations)
+
+
+def test_history_comes_from_earlier_user_messages(live):
+    reply = _client(live).chat.completions.create(
+        model="newsbot",
+        messages=[
+            {"role": "system", "content": "ignored"},
+            {"role": "user", "content": "What did Modi post on X?"},
+            {"role": "assistant", "content": "He posted a thank-you."},
+            {"role": "user", "content": "Whom was he thanking?"},
+        ],
+    )
+    assert "Putin" in reply.choices[0].message.content.split("\n\n")[0]
+
+
+def test_streaming(live):
+    stream = _client(live).chat.completions.create(model="newsbot", messages=[{"role": "user", "content": ALASKA}], stream=True)
+    pieces, last = [], None
+    for chunk in stream:
+        last = chunk
+        if chunk.choices and chunk.choices[0].delta.content:
+            pieces.append(chunk.choices[0].delta.content)
+    text = "".join(pieces)
+    assert len(pieces) > 3 and "welcomed" in text
+    assert last.choices[0].finish_reason == "stop" and last.model_extra["citations"]
+
+
+def test_refusal_and_bad_request(live):
+    refused = _client(live).chat.completions.create(
+        model="newsbot", messages=[{"role": "user", "content": "What is the weather like in New Delhi today?"}]
+    )
+    assert refused.choices[0].message.content.startswith("The article doesn't say") and refused.model_extra["citations"] == []
+    with pytest.raises(openai.UnprocessableEntityError, match="user"):
+        _client(live).chat.completions.create(model="newsbot", messages=[{"role": "system", "content": "hi"}])
