@@ -9,38 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.conversation import resolve_followup
-from bot.errors import InputError
+from bot.errors import EmptyIndexError, InputError, UnknownArticleError
+from bot.evidence import EvidenceCache
 from bot.extractive import ExtractiveAnswerer
 from bot.models import Answer
 from bot.settings import BUNDLED_ARTICLES, Settings
 from index.embeddings import LazyEmbeddings
 from index.loader import SUPPORTED_SUFFIXES, load_article
+from bot.retrieval import GlobalBM25, HybridRetriever
 from index.store import ArticleStore, IngestResult
 
-__all__ = ["NewsBot", "PassageRetriever"]
-
-
-class PassageRetriever(BaseRetriever):
-    """Top-k passages for a query, optionally from one article; ``metadata["score"]`` is the cosine similarity."""
-
-    store: Any
-    embeddings: Any
-    k: int = 4
-    article_id: str | None = None
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        vector = self.embeddings.embed_query(query)
-        docs = []
-        for doc, score in self.store.search(vector, self.k, self.article_id):
-            doc.metadata["score"] = score
-            docs.append(doc)
-        return docs
+__all__ = ["NewsBot"]
 
 
 class NewsBot:
@@ -56,6 +38,8 @@ class NewsBot:
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
         )
+        self.evidence = EvidenceCache(self.store)
+        self.bm25 = GlobalBM25(self.store)
         self._chat_model = chat_model
         self._answerer = None
         self._chain: Runnable | None = None
@@ -63,12 +47,22 @@ class NewsBot:
     def warm_up(self) -> None:
         """Load the model and open the store now, so the first question answers quickly."""
         self.embeddings.embed_query("warm up")
-        self.store.count()
+        for article_id in self.evidence.article_ids()[:32]:
+            self.evidence.get(article_id)
 
     # -- ingest -----------------------------------------------------------------------------
 
     def ingest_file(self, path: str | Path, article_id: str | None = None, title: str | None = None) -> IngestResult:
-        return self.store.ingest(load_article(path, article_id, title))
+        return self.ingest(load_article(path, article_id, title))
+
+    def ingest(self, article) -> IngestResult:
+        result = self.store.ingest(article)
+        self.evidence.invalidate()
+        return result
+
+    def remove(self, article_id: str) -> None:
+        self.store.remove(article_id)
+        self.evidence.invalidate()
 
     def ingest_bundled(self) -> list[IngestResult]:
         """Ingest the articles shipped in ``articles/`` (used when the index is empty)."""
@@ -93,7 +87,11 @@ class NewsBot:
         if self._answerer is None:
             if self.settings.answerer == "extractive" and self._chat_model is None:
                 self._answerer = ExtractiveAnswerer(
-                    self.store, self.embeddings, self.settings.refusal_threshold, self.settings.max_answer_chars
+                    self.evidence,
+                    self.embeddings,
+                    threshold=self.settings.refusal_threshold,
+                    max_chars=self.settings.max_answer_chars,
+                    rank="model" if self.settings.retrieval == "hybrid" else self.settings.retrieval,
                 )
             else:
                 from bot.llm import LLMAnswerer
@@ -109,18 +107,27 @@ class NewsBot:
             return condense_question(self.chat_model, question, history)
         return resolve_followup(question, history)
 
-    def retriever(self, article_id: str | None = None) -> PassageRetriever:
-        return PassageRetriever(store=self.store, embeddings=self.embeddings, k=self.settings.k, article_id=article_id)
+    def retriever(self, article_id: str | None = None) -> HybridRetriever:
+        return HybridRetriever(
+            store=self.store,
+            embeddings=self.embeddings,
+            evidence=self.evidence,
+            bm25=self.bm25,
+            k=self.settings.k,
+            article_id=article_id,
+            mode=self.settings.retrieval,
+        )
+
+    def _retrieve(self, x: dict) -> dict:
+        query = self.condense(x["question"], x["history"])
+        return {**x, "query": query, "passages": self.retriever(x["article"]).invoke(query)}
 
     @property
     def chain(self) -> Runnable:
-        """``{"question", "history", "article"}`` → :class:`Answer`."""
+        """``{"question", "history", "article"}`` → condense and retrieve → answer → :class:`Answer`."""
         if self._chain is None:
             self._chain = (
-                RunnablePassthrough.assign(query=RunnableLambda(lambda x: self.condense(x["question"], x["history"])))
-                | RunnablePassthrough.assign(
-                    passages=RunnableLambda(lambda x: self.retriever(x["article"]).invoke(x["query"]))
-                )
+                RunnableLambda(self._retrieve)
                 | RunnableLambda(lambda x: self.answerer.answer(x["query"], x["passages"], display_question=x["question"]))
             )
         return self._chain
@@ -138,5 +145,9 @@ class NewsBot:
         """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
         question = self.check_question(question)
         history = [self.check_question(h) for h in (history or []) if isinstance(h, str) and h.strip()]
-        self.store.require(article)
+        ids = self.evidence.article_ids()
+        if not ids:
+            raise EmptyIndexError()
+        if article is not None and article not in ids:
+            raise UnknownArticleError(f"no article with id {article!r}; see `bot articles` for the ids")
         return self.chain.invoke({"question": question, "history": history, "article": article})

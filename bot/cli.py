@@ -172,6 +172,33 @@ def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
         typer.echo(f"{row['id']}\t{row.get('chunks', '?')} passages\t{row['title']}")
 
 
+@app.command("eval")
+def eval_command(
+    file: Path = typer.Argument(..., help="A dev.jsonl-style file or a SQuAD 2.0 JSON file."),
+    articles_spec: Optional[str] = typer.Option(None, "--articles", help="SQuAD articles to use, e.g. 1-6 (default: all)."),
+    article: list[Path] = typer.Option([], "--article", help="Article file(s) a .jsonl file is asked against (default: the bundled ones)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    compare: bool = typer.Option(False, "--compare", help="Also run dense-only and BM25-only ablations."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Override BOT_REFUSAL_THRESHOLD."),
+) -> None:
+    """Measure answer quality: each article indexed on its own, every question asked."""
+    from bot.evaluate import evaluate, load_eval_set, table
+
+    sets = load_eval_set(file, articles_spec, list(article) or None)
+    base = state.settings.model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
+    runs = [("hybrid", "hybrid")] + ([("dense only", "dense"), ("BM25 only", "bm25")] if compare else [])
+    results = []
+    for name, mode in runs:
+        figures, _ = evaluate(sets, base.model_copy(update={"retrieval": mode}), name)
+        results.append(figures)
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps([asdict(f) for f in results] if compare else asdict(results[0]), indent=2))
+    else:
+        typer.echo(table(results))
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; 0.0.0.0 exposes the bot to the network."),

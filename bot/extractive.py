@@ -1,213 +1,137 @@
 """The default answerer: quotes the article's own sentences, no LLM needed.
 
-Every sentence of the retrieved passages is scored against the question
-(:func:`score_sentences`); the best one or two, in article order, become the
-answer, each followed by the [n] of its passage. When the evidence as a whole is
-too weak, the answerer refuses instead of guessing.
+For each article among the retrieved passages, every sentence is scored against the
+question by the sentence ranker (:mod:`bot.ranker`); the best one, plus the runner-up
+when it is also likely and fits, become the answer in article order, each followed
+by the [n] of the passage that holds it. The answerability model then looks at the
+evidence as a whole (how well the best sentence matches, which question terms it
+lacks, whether it holds the kind of thing asked for, whether the question's subject
+occurs in the article at all) and the answerer refuses below ``threshold``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from langchain_core.documents import Document
 
 from bot.citations import Claim, cite_claims
 from bot.models import Answer
-from index.store import StoredSentence
-from index.terms import terms
+from bot.ranker import SENTENCE_FEATURES, Models, Scored, load_models, parse_question, question_features, score_article
 
-__all__ = ["ExtractiveAnswerer", "ScoredSentence", "refusal_text", "answer_type"]
+__all__ = ["ExtractiveAnswerer", "refusal_text"]
 
-_YEAR_RE = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
-_MONTH_RE = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|century|decade)\b",
-    re.IGNORECASE,
-)
-_NUMBER_RE = re.compile(
-    r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
-    r"million|billion|half|twice|percent)\b",
-    re.IGNORECASE,
-)
-_NAME_RE = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w’'.-]*)*")
-
-
-def answer_type(question: str) -> str | None:
-    """The kind of thing the question asks for: person, date, number, place, or None."""
-    q = question.lower()
-    if re.search(r"\bhow (many|much|long|far|old|often)\b|\bwhat (number|percentage|amount)\b", q):
-        return "number"
-    if re.search(r"\b(when|what year|which year|what date|what day|what time)\b", q):
-        return "date"
-    if re.search(r"\b(who|whom|whose)\b", q):
-        return "person"
-    if re.search(r"\bwhere\b", q):
-        return "place"
-    return None
-
-
-def _names(text: str) -> set[str]:
-    """Capitalised word runs, except a lone capital that only starts the sentence."""
-    found = set()
-    for match in _NAME_RE.finditer(text):
-        if match.start() == 0 and " " not in match.group(0):
-            continue
-        found.add(match.group(0).lower())
-    return found
-
-
-def has_type(sentence: str, kind: str | None, question: str) -> bool:
-    """Whether ``sentence`` holds a thing of ``kind`` that the question itself does not name."""
-    if kind is None:
-        return False
-    if kind == "number":
-        return bool(_NUMBER_RE.search(sentence))
-    if kind == "date":
-        return bool(_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence))
-    question_terms = set(terms(question))
-    return any(set(terms(name)) - question_terms for name in _names(sentence))
-
-
-_AUX_RE = re.compile(
-    r"^\W*(?:\w+\s+){0,3}?(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
-    r"(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*)"
-)
-
-
-def focus_name(question: str) -> str | None:
-    """The named subject of the question ("What did *the European Union* say …"), if it has one."""
-    match = _AUX_RE.match(question)
-    return match.group(1) if match else None
+MAX_ARTICLES = 3
 
 
 def refusal_text(question: str) -> str:
     """A plain refusal that restates the question."""
     q = question.strip().rstrip("?.! ")
-    if q:
-        q = q[0].lower() + q[1:] if not q[:2].isupper() else q
-        return f"The article doesn't say: I found nothing in it that answers “{q}?”."
-    return "The article doesn't say."
-
-
-@dataclass
-class ScoredSentence:
-    sentence: StoredSentence
-    passage: int
-    dense: float
-    lexical: float
-    context: float
-    typed: bool
-    score: float = 0.0
-
-
-def _idf(n: int, df: dict[str, int], term: str) -> float:
-    return math.log((n + 1) / (df.get(term, 0) + 0.5))
-
-
-def lexical_overlap(question_terms: list[str], sentence: str, n: int, df: dict[str, int]) -> float:
-    """Share of the question's term weight (idf) that the sentence contains."""
-    wanted = set(question_terms)
-    if not wanted:
-        return 0.0
-    have = set(terms(sentence))
-    total = sum(_idf(n, df, t) for t in wanted)
-    return sum(_idf(n, df, t) for t in wanted & have) / total if total else 0.0
+    if not q:
+        return "The article doesn't say."
+    if not q[:2].isupper():
+        q = q[0].lower() + q[1:]
+    return f"The article doesn't say: I found nothing in it that answers “{q}?”."
 
 
 class ExtractiveAnswerer:
     """Answers with 1-2 quoted sentences, or refuses when the evidence is weak.
 
-    ``store`` supplies the sentences (with vectors) inside retrieved passages and the
-    article term statistics; ``embeddings`` the (memoised) question vector.
+    ``rank`` picks the sentence scorer: ``"model"`` (the fitted ranker), or the
+    ``"dense"``/``"bm25"`` single signals used as ablations by ``bot eval --compare``.
     """
 
-    WEIGHTS = {"dense": 0.55, "lexical": 0.30, "context": 0.15, "typed": 0.08}
-    TYPE_PENALTY = 0.10
-    FOCUS_PENALTY = 0.25
-
-    def __init__(self, store, embeddings, threshold: float = 0.38, max_chars: int = 400, second_margin: float = 0.06):
-        self.store = store
+    def __init__(
+        self,
+        evidence,
+        embeddings,
+        threshold: float = 0.5,
+        max_chars: int = 400,
+        second_ratio: float = 0.05,
+        rank: Literal["model", "dense", "bm25"] = "model",
+        models: Models | None = None,
+    ) -> None:
+        self.evidence = evidence
         self.embeddings = embeddings
         self.threshold = threshold
         self.max_chars = max_chars
-        self.second_margin = second_margin
+        self.second_ratio = second_ratio
+        self.rank = rank
+        self.models = models or load_models()
 
-    def score_sentences(self, question: str, passages: list[Document]) -> list[ScoredSentence]:
-        """Every sentence inside the passages, scored against the question, best first."""
-        spans = [(d.metadata["article_id"], int(d.metadata["start"]), int(d.metadata["end"])) for d in passages]
-        sentences = self.store.sentences_in(spans)
-        if not sentences:
-            return []
-        qvec = np.asarray(self.embeddings.embed_query(question))
-        vectors = np.asarray([s.vector for s in sentences])
-        dense = vectors @ qvec
-        kind = answer_type(question)
-        question_terms = terms(question)
-        scored = []
-        for i, sentence in enumerate(sentences):
-            owners = [p for p, (a, s, e) in enumerate(spans) if a == sentence.article_id and s <= sentence.start and sentence.end <= e]
-            passage = max(owners, key=lambda p: passages[p].metadata["score"])
-            n, df = self.store.term_stats(sentence.article_id)
-            item = ScoredSentence(
-                sentence=sentence,
-                passage=passage,
-                dense=float(dense[i]),
-                lexical=lexical_overlap(question_terms, sentence.text, n, df),
-                context=float(passages[passage].metadata["score"]),
-                typed=has_type(sentence.text, kind, question),
-            )
-            w = self.WEIGHTS
-            item.score = w["dense"] * item.dense + w["lexical"] * item.lexical + w["context"] * item.context + w["typed"] * item.typed
-            scored.append(item)
-        return sorted(scored, key=lambda s: s.score, reverse=True)
+    def _score(self, article_id: str, q) -> Scored:
+        scored = score_article(self.evidence.get(article_id), q, self.models)
+        if self.rank != "model":
+            column = SENTENCE_FEATURES.index("dense" if self.rank == "dense" else "bm25_norm")
+            scores = scored.features[:, column] * 20.0
+            z = np.exp(scores - scores.max())
+            scored = Scored(scored.index, scored.features, scores, z / z.sum(), np.argsort(-scores, kind="stable"))
+        return scored
 
-    def confidence(self, question: str, scored: list[ScoredSentence]) -> float:
-        """How well the evidence as a whole answers the question; refuse below the threshold.
-
-        The best sentence's score, less a penalty when the question asks for a kind
-        of thing (a number, a date, a person) that the best sentence does not hold, and when the
-        question's named subject does not occur in the article at all.
-        """
-        if not scored:
-            return 0.0
-        best = scored[0]
-        value = best.score
-        if answer_type(question) is not None and not best.typed:
-            value -= self.TYPE_PENALTY
-        focus = focus_name(question)
-        if focus:
-            _, df = self.store.term_stats(best.sentence.article_id)
-            if any(df.get(t, 0) == 0 for t in terms(focus)):
-                value -= self.FOCUS_PENALTY
-        return value
+    def evaluate(self, question: str, passages: list[Document]) -> tuple[Scored | None, float]:
+        """The best article's ranked sentences and the probability that they answer the question."""
+        articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
+        if not articles:
+            return None, 0.0
+        q = parse_question(question, self.embeddings.embed_query(question))
+        candidates = [self._score(a, q) for a in articles]
+        best = max(candidates, key=lambda s: s.scores[s.order[0]] if s.index.n else -np.inf)
+        if best.index.n == 0:
+            return None, 0.0
+        return best, self.models.answerable(question_features(best, q))
 
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
         shown = display_question or question
-        scored = self.score_sentences(question, passages)
-        if self.confidence(question, scored) < self.threshold:
-            return Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[])
-        chosen = [scored[0]]
-        for other in scored[1:3]:
-            if scored[0].score - other.score > self.second_margin:
+        scored, confidence = self.evaluate(question, passages)
+        if scored is None or confidence < self.threshold:
+            result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[])
+            result._confidence = confidence
+            return result
+        chosen = self._compose(scored)
+        index = scored.index
+        vector = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+        docs: list[Document] = []
+        claims: list[Claim] = []
+        for i in chosen:
+            c = index.chunk_of(i)
+            key = (index.article_id, int(index.chunk_starts[c]))
+            found = [j for j, d in enumerate(docs) if (d.metadata["article_id"], d.metadata["start"]) == key]
+            if not found:
+                docs.append(
+                    Document(
+                        index.chunk_texts[c],
+                        metadata={
+                            "article_id": index.article_id, "title": index.title, "start": int(index.chunk_starts[c]),
+                            "end": int(index.chunk_ends[c]), "score": float(index.chunk_vecs[c] @ vector),
+                        },
+                    )
+                )
+                found = [len(docs) - 1]
+            text = _clip(index.sent_texts[i], self.max_chars - 5)
+            claims.append(Claim(text, found[0], [(int(index.sent_starts[i]), int(index.sent_ends[i]))]))
+        text, citations = cite_claims(claims, docs)
+        result = Answer(question=shown, answer=text, refused=False, citations=citations)
+        result._confidence = confidence
+        return result
+
+    def _compose(self, scored: Scored) -> list[int]:
+        """The best sentence, plus the best runner-up that is likely enough and fits, in article order."""
+        index, order, probs = scored.index, scored.order, scored.probs
+        first = int(order[0])
+        chosen = [first]
+        budget = self.max_chars - len(index.sent_texts[first]) - 5
+        for other in order[1:4]:
+            other = int(other)
+            if probs[other] < self.second_ratio * probs[first]:
                 break
-            if sum(len(c.sentence.text) + 5 for c in chosen) + len(other.sentence.text) + 5 <= self.max_chars:
+            if len(index.sent_texts[other]) + 5 <= budget:
                 chosen.append(other)
                 break
-        chosen.sort(key=lambda s: (s.sentence.article_id, s.sentence.start))
-        claims = [
-            Claim(_clip(c.sentence.text, self.max_chars - 5), c.passage, [(c.sentence.start, c.sentence.end)])
-            for c in chosen
-        ]
-        text, citations = cite_claims(claims, passages)
-        return Answer(question=shown, answer=text, refused=False, citations=citations)
+        return sorted(chosen)
 
 
 def _clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut + "…"
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 __all__ = ["Answer", "Citation", "Passage"]
 
@@ -35,6 +35,12 @@ class Answer(BaseModel):
     answer: str
     refused: bool
     citations: list[Citation] = Field(default_factory=list)
+    _confidence: float | None = PrivateAttr(default=None)
+
+    @property
+    def confidence(self) -> float | None:
+        """The extractive answerer's probability that the article answers the question (not serialised)."""
+        return self._confidence
 
     def as_json(self, **extra) -> dict:
         """The contract's JSON object, with ``extra`` keys (such as ``id``) first."""

@@ -49,9 +49,14 @@ class Settings(BaseSettings):
     chunk_size: int = Field(600, ge=100, le=8000, description="Maximum characters in a passage.")
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring passages.")
     k: int = Field(4, ge=1, le=50, description="Passages retrieved for each question.")
+    retrieval: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="Evidence signals: hybrid (all), or dense-only / BM25-only (ablations)."
+    )
     refusal_threshold: float = Field(
-        0.38,
-        description="Evidence score below which the extractive answerer refuses (higher refuses more).",
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="Probability that the article answers, below which the extractive answerer refuses.",
     )
     max_answer_chars: int = Field(400, ge=50, description="Longest extractive answer.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")

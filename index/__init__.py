@@ -1,5 +1,6 @@
 """Turning articles into searchable passages: loading, chunking, embedding, the Chroma store."""
 
+
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.embeddings import LazyEmbeddings
 from index.loader import Article, load_article

@@ -36,6 +36,7 @@ def _load(model: str):
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+    _one_blas_thread()
 
     try:
         return HuggingFaceEmbeddings(
@@ -50,6 +51,15 @@ def _load(model: str):
             f"cannot load the embedding model {model!r}: {exc}. "
             "Set BOT_EMBEDDING_MODEL to a local sentence-transformers folder."
         ) from None
+
+
+def _one_blas_thread() -> None:
+    """Numpy's BLAS threads spin after each matrix product and starve torch's threads on a
+    small machine: every question got ~4x slower (benchmarks/quality.py). Answering does only
+    small products, so one BLAS thread costs nothing there."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def load_model(model: str):

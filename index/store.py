@@ -4,8 +4,10 @@ Three collections share a prefix (setting ``collection``):
 
 * ``<prefix>_chunks``: one record per passage, embedded, via ``langchain-chroma``;
 * ``<prefix>_sentences``: one record per sentence, embedded, for evidence selection;
-* ``<prefix>_articles``: one record per article: full text, title, content hash,
-  term statistics and metadata (a placeholder vector; it is never searched by vector).
+* ``<prefix>_articles``: one record per article: full text, title, content hash and
+  metadata (a placeholder vector; it is never searched by vector);
+* ``<prefix>_meta``: a generation stamp that changes on every ingest and removal,
+  so caches in any process can tell when to reload.
 
 Ids are stable (derived from the article id, offsets and text), distance is cosine.
 Re-ingesting unchanged text is skipped by content hash; changed text upserts the new
@@ -16,8 +18,8 @@ old version.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,8 @@ from langchain_core.embeddings import Embeddings
 from bot.errors import BackendUnavailableError, EmptyIndexError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.loader import Article
-from index.terms import document_frequencies
 
-__all__ = ["ArticleStore", "IngestResult", "StoredSentence"]
+__all__ = ["ArticleStore", "IngestResult"]
 
 _COSINE = {"hnsw": {"space": "cosine"}}
 
@@ -43,15 +44,6 @@ class IngestResult:
     status: str  # "added", "updated" or "unchanged"
     chunks: int
     sentences: int
-
-
-@dataclass(frozen=True)
-class StoredSentence:
-    article_id: str
-    text: str
-    start: int
-    end: int
-    vector: list[float]
 
 
 class ArticleStore:
@@ -72,7 +64,6 @@ class ArticleStore:
         self.chunk_overlap = chunk_overlap
         self._client = None
         self._stores: dict[str, Chroma] = {}
-        self._stats_cache: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
 
     # -- connection -------------------------------------------------------------------------
 
@@ -109,6 +100,18 @@ class ArticleStore:
     def _articles(self):
         return self.client.get_or_create_collection(f"{self.prefix}_articles", embedding_function=None)
 
+    @property
+    def _meta(self):
+        return self.client.get_or_create_collection(f"{self.prefix}_meta", embedding_function=None)
+
+    def generation(self) -> str:
+        """Changes whenever any process ingests or removes an article (caches compare it)."""
+        found = self._meta.get(ids=["generation"], include=["metadatas"])
+        return found["metadatas"][0]["value"] if found["ids"] else ""
+
+    def _bump(self) -> None:
+        self._meta.upsert(ids=["generation"], metadatas=[{"value": uuid.uuid4().hex}], embeddings=[[1.0]])
+
     # -- writing ----------------------------------------------------------------------------
 
     def ingest(self, article: Article) -> IngestResult:
@@ -133,17 +136,16 @@ class ArticleStore:
         self._delete_stale("chunks", article.id, keep=set(chunk_ids))
         self._delete_stale("sentences", article.id, keep=set(sentence_ids))
 
-        n_sentences, df = document_frequencies(s.text for s in sentences)
         meta: dict[str, Any] = {
             **{k: v for k, v in article.meta.items() if v is not None},
             "title": article.title,
             "hash": content_hash,
             "chunks": len(chunks),
-            "sentences": n_sentences,
-            "df": json.dumps(df, separators=(",", ":")),
+            "sentences": len(sentences),
             "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         self._articles.upsert(ids=[article.id], documents=[article.text], metadatas=[meta], embeddings=[[1.0]])
+        self._bump()
         return IngestResult(article.id, article.title, "updated" if existing else "added", len(chunks), len(sentences))
 
     def _delete_stale(self, kind: str, article_id: str, keep: set[str]) -> None:
@@ -160,6 +162,7 @@ class ArticleStore:
         for kind in ("chunks", "sentences"):
             self._delete_stale(kind, article_id, keep=set())
         self._articles.delete(ids=[article_id])
+        self._bump()
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -177,7 +180,7 @@ class ArticleStore:
         rows = []
         for article_id, meta in zip(found["ids"], found["metadatas"]):
             row = {"id": article_id, "title": meta.get("title", article_id), "chunks": meta.get("chunks", 0)}
-            row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "df", "hash", "chunks"}))
+            row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "hash", "chunks"}))
             if "questions" in row:
                 row["questions"] = [q for q in str(row["questions"]).split("\n") if q]
             rows.append(row)
@@ -196,34 +199,37 @@ class ArticleStore:
         if article_id is not None and not self._article_meta(article_id):
             raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles` for the ids")
 
-    def term_stats(self, article_id: str) -> tuple[int, dict[str, int]]:
-        """(number of sentences, document frequency per term) of one article; cached."""
-        meta = self._article_meta(article_id) or {}
-        key = (article_id, meta.get("hash", ""))
-        if key not in self._stats_cache:
-            self._stats_cache[key] = (int(meta.get("sentences", 0)), json.loads(meta.get("df", "{}")))
-        return self._stats_cache[key]
+    def article_data(self, article_id: str) -> dict[str, Any]:
+        """Everything answering needs about one article, in article order: text, metadata,
+        sentences and passages with their vectors (one read, cached by the caller)."""
+        found = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not found["ids"]:
+            raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
+        data: dict[str, Any] = {"id": article_id, "text": found["documents"][0], "meta": found["metadatas"][0]}
+        for kind in ("sentences", "chunks"):
+            got = self._store(kind)._collection.get(
+                where={"article_id": article_id}, include=["documents", "metadatas", "embeddings"]
+            )
+            order = sorted(range(len(got["ids"])), key=lambda i: got["metadatas"][i]["start"])
+            data[kind] = {
+                "ids": [got["ids"][i] for i in order],
+                "texts": [got["documents"][i] for i in order],
+                "starts": [int(got["metadatas"][i]["start"]) for i in order],
+                "ends": [int(got["metadatas"][i]["end"]) for i in order],
+                "vectors": [got["embeddings"][i] for i in order],
+            }
+        return data
+
+    def all_chunks(self) -> dict[str, list]:
+        """Ids, texts and metadata of every stored passage (for the BM25 index)."""
+        got = self._store("chunks")._collection.get(include=["documents", "metadatas"])
+        return {"ids": got["ids"], "texts": got["documents"], "metadatas": got["metadatas"]}
 
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[tuple[Document, float]]:
         """Top-``k`` passages for a query vector, with cosine similarity as score."""
         where = {"article_id": article_id} if article_id else None
         hits = self._store("chunks").similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
         return [(doc, 1.0 - distance) for doc, distance in hits]
-
-    def sentences_in(self, spans: list[tuple[str, int, int]]) -> list[StoredSentence]:
-        """Stored sentences (with vectors) lying inside the given ``(article_id, start, end)`` spans."""
-        if not spans:
-            return []
-        clauses = [
-            {"$and": [{"article_id": a}, {"start": {"$gte": s}}, {"end": {"$lte": e}}]} for a, s, e in spans
-        ]
-        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-        found = self._store("sentences")._collection.get(where=where, include=["documents", "metadatas", "embeddings"])
-        out = [
-            StoredSentence(m["article_id"], d, int(m["start"]), int(m["end"]), list(v))
-            for d, m, v in zip(found["documents"], found["metadatas"], found["embeddings"])
-        ]
-        return sorted(out, key=lambda s: (s.article_id, s.start))
 
 
 def _chunk_meta(chunk: Chunk) -> dict[str, Any]:

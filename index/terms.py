@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
 
-__all__ = ["tokens", "terms", "stem", "STOPWORDS", "document_frequencies"]
+__all__ = ["tokens", "terms", "stem", "STOPWORDS"]
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*", re.UNICODE)
 
@@ -47,13 +45,3 @@ def terms(text: str) -> list[str]:
             if part and part not in STOPWORDS:
                 out.append(stem(part))
     return out
-
-
-def document_frequencies(texts: Iterable[str]) -> tuple[int, Counter]:
-    """How many of ``texts`` contain each term, and how many texts there were."""
-    df: Counter = Counter()
-    n = 0
-    for text in texts:
-        n += 1
-        df.update(set(terms(text)))
-    return n, df

@@ -1,0 +1,176 @@
+"""Fit the sentence ranker and the answerability model; write bot/ranker.json.
+
+    .venv/bin/python benchmarks/train_ranker.py [--squad FILE] [--dev FILE]
+
+Uses only the tuning split (SQuAD articles 1-6) and dev.jsonl. Each article is
+ingested through the real pipeline (chunking, sentence splitting, MiniLM, Chroma)
+and its features come from the same code the bot runs, so training and serving
+cannot drift apart. The answerability model is fitted on ranker outputs from
+leave-one-article-out fits, so it sees the kind of scores it will see on new articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.chain import NewsBot  # noqa: E402
+from bot.evaluate import load_eval_set  # noqa: E402
+from bot.ranker import (  # noqa: E402
+    MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, Models, Scored, parse_question, question_features, sentence_features,
+)
+from bot.settings import Settings  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+DEV_WEIGHT = 5.0
+
+
+def collect(squad: Path, dev: Path, tmp: Path) -> list[dict]:
+    """One row per question: features of every sentence, gold labels, group (article)."""
+    sets = load_eval_set(squad, "1-6") + load_eval_set(dev)
+    rows = []
+    for group, eval_set in enumerate(sets):
+        if not eval_set.items:
+            continue
+        bot = NewsBot(Settings(data_dir=tmp / f"a{group}", collection="train"))
+        bot.ingest(eval_set.article)
+        index = bot.evidence.get(eval_set.article.id)
+        queries = [bot.condense(it.question, it.history) for it in eval_set.items]
+        vectors = bot.embeddings.embed_documents(queries)
+        for item, query, vector in zip(eval_set.items, queries, vectors):
+            q = parse_question(query, vector)
+            X = sentence_features(index, q)
+            spans = [(o, o + 1) for o in item.gold_offsets]
+            if item.gold:
+                at = index.text.find(item.gold)
+                spans = [(at, at + len(item.gold))] if at >= 0 else []
+            y = np.asarray(
+                [any(s < e_ and s_ < e for s_, e_ in spans) for s, e in zip(index.sent_starts, index.sent_ends)], dtype=np.float32
+            )
+            rows.append({"group": group, "X": X, "y": y, "answerable": item.answerable, "q": q, "index": index,
+                         "dev": bool(item.gold is not None or item.expect is not None)})
+        print(f"  {eval_set.article.id}: {len(eval_set.items)} questions, {index.n} sentences", flush=True)
+    return rows
+
+
+def fit_ranker(rows: list[dict], l2: float = 1e-3, steps: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear scores, softmax over each question's sentences, cross-entropy against the gold sentences (Adam)."""
+    train = [r for r in rows if r["answerable"] and r["y"].any()]
+    stacked = np.vstack([r["X"] for r in train])
+    mu, sd = stacked.mean(0), stacked.std(0) + 1e-6
+    Xs = [(r["X"] - mu) / sd for r in train]
+    Ys = [r["y"] / r["y"].sum() for r in train]
+    # dev.jsonl is news, like the product's articles, but has few questions: each counts as DEV_WEIGHT
+    Ws = [DEV_WEIGHT if r["dev"] else 1.0 for r in train]
+    total = sum(Ws)
+    w = np.zeros(stacked.shape[1])
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t in range(1, steps + 1):
+        grad = l2 * w
+        for x, y, weight in zip(Xs, Ys, Ws):
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            grad += weight * (x.T @ (p - y)) / total
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad * grad
+        w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return w, mu, sd
+
+
+def scored(row: dict, w, mu, sd) -> Scored:
+    scores = ((row["X"] - mu) / sd) @ w
+    p = np.exp(scores - scores.max())
+    return Scored(row["index"], row["X"], scores, p / p.sum(), np.argsort(-scores, kind="stable"))
+
+
+def fit_logistic(F: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = 1e-2, steps: int = 2000):
+    mu, sd = F.mean(0), F.std(0) + 1e-6
+    Z = (F - mu) / sd
+    w = np.zeros(Z.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(Z @ w + b)))
+        g = (p - y) * weights
+        w -= 0.5 * (Z.T @ g / weights.sum() + l2 * w)
+        b -= 0.5 * g.sum() / weights.sum()
+    return w, b, mu, sd
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--squad", type=Path, default=SHARED / "squad-v2" / "dev-v2.0-16-articles.json")
+    parser.add_argument("--dev", type=Path, default=SHARED / "dev.jsonl")
+    parser.add_argument("--max-wrongly-refused", type=float, default=0.10)
+    parser.add_argument("--label", choices=["answerable", "correct"], default="answerable",
+                        help="what the answerability model predicts: the article answers, or the ranker's answer is right")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = parser.parse_args()
+    start = time.time()
+    with tempfile.TemporaryDirectory(prefix="newsbot-train-") as tmp:
+        print("indexing the tuning articles and dev.jsonl's article")
+        rows = collect(args.squad, args.dev, Path(tmp))
+        groups = sorted({r["group"] for r in rows})
+        print(f"fitting the ranker on {sum(r['answerable'] for r in rows)} answerable questions")
+        w, mu, sd = fit_ranker(rows)
+
+        print("leave-one-article-out ranker scores for the answerability model")
+        F, y, wt, correct = [], [], [], []
+        for g in groups:
+            held = [r for r in rows if r["group"] == g]
+            if len(held) == len(rows):
+                continue
+            wg, mug, sdg = fit_ranker([r for r in rows if r["group"] != g], steps=150)
+            for r in held:
+                s = scored(r, wg, mug, sdg)
+                F.append(question_features(s, r["q"]))
+                y.append(1.0 if r["answerable"] else 0.0)
+                wt.append(DEV_WEIGHT if r["dev"] else 1.0)
+                correct.append(bool(r["y"][s.order[:2]].any()) if r["answerable"] else False)
+        F, y, wt, correct = np.asarray(F), np.asarray(y), np.asarray(wt), np.asarray(correct)
+        target = y * correct if args.label == "correct" else y
+        aw, ab, amu, asd = fit_logistic(F, target, wt)
+        models = Models(w.astype(np.float32), mu.astype(np.float32), sd.astype(np.float32), aw.astype(np.float32),
+                        float(ab), amu.astype(np.float32), asd.astype(np.float32), {})
+
+        probs = np.asarray([models.answerable(f) for f in F])
+        squad = np.asarray([not r["dev"] for r in rows])
+        ans, una = (y == 1) & squad, (y == 0) & squad
+        dev_ans, dev_una = (y == 1) & ~squad, (y == 0) & ~squad
+        print("\nthreshold  answered-correctly  wrongly-refused  refused-unanswerable  (tuning split, held-out ranker)  dev ok")
+        best = None
+        for thr in np.round(np.arange(0.05, 0.96, 0.025), 3):
+            keep = probs >= thr
+            wr = (~keep & ans).sum() / ans.sum()
+            ru = (~keep & una).sum() / una.sum()
+            ac = (keep & ans & correct).sum() / ans.sum()
+            dev_ok = bool(keep[dev_ans].all() and (~keep[dev_una]).all())
+            print(f"  {thr:5.3f}      {ac:.3f}              {wr:.3f}            {ru:.3f}                              {dev_ok}")
+            if wr <= args.max_wrongly_refused and dev_ok and (best is None or ru > best[1]):
+                best = (float(thr), float(ru), float(wr), float(ac))
+        threshold = best[0] if best else 0.5
+        models.meta = {
+            "fitted": True,
+            "trained_on": "SQuAD 2.0 articles 1-6 (tuning split) and dev.jsonl",
+            "operating_point": {"refusal_threshold": threshold, "max_wrongly_refused": args.max_wrongly_refused,
+                                "held_out_refused_unanswerable": best[1] if best else None,
+                                "held_out_wrongly_refused": best[2] if best else None},
+        }
+        args.out.write_text(json.dumps(models.to_json(), indent=1) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out} (operating point: refusal_threshold = {threshold}) in {time.time() - start:.0f} s")
+    print("ranker weights:", {n: round(float(x), 2) for n, x in zip(SENTENCE_FEATURES, w)})
+    print("answerability weights:", {n: round(float(x), 2) for n, x in zip(QUESTION_FEATURES, aw)})
+
+
+if __name__ == "__main__":
+    main()

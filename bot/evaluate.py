@@ -1,0 +1,280 @@
+"""``bot eval``: answer quality on a dev.jsonl-style file or SQuAD 2.0 articles.
+
+Every article is indexed on its own in a temporary data dir, its questions are
+asked, and the figures are computed:
+
+* answered correctly: answerable questions answered (not refused) in at most 400
+  characters that contain a gold answer (SQuAD: compared after lower-casing and
+  stripping punctuation and articles; dev.jsonl: every ``expect`` group matched);
+* cited the gold passage: answerable questions with a citation covering the gold
+  answer (SQuAD: the answer's character offset; dev.jsonl: the ``gold`` text);
+* citation validity: answers whose citations are exact article spans and whose
+  markers and citations match one to one;
+* refused unanswerable, wrongly refused, mean answer length, p50/p95 latency.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import string
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import InputError
+from bot.settings import BUNDLED_ARTICLES, Settings
+from index.loader import Article, load_article
+
+__all__ = ["EvalItem", "EvalSet", "Figures", "evaluate", "load_eval_set", "parse_ranges", "table"]
+
+MAX_ANSWER = 400
+
+
+@dataclass
+class EvalItem:
+    id: str
+    question: str
+    answerable: bool
+    history: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)  # SQuAD: any one must appear
+    expect: list[list[str]] | None = None  # dev.jsonl: one of each group must appear
+    gold: str | None = None
+    gold_offsets: list[int] = field(default_factory=list)
+
+
+@dataclass
+class EvalSet:
+    article: Article
+    items: list[EvalItem]
+
+
+def parse_ranges(spec: str | None, total: int) -> list[int]:
+    """``"1-6"``, ``"7,9-10"`` → 1-based article numbers; None means all."""
+    if not spec:
+        return list(range(1, total + 1))
+    picked: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise InputError(f"--articles {spec!r}: use numbers and ranges like 1-6 or 7,9-10")
+        lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
+        if not 1 <= lo <= hi <= total:
+            raise InputError(f"--articles {spec!r}: the file has articles 1-{total}")
+        picked.extend(range(lo, hi + 1))
+    return picked
+
+
+def _squad_sets(data: dict, articles: str | None) -> list[EvalSet]:
+    sets = []
+    for number in parse_ranges(articles, len(data["data"])):
+        entry = data["data"][number - 1]
+        text, items, offset = [], [], 0
+        for paragraph in entry["paragraphs"]:
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answers = [a["text"] for a in qa.get("answers", [])]
+                items.append(
+                    EvalItem(
+                        id=qa["id"],
+                        question=qa["question"],
+                        answerable=not qa.get("is_impossible", False),
+                        answers=answers,
+                        gold_offsets=[offset + a["answer_start"] for a in qa.get("answers", [])],
+                    )
+                )
+            text.append(context)
+            offset += len(context) + 2
+        article = Article(id=f"squad-{number}", title=entry["title"].replace("_", " "), text="\n\n".join(text))
+        sets.append(EvalSet(article, items))
+    return sets
+
+
+def _dev_set(path: Path, article_paths: list[Path]) -> list[EvalSet]:
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise InputError(f"{path}:{number}: not valid JSON") from None
+        items.append(
+            EvalItem(
+                id=str(row.get("id", number)),
+                question=row["question"],
+                answerable=row.get("kind") != "out_of_scope",
+                history=row.get("history") or [],
+                expect=row.get("expect") or [],
+                gold=row.get("gold"),
+            )
+        )
+    articles = [load_article(p) for p in article_paths]
+    return [EvalSet(a, items if i == 0 else []) for i, a in enumerate(articles)]
+
+
+def load_eval_set(path: Path, articles: str | None = None, article_paths: list[Path] | None = None) -> list[EvalSet]:
+    """Read a SQuAD 2.0 JSON file or a dev.jsonl-style file (asked against ``article_paths``)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict) or "data" not in data:
+            raise InputError(f"{path}: not a SQuAD file (no \"data\" list)")
+        return _squad_sets(data, articles)
+    if articles:
+        raise InputError("--articles picks SQuAD articles; a .jsonl file is asked against --article files")
+    paths = article_paths or sorted(p for p in BUNDLED_ARTICLES.iterdir() if p.suffix in (".txt", ".md"))
+    return _dev_set(path, paths)
+
+
+_ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalise(text: str) -> str:
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation) | {"‘", "’", "“", "”"})
+    return " ".join(_ARTICLES_RE.sub(" ", text).split())
+
+
+def is_correct(item: EvalItem, answer: str) -> bool:
+    if len(answer) > MAX_ANSWER:
+        return False
+    if item.expect is not None:
+        low = answer.lower()
+        return all(any(s.lower() in low for s in group) for group in item.expect)
+    clean = squad_normalise(answer)
+    return any(squad_normalise(gold) and squad_normalise(gold) in clean for gold in item.answers)
+
+
+def _cites_gold(item: EvalItem, citations) -> bool:
+    if item.gold:
+        return any(item.gold in c.text for c in citations)
+    return any(c.start <= off < c.end for c in citations for off in item.gold_offsets)
+
+
+def _valid(answer, text: str) -> bool:
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    if markers != {c.n for c in answer.citations}:
+        return False
+    return all(text[c.start : c.end] == c.text for c in answer.citations)
+
+
+@dataclass
+class Record:
+    item: EvalItem
+    refused: bool
+    correct: bool
+    cited_gold: bool
+    valid: bool
+    length: int
+    seconds: float
+    confidence: float | None
+
+
+def run_set(eval_set: EvalSet, settings: Settings) -> list[Record]:
+    """Index one article in ``settings.data_dir`` and ask its questions."""
+    from bot.chain import NewsBot
+
+    bot = NewsBot(settings)
+    bot.store.ingest(eval_set.article)
+    bot.warm_up()
+    records = []
+    for item in eval_set.items:
+        start = time.perf_counter()
+        answer = bot.ask(item.question, item.history)
+        seconds = time.perf_counter() - start
+        records.append(
+            Record(
+                item=item,
+                refused=answer.refused,
+                correct=not answer.refused and is_correct(item, answer.answer),
+                cited_gold=not answer.refused and _cites_gold(item, answer.citations),
+                valid=_valid(answer, eval_set.article.text),
+                length=len(answer.answer),
+                seconds=seconds,
+                confidence=getattr(answer, "confidence", None),
+            )
+        )
+    return records
+
+
+@dataclass
+class Figures:
+    name: str
+    answerable: int
+    unanswerable: int
+    answered_correctly: float
+    cited_gold: float
+    citation_validity: float
+    refused_unanswerable: float
+    wrongly_refused: float
+    mean_answer_chars: float
+    p50_ms: float
+    p95_ms: float
+
+    ROWS = [
+        ("answered correctly", "answered_correctly", "{:.3f}"),
+        ("cited the gold passage", "cited_gold", "{:.3f}"),
+        ("citation validity", "citation_validity", "{:.3f}"),
+        ("refused out-of-scope/unanswerable", "refused_unanswerable", "{:.3f}"),
+        ("wrongly refused", "wrongly_refused", "{:.3f}"),
+        ("mean answer length (chars)", "mean_answer_chars", "{:.0f}"),
+        ("p50 latency (ms)", "p50_ms", "{:.1f}"),
+        ("p95 latency (ms)", "p95_ms", "{:.1f}"),
+    ]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def figures(name: str, records: list[Record]) -> Figures:
+    ans = [r for r in records if r.item.answerable]
+    una = [r for r in records if not r.item.answerable]
+    answered = [r for r in records if not r.refused]
+    ratio = lambda part, whole: (len(part) / len(whole)) if whole else 0.0  # noqa: E731
+    return Figures(
+        name=name,
+        answerable=len(ans),
+        unanswerable=len(una),
+        answered_correctly=ratio([r for r in ans if r.correct], ans),
+        cited_gold=ratio([r for r in ans if r.cited_gold], ans),
+        citation_validity=ratio([r for r in records if r.valid], records),
+        refused_unanswerable=ratio([r for r in una if r.refused], una),
+        wrongly_refused=ratio([r for r in ans if r.refused], ans),
+        mean_answer_chars=sum(r.length for r in answered) / len(answered) if answered else 0.0,
+        p50_ms=_pct([r.seconds * 1000 for r in records], 0.5),
+        p95_ms=_pct([r.seconds * 1000 for r in records], 0.95),
+    )
+
+
+def evaluate(sets: list[EvalSet], settings: Settings, name: str = "hybrid") -> tuple[Figures, list[Record]]:
+    """Run every set, each article indexed on its own in a temporary data dir."""
+    records: list[Record] = []
+    tmp = Path(tempfile.mkdtemp(prefix="newsbot-eval-"))
+    try:
+        for number, eval_set in enumerate(sets):
+            run_settings = settings.model_copy(update={"data_dir": tmp / f"set{number}", "collection": "eval"})
+            records += run_set(eval_set, run_settings)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return figures(name, records), records
+
+
+def table(rows: list[Figures]) -> str:
+    """A Markdown table, one column per configuration."""
+    head = "| metric | " + " | ".join(f.name for f in rows) + " |"
+    sep = "|---|" + "---:|" * len(rows)
+    counts = "| questions (answerable / unanswerable) | " + " | ".join(f"{f.answerable} / {f.unanswerable}" for f in rows) + " |"
+    lines = [head, sep, counts]
+    for label, attr, fmt in Figures.ROWS:
+        lines.append(f"| {label} | " + " | ".join(fmt.format(getattr(f, attr)) for f in rows) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,320 @@
+"""Scoring sentences against a question, and deciding answer-or-refuse from the evidence.
+
+Two small linear models, fitted on the tuning split and dev.jsonl by
+``benchmarks/train_ranker.py`` and shipped as ``bot/ranker.json``:
+
+* the **sentence ranker** scores every sentence of an article from the features in
+  :data:`SENTENCE_FEATURES` (trained listwise: a softmax over each question's sentences);
+* the **answerability model** (logistic regression) turns the evidence as a whole,
+  :data:`QUESTION_FEATURES`, into a probability that the article answers the question.
+  The bot refuses below ``refusal_threshold``.
+
+No feature names a word of any evaluation question; every one is a generic signal
+(similarity, term overlap weighted by rarity, answer type, position, missing terms).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.evidence import ArticleIndex, content_words, word_vectors
+from index.terms import stem, terms, tokens
+
+__all__ = [
+    "SENTENCE_FEATURES",
+    "QUESTION_FEATURES",
+    "answer_type",
+    "focus_name",
+    "sentence_features",
+    "question_features",
+    "Models",
+    "load_models",
+    "Scored",
+    "score_article",
+]
+
+MODEL_PATH = Path(__file__).with_name("ranker.json")
+
+SENTENCE_FEATURES = [
+    "dense", "dense_context", "dense_prev", "dense_next", "bm25_norm", "lexical", "window_lexical", "typed",
+    "dense_rank_recip", "bm25_rank_recip", "rrf", "length", "first_in_paragraph", "dense_gap", "bm25_gap",
+    "lexical_gap", "bigram", "matched_share", "max_idf_matched", "novelty", "names_matched", "soft_lexical",
+    "soft_lexical_loose",
+]
+QUESTION_FEATURES = [
+    "top_prob", "second_prob", "top_score", "margin", "top_dense", "top_lexical", "top_window_lexical",
+    "max_dense", "max_lexical", "missing_max_idf", "missing_share", "missing_count", "missing_elsewhere",
+    "question_negated", "sentence_negated", "negation_mismatch", "number_missing", "names_missing",
+    "unknown_share", "unknown_count", "focus_missing", "type_missing", "question_terms",
+    "top_soft", "top_bigram", "soft_missing_max_idf", "soft_missing_count", "dense_spread",
+]
+
+_QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
+                             r"(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*)")
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of thing the question asks for: number, date, person, place, or None."""
+    q = question.lower()
+    if re.search(r"\bhow (many|much|long|far|old|often|large|big|tall|high)\b|\bwhat (number|percentage|amount|proportion)\b", q):
+        return "number"
+    if re.search(r"\b(when|what year|which year|what date|what day|what time|what century|what decade)\b", q):
+        return "date"
+    if re.search(r"\b(who|whom|whose)\b", q):
+        return "person"
+    if re.search(r"\bwhere\b", q):
+        return "place"
+    return None
+
+
+def focus_name(question: str) -> str | None:
+    """The named subject of the question ("What did *the European Union* say …"), if it has one."""
+    match = _QUESTION_START.match(question)
+    return match.group(1) if match else None
+
+
+def _names_in_question(question: str) -> set[str]:
+    caps = re.findall(r"\b[A-Z][a-z]+\b", question[1:])
+    return {stem(c.lower()) for c in caps}
+
+
+@dataclass
+class Parsed:
+    """The question, prepared once for scoring against any number of articles."""
+
+    text: str
+    vector: np.ndarray
+    terms: list[str]
+    term_set: set[str]
+    bigrams: set[tuple[str, str]]
+    names: set[str]
+    kind: str | None
+    words: list[str]
+    word_vecs: np.ndarray
+    negated: float
+    numbers: set[str]
+    focus_terms: list[str]
+
+
+def parse_question(question: str, vector) -> Parsed:
+    qterms = terms(question)
+    words = sorted(set(content_words(question)))
+    focus = focus_name(question)
+    return Parsed(
+        text=question,
+        vector=np.asarray(vector, dtype=np.float32),
+        terms=qterms,
+        term_set=set(qterms),
+        bigrams=set(zip(qterms, qterms[1:])),
+        names=_names_in_question(question),
+        kind=answer_type(question),
+        words=words,
+        word_vecs=word_vectors(words),
+        negated=1.0 if any(w in {"not", "never", "no", "without"} or w.endswith("n't") for w in tokens(question)) else 0.0,
+        numbers=set(re.findall(r"\b\d[\d,.]*\b", question)),
+        focus_terms=terms(focus) if focus else [],
+    )
+
+
+def _typed(index: ArticleIndex, q: Parsed) -> np.ndarray:
+    if q.kind == "number":
+        return index.has_number
+    if q.kind == "date":
+        return index.has_date
+    if q.kind in ("person", "place"):
+        return np.asarray([1.0 if names - q.term_set else 0.0 for names in index.name_terms], dtype=np.float32)
+    return np.zeros(index.n, dtype=np.float32)
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """0 for the largest value, 1 for the next, …"""
+    ranks = np.empty(len(values))
+    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
+    return ranks
+
+
+def sentence_features(index: ArticleIndex, q: Parsed) -> np.ndarray:
+    """One row per sentence of the article, columns as in :data:`SENTENCE_FEATURES`."""
+    n = index.n
+    dense = index.sent_vecs @ q.vector
+    dense_ctx = index.ctx_vecs @ q.vector
+    dense_prev = index.prev_vecs @ q.vector
+    dense_next = index.next_vecs @ q.vector
+    bm = index.bm25_scores(q.terms)
+    bm_norm = bm / bm.max() if bm.max() > 0 else bm
+    cols = [index.vocab[t] for t in q.term_set if t in index.vocab]
+    _, total = index.term_weights(q.term_set)
+    total = total or 1.0
+    idf = index.idf[cols]
+    hits = index.S[:, cols].astype(np.float32)  # sentences x known question terms
+    window_hits = index.W[:, cols].astype(np.float32)
+    lexical = hits @ idf / total
+    window = window_hits @ idf / total
+    matched = hits.sum(axis=1)
+    max_idf = (hits * idf).max(axis=1) / max(index.unknown_idf, 1e-6) if cols else np.zeros(n)
+    novelty = (index.sizes - matched) / index.sizes
+    if q.bigrams:
+        bcols = [index.bigram_vocab[b] for b in q.bigrams if b in index.bigram_vocab]
+        bigram = index.B[:, bcols].sum(axis=1) / len(q.bigrams) if bcols else np.zeros(n)
+    else:
+        bigram = np.zeros(n)
+    name_cols = [index.vocab[t] for t in q.names if t in index.vocab]
+    names = index.S[:, name_cols].sum(axis=1) / len(q.names) if name_cols else np.zeros(n)
+    soft, soft_loose = _soft(index, q)
+    dense_rank = _rank(dense)
+    bm_rank = _rank(bm)
+    dense_rr = 1.0 / (1.0 + dense_rank)
+    rrf = 30.0 * (1.0 / (60.0 + dense_rank) + 1.0 / (60.0 + bm_rank))
+    return np.column_stack([
+        dense, dense_ctx, dense_prev, dense_next, bm_norm, lexical, window, _typed(index, q),
+        dense_rr, 1.0 / (1.0 + bm_rank), rrf, index.lengths, index.first, dense - dense.max(), bm_norm - bm_norm.max(),
+        lexical - lexical.max(), bigram, matched / max(len(q.term_set), 1), max_idf, novelty, names, soft, soft_loose,
+    ]).astype(np.float32)
+
+
+def _soft(index: ArticleIndex, q: Parsed) -> tuple[np.ndarray, np.ndarray]:
+    """Share of the question's word weight that each sentence matches by a similar word (WordLlama)."""
+    if not q.words or not len(index.word_vecs):
+        return np.zeros(index.n), np.zeros(index.n)
+    sim = q.word_vecs @ index.word_vecs.T  # question words x article words
+    n = index.n
+    weights = np.log((n + 1) / (np.asarray([index.word_df.get(w, 0) for w in q.words]) + 0.5))
+    used = np.nonzero((sim >= 0.4).any(axis=0))[0]  # only article words similar to some question word
+    if not len(used):
+        return np.zeros(n), np.zeros(n)
+    best = index.SW[:, used].astype(np.float32)[:, :, None] * sim[:, used].T[None, :, :]  # sentence x word x qword
+    nearest = best.max(axis=1)  # sentences x question words: the most similar word in the sentence
+    strict = ((nearest >= 0.6) * weights).sum(axis=1) / weights.sum()
+    loose = ((nearest >= 0.4) * weights).sum(axis=1) / weights.sum()
+    return strict, loose
+
+
+@dataclass
+class Scored:
+    """The ranked sentences of one article for one question."""
+
+    index: ArticleIndex
+    features: np.ndarray
+    scores: np.ndarray
+    probs: np.ndarray
+    order: np.ndarray
+
+
+def question_features(s: Scored, q: Parsed) -> np.ndarray:
+    """Answerability evidence, columns as in :data:`QUESTION_FEATURES`."""
+    index, X, order = s.index, s.features, s.order
+    best = int(order[0])
+    second = int(order[1]) if len(order) > 1 else best
+    col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    window = index.window_sets[best]
+    missing = [t for t in q.term_set if t not in window]
+    missing_idf = [index.idf_of(t) for t in missing]
+    _, total = index.term_weights(q.term_set)
+    total = total or 1.0
+    unknown = [t for t in q.term_set if t not in index.vocab]
+    focus_missing = 1.0 if q.focus_terms and any(t not in index.vocab for t in q.focus_terms) else 0.0
+    type_missing = 1.0 if q.kind and X[best, col["typed"]] == 0 else 0.0
+    names_missing = len(q.names - window) / (len(q.names) or 1)
+    sentence_negated = float(index.negated[best])
+    soft_missing = _soft_missing(index, q, best)
+    top5 = np.sort(X[:, col["dense"]])[-5:]
+    return np.asarray([
+        s.probs[best], s.probs[second], s.scores[best], s.scores[best] - s.scores[second],
+        X[best, col["dense"]], X[best, col["lexical"]], X[best, col["window_lexical"]],
+        X[:, col["dense"]].max(), X[:, col["lexical"]].max(),
+        max(missing_idf or [0.0]) / index.unknown_idf, sum(missing_idf) / total, len(missing),
+        sum(1 for t in missing if t in index.vocab), q.negated, sentence_negated, q.negated * (1 - sentence_negated),
+        1.0 if q.numbers - index.numbers[best] else 0.0, names_missing,
+        sum(index.unknown_idf for _ in unknown) / total, len(unknown), focus_missing, type_missing, len(q.term_set),
+        X[best, col["soft_lexical"]], X[best, col["bigram"]], max(soft_missing or [0.0]) / index.unknown_idf,
+        len(soft_missing), float(top5[-1] - top5.mean()),
+    ], dtype=np.float32)
+
+
+def _soft_missing(index: ArticleIndex, q: Parsed, best: int) -> list[float]:
+    """Idf of question words with no similar word (WordLlama >= 0.6) near the best sentence."""
+    rows = [best] + ([best - 1] if index.same_prev[best] else []) + ([best + 1] if index.same_next[best] else [])
+    cols = np.nonzero(index.SW[rows].any(axis=0))[0]
+    if not q.words:
+        return []
+    if not len(cols):
+        return [np.log((index.n + 1) / (index.word_df.get(w, 0) + 0.5)) for w in q.words]
+    sim = q.word_vecs @ index.word_vecs[cols].T
+    return [
+        float(np.log((index.n + 1) / (index.word_df.get(w, 0) + 0.5)))
+        for w, row in zip(q.words, sim)
+        if row.max() < 0.6
+    ]
+
+
+@dataclass
+class Models:
+    """The fitted weights (see ``bot/ranker.json``)."""
+
+    rank_w: np.ndarray
+    rank_mu: np.ndarray
+    rank_sd: np.ndarray
+    answer_w: np.ndarray
+    answer_b: float
+    answer_mu: np.ndarray
+    answer_sd: np.ndarray
+    meta: dict
+
+    def rank(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.rank_mu) / self.rank_sd) @ self.rank_w
+
+    def answerable(self, f: np.ndarray) -> float:
+        z = float(((f - self.answer_mu) / self.answer_sd) @ self.answer_w + self.answer_b)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self) -> dict:
+        arr = lambda a: [round(float(x), 6) for x in a]  # noqa: E731
+        return {
+            "sentence_features": SENTENCE_FEATURES,
+            "question_features": QUESTION_FEATURES,
+            "ranker": {"w": arr(self.rank_w), "mu": arr(self.rank_mu), "sd": arr(self.rank_sd)},
+            "answerable": {"w": arr(self.answer_w), "b": round(self.answer_b, 6), "mu": arr(self.answer_mu), "sd": arr(self.answer_sd)},
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Models":
+        if data.get("sentence_features") != SENTENCE_FEATURES or data.get("question_features") != QUESTION_FEATURES:
+            raise ValueError("ranker.json was fitted for other features: run benchmarks/train_ranker.py")
+        r, a = data["ranker"], data["answerable"]
+        f = lambda xs: np.asarray(xs, dtype=np.float32)  # noqa: E731
+        return cls(f(r["w"]), f(r["mu"]), f(r["sd"]), f(a["w"]), float(a["b"]), f(a["mu"]), f(a["sd"]), data.get("meta", {}))
+
+    @classmethod
+    def neutral(cls) -> "Models":
+        """Hand-set weights used before any fit (and by the trainer to bootstrap)."""
+        w = np.zeros(len(SENTENCE_FEATURES), dtype=np.float32)
+        for name, value in {"dense": 1.0, "lexical": 1.0, "bm25_norm": 0.5, "typed": 0.3}.items():
+            w[SENTENCE_FEATURES.index(name)] = value
+        ones_r, ones_q = np.ones(len(SENTENCE_FEATURES), np.float32), np.ones(len(QUESTION_FEATURES), np.float32)
+        aw = np.zeros(len(QUESTION_FEATURES), dtype=np.float32)
+        aw[QUESTION_FEATURES.index("top_dense")] = 8.0
+        return cls(w, 0 * ones_r, ones_r, aw, -3.0, 0 * ones_q, ones_q, {"fitted": False})
+
+
+@lru_cache(maxsize=4)
+def load_models(path: str = str(MODEL_PATH)) -> Models:
+    file = Path(path)
+    if not file.is_file():
+        return Models.neutral()
+    return Models.from_json(json.loads(file.read_text(encoding="utf-8")))
+
+
+def score_article(index: ArticleIndex, q: Parsed, models: Models) -> Scored:
+    X = sentence_features(index, q)
+    scores = models.rank(X)
+    z = scores - scores.max()
+    probs = np.exp(z) / np.exp(z).sum()
+    order = np.argsort(-scores, kind="stable")
+    return Scored(index, X, scores, probs, order)
