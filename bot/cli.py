@@ -187,10 +187,8 @@ def eval_command(
     sets = load_eval_set(file, articles_spec, list(article) or None)
     base = state.settings.model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
     runs = [("hybrid", "hybrid")] + ([("dense only", "dense"), ("BM25 only", "bm25")] if compare else [])
-    results = []
-    for name, mode in runs:
-        figures, _ = evaluate(sets, base.model_copy(update={"retrieval": mode}), name)
-        results.append(figures)
+    outcome = evaluate(sets, {name: base.model_copy(update={"retrieval": mode}) for name, mode in runs})
+    results = [figures for figures, _ in outcome.values()]
     if as_json:
         from dataclasses import asdict
 

@@ -1,10 +1,16 @@
 """Follow-up questions: turning "Whom did he meet?" into a question that stands on its own.
 
-Without an LLM, pronouns are replaced by the most recent name in the conversation
-(a capitalised word run from the earlier user turns, newest first). A question with
-a pronoun but no name to resolve it to is prefixed with the previous turn, so
-retrieval still sees the topic. With an LLM configured, :mod:`bot.llm` condenses the
-question with ``prompts/condense.txt`` instead.
+Without an LLM, two rules apply, both reading only the earlier user turns:
+
+* a pronoun (he, she, they, him, them, his, her, their, it, its) is replaced by the
+  most recent name in the conversation (a capitalised word run, newest turn first);
+  a question with a pronoun but no name to resolve it to is prefixed with the
+  previous turn, so retrieval still sees the topic;
+* a bare definite noun ("the summit", "the meeting") takes the name that modified
+  the same noun in an earlier turn ("the Alaska summit").
+
+With an LLM configured, :mod:`bot.llm` condenses the question with
+``prompts/condense.txt`` instead.
 """
 
 from __future__ import annotations
@@ -47,11 +53,31 @@ def _last_name(history: list[str]) -> str | None:
     return None
 
 
+_DEFINITE = re.compile(r"\b([Tt]he)\s+([a-z][\w-]*)\b")
+
+
+def _expand_definites(question: str, history: list[str]) -> str:
+    """"the summit" → "the Alaska summit" when an earlier turn said "Alaska summit"."""
+
+    def expand(match: re.Match) -> str:
+        noun = match.group(2)
+        for turn in reversed(history):
+            found = re.search(rf"((?:[A-Z][\w’'.-]*\s+)+){re.escape(noun)}\b", turn)
+            if found:
+                modifier = found.group(1).strip()
+                if modifier.split()[0].lower() not in _QUESTION_WORDS:
+                    return f"{match.group(1)} {modifier} {noun}"
+        return match.group(0)
+
+    return _DEFINITE.sub(expand, question)
+
+
 def resolve_followup(question: str, history: list[str] | None) -> str:
     """A stand-alone version of ``question`` given earlier user turns (oldest first)."""
     history = [h for h in (history or []) if h and h.strip()]
     if not history:
         return question
+    question = _expand_definites(question, history)
     words = [w.lower() for w in _WORD.findall(question)]
     pronouns = [w for w in words if w in _SUBJECT | _OBJECT | _POSSESSIVE | _AMBIGUOUS | _NEUTER]
     if not pronouns:

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import InputError
+from bot.extractive import refusal_text
 from bot.settings import BUNDLED_ARTICLES, Settings
 from index.loader import Article, load_article
 
-__all__ = ["EvalItem", "EvalSet", "Figures", "evaluate", "load_eval_set", "parse_ranges", "table"]
+__all__ = ["EvalItem", "EvalSet", "Figures", "at_threshold", "evaluate", "load_eval_set", "parse_ranges", "table"]
 
 MAX_ANSWER = 400
 
@@ -178,31 +179,34 @@ class Record:
     confidence: float | None
 
 
-def run_set(eval_set: EvalSet, settings: Settings) -> list[Record]:
-    """Index one article in ``settings.data_dir`` and ask its questions."""
+def run_set(eval_set: EvalSet, variants: list[Settings]) -> list[list[Record]]:
+    """Index one article once (in the first variant's data dir) and ask its questions under every variant."""
     from bot.chain import NewsBot
 
-    bot = NewsBot(settings)
-    bot.store.ingest(eval_set.article)
-    bot.warm_up()
-    records = []
-    for item in eval_set.items:
-        start = time.perf_counter()
-        answer = bot.ask(item.question, item.history)
-        seconds = time.perf_counter() - start
-        records.append(
-            Record(
-                item=item,
-                refused=answer.refused,
-                correct=not answer.refused and is_correct(item, answer.answer),
-                cited_gold=not answer.refused and _cites_gold(item, answer.citations),
-                valid=_valid(answer, eval_set.article.text),
-                length=len(answer.answer),
-                seconds=seconds,
-                confidence=getattr(answer, "confidence", None),
+    NewsBot(variants[0]).ingest(eval_set.article)
+    out = []
+    for settings in variants:
+        bot = NewsBot(settings)
+        bot.warm_up()
+        records = []
+        for item in eval_set.items:
+            start = time.perf_counter()
+            answer = bot.ask(item.question, item.history)
+            seconds = time.perf_counter() - start
+            records.append(
+                Record(
+                    item=item,
+                    refused=answer.refused,
+                    correct=not answer.refused and is_correct(item, answer.answer),
+                    cited_gold=not answer.refused and _cites_gold(item, answer.citations),
+                    valid=_valid(answer, eval_set.article.text),
+                    length=len(answer.answer),
+                    seconds=seconds,
+                    confidence=answer.confidence,
+                )
             )
-        )
-    return records
+        out.append(records)
+    return out
 
 
 @dataclass
@@ -256,17 +260,35 @@ def figures(name: str, records: list[Record]) -> Figures:
     )
 
 
-def evaluate(sets: list[EvalSet], settings: Settings, name: str = "hybrid") -> tuple[Figures, list[Record]]:
-    """Run every set, each article indexed on its own in a temporary data dir."""
-    records: list[Record] = []
+def evaluate(sets: list[EvalSet], variants: dict[str, Settings]) -> dict[str, tuple[Figures, list[Record]]]:
+    """Run every set under every named settings variant; each article is indexed once, on its own,
+    in a temporary data dir."""
+    names = list(variants)
+    records: dict[str, list[Record]] = {name: [] for name in names}
     tmp = Path(tempfile.mkdtemp(prefix="newsbot-eval-"))
     try:
         for number, eval_set in enumerate(sets):
-            run_settings = settings.model_copy(update={"data_dir": tmp / f"set{number}", "collection": "eval"})
-            records += run_set(eval_set, run_settings)
+            where = {"data_dir": tmp / f"set{number}", "collection": "eval"}
+            runs = run_set(eval_set, [variants[name].model_copy(update=where) for name in names])
+            for name, run in zip(names, runs):
+                records[name] += run
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return figures(name, records), records
+    return {name: (figures(name, records[name]), records[name]) for name in names}
+
+
+def at_threshold(name: str, records: list[Record], threshold: float) -> Figures:
+    """The figures the same answers would give with another refusal threshold (from their confidences)."""
+    moved = []
+    for r in records:
+        refused = r.refused if r.confidence is None else r.confidence < threshold
+        if refused == r.refused:
+            moved.append(r)
+        elif refused:  # newly refused: the refusal text is short and valid
+            moved.append(Record(r.item, True, False, False, True, len(refusal_text(r.item.question)), r.seconds, r.confidence))
+        else:  # was refused, would answer: unknown answer; count as wrong (only happens when lowering)
+            moved.append(Record(r.item, False, False, False, True, r.length, r.seconds, r.confidence))
+    return figures(name, moved)
 
 
 def table(rows: list[Figures]) -> str:

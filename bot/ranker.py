@@ -55,7 +55,7 @@ QUESTION_FEATURES = [
     "top_soft", "top_bigram", "soft_missing_max_idf", "soft_missing_count", "dense_spread",
 ]
 
-_QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
+_QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
                              r"(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*)")
 
 

@@ -14,13 +14,12 @@ from bot.settings import BUNDLED_ARTICLES, Settings
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED_ID = "india-russia-kalmykia-alaska"
 SEED_TEXT = (BUNDLED_ARTICLES / f"{SEED_ID}.txt").read_text(encoding="utf-8")
-DEV_PATH = SHARED / "eval" / "dev.jsonl"
+#: ``../shared/eval/dev.jsonl`` if present, else the copy in tests/data.
+DEV_PATH = next(p for p in (SHARED / "eval" / "dev.jsonl", Path(__file__).parent / "data" / "dev.jsonl") if p.is_file())
 
 
 def dev_set() -> list[dict]:
-    """``../shared/eval/dev.jsonl`` if present, else the copy in tests/data."""
-    path = DEV_PATH if DEV_PATH.is_file() else Path(__file__).parent / "data" / "dev.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in DEV_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def passes(answer: str, expect: list[list[str]]) -> bool:

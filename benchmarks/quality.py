@@ -1,0 +1,136 @@
+"""Answer quality on the SQuAD 2.0 tuning split and dev.jsonl; writes docs/quality.md and docs/quality.png.
+
+    .venv/bin/python benchmarks/quality.py            # tuning split: table, ablations, threshold sweep, latency
+    .venv/bin/python benchmarks/quality.py --report   # also the report split (articles 7-16), once, after tuning
+
+The threshold sweep reuses one run's answers: each answer's confidence says
+whether it would be refused at another threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.evaluate import at_threshold, evaluate, load_eval_set, table  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+SQUAD = SHARED / "squad-v2" / "dev-v2.0-16-articles.json"
+DOCS = ROOT / "docs"
+
+
+def latency_ratio(sets, settings: Settings, n: int = 200) -> tuple[float, float]:
+    """Median warm answer time and median time of one query embedding, measured alternately in one run."""
+    import tempfile
+
+    from bot.chain import NewsBot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = NewsBot(settings.model_copy(update={"data_dir": Path(tmp)}))
+        biggest = max(sets, key=lambda s: len(s.items))
+        bot.ingest(biggest.article)
+        bot.warm_up()
+        model = bot.embeddings._model()
+        questions = [it.question for it in biggest.items][:n]
+        for q in questions[:20]:
+            bot.ask(q + " (warm)")
+        embed, answer = [], []
+        for q in questions:
+            start = time.perf_counter()
+            model.embed_query(q + " ?")
+            embed.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            bot.ask(q)
+            answer.append(time.perf_counter() - start)
+        return float(np.median(answer) * 1000), float(np.median(embed) * 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--report", action="store_true", help="also run the report split (articles 7-16)")
+    args = parser.parse_args()
+    settings = Settings()
+    default = settings.refusal_threshold
+    tuning = load_eval_set(SQUAD, "1-6")
+    dev = load_eval_set(SHARED / "dev.jsonl")
+    lines = ["# Answer quality", "", f"Measured by `benchmarks/quality.py` on {time.strftime('%Y-%m-%d')}; refusal threshold {default}.", ""]
+
+    print("tuning split, with dense-only and BM25-only ablations…", flush=True)
+    everything = settings.model_copy(update={"refusal_threshold": 0.0})
+    runs = evaluate(tuning, {
+        "hybrid": everything,
+        "dense only": everything.model_copy(update={"retrieval": "dense"}),
+        "BM25 only": everything.model_copy(update={"retrieval": "bm25"}),
+    })
+    rows = [at_threshold(name, records, default) for name, (_, records) in runs.items()]
+    compare = table(rows)
+    print(compare)
+    lines += ["## Tuning split (SQuAD 2.0 articles 1-6), `bot eval --compare`", "",
+              "Ablations use the same answerability model, fed by a single signal's ranking "
+              "(dense = MiniLM cosine, BM25 = bm25s) instead of the fitted ranker.", "", compare, ""]
+
+    dev_runs = evaluate(dev, {"hybrid": settings})
+    dev_table = table([f for f, _ in dev_runs.values()])
+    print(dev_table)
+    lines += ["## dev.jsonl (the seed article)", "", dev_table, ""]
+
+    records = runs["hybrid"][1]
+    sweep = []
+    for threshold in np.round(np.arange(0.0, 0.801, 0.025), 3):
+        f = at_threshold("hybrid", records, float(threshold))
+        sweep.append((float(threshold), f.answered_correctly, f.wrongly_refused, f.refused_unanswerable))
+    lines += ["## Operating points (tuning split)", "", "![answered correctly against wrongly refused](quality.png)", "",
+              "| refusal threshold | answered correctly | wrongly refused | refused unanswerable |", "|---:|---:|---:|---:|"]
+    lines += [f"| {t:.3f}{' (default)' if abs(t - default) < 1e-9 else ''} | {a:.3f} | {w:.3f} | {u:.3f} |" for t, a, w, u in sweep]
+    lines.append("")
+    plot(sweep, default)
+
+    answer_ms, embed_ms = latency_ratio(tuning, settings)
+    latency = (f"Warm answer time (median over 200 questions, largest tuning article): {answer_ms:.2f} ms; "
+               f"one query embedding in the same run: {embed_ms:.2f} ms; ratio {answer_ms / embed_ms:.2f}×.")
+    print(latency)
+    lines += ["## Latency", "", latency, ""]
+
+    if args.report:
+        print("report split (articles 7-16), run once…", flush=True)
+        report = evaluate(load_eval_set(SQUAD, "7-16"), {"hybrid": settings})
+        report_table = table([f for f, _ in report.values()])
+        print(report_table)
+        lines += ["## Report split (SQuAD 2.0 articles 7-16), run once after tuning was frozen", "", report_table, ""]
+    (DOCS / "quality.md").write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {DOCS / 'quality.md'}")
+
+
+def plot(sweep, default: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t, answered, wrong, refused = (np.asarray(x) for x in zip(*sweep))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    ax.plot(wrong, answered, marker="o", ms=3, label="answered correctly")
+    ax.plot(wrong, refused, marker="s", ms=3, label="refused unanswerable")
+    i = int(np.argmin(np.abs(t - default)))
+    ax.annotate(f"default {default}", (wrong[i], answered[i]), textcoords="offset points", xytext=(8, -14))
+    ax.scatter([wrong[i]], [answered[i]], color="red", zorder=3)
+    ax.axvline(0.10, color="grey", ls=":", lw=1)
+    ax.set_xlabel("wrongly refused (share of answerable questions)")
+    ax.set_ylabel("share")
+    ax.set_title("Refusal threshold sweep, SQuAD 2.0 tuning split")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(DOCS / "quality.png")
+
+
+if __name__ == "__main__":
+    main()

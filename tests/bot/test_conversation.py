@@ -1,0 +1,49 @@
+import pytest
+
+from bot.conversation import names_in, resolve_followup
+from bot.ranker import answer_type, focus_name
+
+
+@pytest.mark.parametrize(
+    "question, history, expected",
+    [
+        ("Where did they meet?", ["Who did Rijiju meet?"], "Where did Rijiju meet?"),
+        ("Whom was he thanking?", ["What did Modi post on X?"], "Whom was Modi thanking?"),
+        ("When was it granted?", ["What did the Edict of Nantes do?"], "When was Edict of Nantes granted?"),
+        ("What is his title?", ["Who is Batu Khasikov?"], "What is Batu Khasikov's title?"),
+        ("How long did the summit last?", ["What did India say about the Alaska summit?"], "How long did the Alaska summit last?"),
+        ("Who won the vote?", ["Who is the mayor?"], "Who won the vote?"),
+        ("What did she say?", ["what happened next?"], "what happened next? What did she say?"),
+        ("Where did they meet?", [], "Where did they meet?"),
+    ],
+)
+def test_followups_stand_alone(question, history, expected):
+    assert resolve_followup(question, history) == expected
+
+
+def test_latest_name_wins():
+    history = ["Who is Batu Khasikov?", "What did Narendra Modi say?"]
+    assert resolve_followup("Whom did he call?", history) == "Whom did Narendra Modi call?"
+    assert names_in("What did the European Union say about Alaska?") == ["European Union", "Alaska"]
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("How many delegates came?", "number"),
+        ("When did the summit end?", "date"),
+        ("In what year was it signed?", "date"),
+        ("What year was it signed?", "date"),
+        ("Whom did Putin meet?", "person"),
+        ("Where did they meet?", "place"),
+        ("What did India say?", None),
+    ],
+)
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_focus_name():
+    assert focus_name("What did the European Union say about the summit?") == "European Union"
+    assert focus_name("Is India only interested in ties?") == "India"
+    assert focus_name("Who briefed Modi?") is None

@@ -1,0 +1,125 @@
+"""Retrieval, the fitted models and `bot eval`, with the real model and a real Chroma."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.chain import NewsBot
+from bot.cli import app
+from bot.ranker import QUESTION_FEATURES, SENTENCE_FEATURES, load_models
+from bot.settings import Settings
+from index.loader import Article
+from tests.conftest import DEV_PATH, OTHER_ARTICLE, SEED_ID, SEED_TEXT
+
+pytestmark = pytest.mark.slow
+
+
+def test_shipped_models_match_features_and_settings():
+    models = load_models()
+    assert models.meta["fitted"] is True
+    assert len(models.rank_w) == len(SENTENCE_FEATURES) and len(models.answer_w) == len(QUESTION_FEATURES)
+    assert Settings().refusal_threshold == models.meta["operating_point"]["refusal_threshold"]
+
+
+def test_building_the_bot_loads_nothing_heavy(tmp_path):
+    """In a fresh process: constructing the bot loads no model, opens no store, imports no torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bot.chain import NewsBot; from bot.settings import Settings; "
+        f"b = NewsBot(Settings(data_dir={str(tmp_path)!r})); "
+        "print(b.embeddings.loaded, b.store._client is None, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "True", "False"], out.stderr
+
+
+@pytest.fixture
+def two_articles(seed_bot):
+    seed_bot.ingest(Article("tram-line", "City council approves new tram line", OTHER_ARTICLE))
+    return seed_bot
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_retrieval_modes_across_and_within_articles(two_articles, mode):
+    bot = NewsBot(two_articles.settings.model_copy(update={"retrieval": mode}))
+    across = bot.retriever().invoke("How much will the tram line cost?")
+    assert across[0].metadata["article_id"] == "tram-line"
+    scoped = bot.retriever(SEED_ID).invoke("How much will the tram line cost?")
+    assert scoped and {d.metadata["article_id"] for d in scoped} == {SEED_ID}
+    for d in scoped:
+        assert SEED_TEXT[d.metadata["start"] : d.metadata["end"]] == d.page_content
+
+
+def test_unscoped_answers_cite_the_right_article_and_bm25_follows_removal(two_articles):
+    bot = two_articles
+    alaska = bot.ask("What did India say about the Alaska summit?")
+    assert {c.article_id for c in alaska.citations} == {SEED_ID} and "welcomed" in alaska.answer
+    tram = bot.ask("How much will the tram line cost?")
+    assert "240 million euros" in tram.answer and {c.article_id for c in tram.citations} == {"tram-line"}
+    scoped = bot.ask("What did India say about the Alaska summit?", article="tram-line")
+    assert all(c.article_id == "tram-line" for c in scoped.citations)
+    bot.remove("tram-line")
+    assert all(d.metadata["article_id"] == SEED_ID for d in bot.retriever().invoke("tram line council vote"))
+
+
+def test_changed_article_is_seen_at_once(seed_bot):
+    changed = SEED_TEXT.replace("formally welcomed", "formally criticised")
+    seed_bot.ingest(Article(SEED_ID, "Changed", changed))
+    answer = seed_bot.ask("What did India say about the Alaska summit?")
+    assert "criticised" in answer.answer and all(changed[c.start : c.end] == c.text for c in answer.citations)
+
+
+def test_eval_on_dev_meets_the_bar():
+    """The bar of the issue, through the user-facing command: every answerable dev question right and
+    citing its gold passage, every out-of-scope one refused, every citation exact."""
+    result = CliRunner().invoke(app, ["eval", str(DEV_PATH), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["answered_correctly"] == 1.0
+    assert figures["cited_gold"] == 1.0
+    assert figures["refused_unanswerable"] == 1.0
+    assert figures["wrongly_refused"] == 0.0
+    assert figures["citation_validity"] == 1.0
+
+
+def _tiny_squad(tmp_path):
+    paragraphs = SEED_TEXT.split("\n\n")
+    first = paragraphs[0]
+    qas = [
+        {"id": "q1", "question": "Who held talks with Batu Khasikov?", "is_impossible": False,
+         "answers": [{"text": "Kiren Rijiju", "answer_start": first.index("Kiren Rijiju")}]},
+        {"id": "q2", "question": "What is the population of Kalmykia?", "is_impossible": True, "answers": []},
+    ]
+    data = {"version": "v2.0", "data": [{"title": "Seed", "paragraphs": [{"context": first, "qas": qas}] +
+                                         [{"context": p, "qas": []} for p in paragraphs[1:]]}]}
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_eval_reads_squad_and_compares(tmp_path):
+    path = _tiny_squad(tmp_path)
+    result = CliRunner().invoke(app, ["eval", str(path), "--articles", "1", "--compare", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["name"] for r in rows] == ["hybrid", "dense only", "BM25 only"]
+    assert rows[0]["answerable"] == 1 and rows[0]["unanswerable"] == 1
+    assert rows[0]["answered_correctly"] == 1.0 and rows[0]["cited_gold"] == 1.0
+    table = CliRunner().invoke(app, ["eval", str(path)])
+    assert "| answered correctly |" in table.output and "| p95 latency (ms) |" in table.output
+
+
+def test_eval_bad_input(tmp_path):
+    from bot.errors import InputError
+
+    path = _tiny_squad(tmp_path)
+    for args, message in [
+        ([str(tmp_path / "missing.json")], "no such file"),
+        ([str(path), "--articles", "2-3"], "articles 1-1"),
+        ([str(path), "--articles", "one"], "ranges like 1-6"),
+    ]:
+        result = CliRunner().invoke(app, ["eval", *args])
+        assert isinstance(result.exception, InputError) and message in str(result.exception)
