@@ -37,6 +37,8 @@ class NewsBot:
             collection=self.settings.collection,
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
+            host=self.settings.chroma_host,
+            port=self.settings.chroma_port,
         )
         self.evidence = EvidenceCache(self.store)
         self.bm25 = GlobalBM25(self.store)

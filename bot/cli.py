@@ -49,8 +49,16 @@ def _main(
     data_dir: Optional[Path] = typer.Option(
         None, "--data-dir", help="Where the index lives. Default: $BOT_DATA_DIR, else ~/.local/share/newsbot."
     ),
+    chroma_host: Optional[str] = typer.Option(
+        None, "--chroma-host", help="Use a Chroma server instead of the embedded store (env BOT_CHROMA_HOST)."
+    ),
+    chroma_port: Optional[int] = typer.Option(None, "--chroma-port", help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."),
 ) -> None:
-    overrides = {"data_dir": data_dir} if data_dir else {}
+    overrides: dict = {"data_dir": data_dir} if data_dir else {}
+    if chroma_host:
+        overrides["chroma_host"] = chroma_host
+    if chroma_port:
+        overrides["chroma_port"] = chroma_port
     state.bot = None  # one bot per invocation, for the settings of this invocation
     try:
         state.settings = Settings(**overrides)

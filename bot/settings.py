@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir, description="Where the Chroma store and feedback live.")
     collection: str = Field("news", description="Prefix of the Chroma collection names.")
+    chroma_host: str | None = Field(None, description="Chroma server host; unset: the embedded store in the data dir.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     embedding_model: str = Field(
         "",
         description="sentence-transformers model: a local folder or a hub name. Empty: the bundled all-MiniLM-L6-v2.",

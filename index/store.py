@@ -17,9 +17,11 @@ old version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from bot.errors import BackendUnavailableError, EmptyIndexError, UnknownArticleError
+from bot.errors import BackendUnavailableError, BotError, EmptyIndexError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.loader import Article
 
@@ -46,6 +48,17 @@ class IngestResult:
     sentences: int
 
 
+def _guarded(method):
+    """Run a store method under :meth:`ArticleStore._guard`."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._guard():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class ArticleStore:
     """Persistent Chroma storage for articles. Cheap to construct; connects on first use."""
 
@@ -56,9 +69,13 @@ class ArticleStore:
         collection: str = "news",
         chunk_size: int = 600,
         chunk_overlap: int = 80,
+        host: str | None = None,
+        port: int = 8000,
     ) -> None:
         self.embeddings = embeddings
         self.data_dir = Path(data_dir) if data_dir else None
+        self.host = host
+        self.port = port
         self.prefix = collection
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
@@ -71,6 +88,15 @@ class ArticleStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        if self.host:
+            try:
+                client = chromadb.HttpClient(
+                    host=self.host, port=self.port, settings=ChromaSettings(anonymized_telemetry=False)
+                )
+                client.heartbeat()
+            except Exception as exc:  # chromadb raises ValueError, httpx and OS errors alike
+                raise self._unreachable(exc) from None
+            return client
         if self.data_dir is None:
             return chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
         path = self.data_dir / "chroma"
@@ -80,11 +106,29 @@ class ArticleStore:
             raise BackendUnavailableError(f"cannot create the data dir {path}: {exc.strerror}") from None
         return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
 
+    def _unreachable(self, exc: Exception) -> BackendUnavailableError:
+        return BackendUnavailableError(
+            f"cannot reach the Chroma server at {self.host}:{self.port} ({type(exc).__name__}); "
+            "start it with `chroma run --host HOST --port PORT --path DIR` or fix BOT_CHROMA_HOST/BOT_CHROMA_PORT"
+        )
+
     @property
     def client(self):
         if self._client is None:
             self._client = self._connect()
         return self._client
+
+    @contextmanager
+    def _guard(self):
+        """Turn a lost Chroma server into a clear error; the next call tries again."""
+        try:
+            yield
+        except BotError:
+            raise
+        except Exception as exc:
+            if self.host and _is_connection_error(exc):
+                raise self._unreachable(exc) from None
+            raise
 
     def _store(self, kind: str) -> Chroma:
         if kind not in self._stores:
@@ -104,6 +148,7 @@ class ArticleStore:
     def _meta(self):
         return self.client.get_or_create_collection(f"{self.prefix}_meta", embedding_function=None)
 
+    @_guarded
     def generation(self) -> str:
         """Changes whenever any process ingests or removes an article (caches compare it)."""
         found = self._meta.get(ids=["generation"], include=["metadatas"])
@@ -114,6 +159,7 @@ class ArticleStore:
 
     # -- writing ----------------------------------------------------------------------------
 
+    @_guarded
     def ingest(self, article: Article) -> IngestResult:
         """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
         content_hash = article.content_hash
@@ -155,6 +201,7 @@ class ArticleStore:
         if stale:
             collection.delete(ids=stale)
 
+    @_guarded
     def remove(self, article_id: str) -> None:
         """Delete an article and all its passages and sentences."""
         if not self._article_meta(article_id):
@@ -170,10 +217,12 @@ class ArticleStore:
         found = self._articles.get(ids=[article_id], include=["metadatas"])
         return found["metadatas"][0] if found["ids"] else None
 
+    @_guarded
     def count(self) -> int:
         """Number of articles stored."""
         return self._articles.count()
 
+    @_guarded
     def articles(self) -> list[dict[str, Any]]:
         """Every article as ``{"id", "title", "chunks", ...metadata}``, sorted by id."""
         found = self._articles.get(include=["metadatas"])
@@ -186,12 +235,14 @@ class ArticleStore:
             rows.append(row)
         return sorted(rows, key=lambda r: r["id"])
 
+    @_guarded
     def article_text(self, article_id: str) -> str:
         found = self._articles.get(ids=[article_id], include=["documents"])
         if not found["ids"]:
             raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
         return found["documents"][0]
 
+    @_guarded
     def require(self, article_id: str | None = None) -> None:
         """Raise a clear error if the index is empty or ``article_id`` is unknown."""
         if self.count() == 0:
@@ -199,6 +250,7 @@ class ArticleStore:
         if article_id is not None and not self._article_meta(article_id):
             raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles` for the ids")
 
+    @_guarded
     def article_data(self, article_id: str) -> dict[str, Any]:
         """Everything answering needs about one article, in article order: text, metadata,
         sentences and passages with their vectors (one read, cached by the caller)."""
@@ -220,16 +272,29 @@ class ArticleStore:
             }
         return data
 
+    @_guarded
     def all_chunks(self) -> dict[str, list]:
         """Ids, texts and metadata of every stored passage (for the BM25 index)."""
         got = self._store("chunks")._collection.get(include=["documents", "metadatas"])
         return {"ids": got["ids"], "texts": got["documents"], "metadatas": got["metadatas"]}
 
+    @_guarded
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[tuple[Document, float]]:
         """Top-``k`` passages for a query vector, with cosine similarity as score."""
         where = {"article_id": article_id} if article_id else None
         hits = self._store("chunks").similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
         return [(doc, 1.0 - distance) for doc, distance in hits]
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    while exc is not None:
+        name = type(exc).__name__
+        if "Connect" in name or "Timeout" in name or isinstance(exc, (ConnectionError, TimeoutError)) or (
+            isinstance(exc, ValueError) and "connect" in str(exc).lower()
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _chunk_meta(chunk: Chunk) -> dict[str, Any]:

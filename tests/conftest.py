@@ -116,3 +116,56 @@ def live(seed_dir, tmp_path_factory):
     with LiveServer(bot, free_port()) as server:
         server.page_port = page_port
         yield server
+
+
+def start_chroma(path: Path, port: int):
+    """`chroma run` (from the chromadb package) on a loopback port; returns the process once it answers."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    binary = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen(
+        [str(binary), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """(host, port) of a Chroma server: the one .ci/run started (NEWSBOT_TEST_CHROMA=host:port), else our own."""
+    import os
+
+    given = os.environ.get("NEWSBOT_TEST_CHROMA")
+    if given:
+        host, port = given.rsplit(":", 1)
+        yield host, int(port)
+        return
+    port = free_port()
+    proc = start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
+    yield "127.0.0.1", port
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request) -> dict:
+    """Settings that put the store in an embedded Chroma or on the Chroma server, in a fresh collection."""
+    import uuid
+
+    if request.param == "embedded":
+        return {}
+    host, port = request.getfixturevalue("chroma_server")
+    return {"chroma_host": host, "chroma_port": port, "collection": f"t{uuid.uuid4().hex[:12]}"}

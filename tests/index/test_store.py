@@ -11,8 +11,21 @@ TEXT = "\n\n".join(f"Paragraph {i} says that event {i} happened in city {i}. It 
 
 
 @pytest.fixture
-def store(tmp_path):
-    return ArticleStore(DeterministicFakeEmbedding(size=32), tmp_path / "data", chunk_size=200, chunk_overlap=20)
+def store(tmp_path, backend):
+    """The same tests run on the embedded store and on a real `chroma run` server."""
+    return _store(tmp_path, backend)
+
+
+def _store(tmp_path, backend):
+    return ArticleStore(
+        DeterministicFakeEmbedding(size=32),
+        tmp_path / "data",
+        collection=backend.get("collection", "news"),
+        chunk_size=200,
+        chunk_overlap=20,
+        host=backend.get("chroma_host"),
+        port=backend.get("chroma_port", 8000),
+    )
 
 
 def _ids(store, kind, article_id):
@@ -57,12 +70,45 @@ def test_other_articles_untouched_and_remove(store):
         store.remove("a1")
 
 
-def test_persistent_across_instances(store, tmp_path):
+def test_persistent_across_instances(store, tmp_path, backend):
     store.ingest(Article("a1", "One", TEXT))
-    again = ArticleStore(DeterministicFakeEmbedding(size=32), tmp_path / "data")
+    again = _store(tmp_path, backend)
     assert [a["id"] for a in again.articles()] == ["a1"]
 
 
 def test_require_reports_empty_index(store):
     with pytest.raises(EmptyIndexError, match="bot ingest"):
         store.require()
+
+
+def test_generation_changes_on_every_write(store):
+    before = store.generation()
+    store.ingest(Article("a1", "One", TEXT))
+    middle = store.generation()
+    store.ingest(Article("a1", "One", TEXT))  # unchanged: no write
+    assert store.generation() == middle != before
+    store.remove("a1")
+    assert store.generation() != middle
+
+
+def test_unreachable_server_is_a_clear_error_and_recovers(tmp_path):
+    from bot.errors import BackendUnavailableError
+    from tests.conftest import free_port, start_chroma
+
+    port = free_port()
+    store = _store(tmp_path, {"chroma_host": "127.0.0.1", "chroma_port": port})
+    with pytest.raises(BackendUnavailableError, match=f"cannot reach the Chroma server at 127.0.0.1:{port}"):
+        store.count()
+    proc = start_chroma(tmp_path / "server", port)
+    try:
+        store.ingest(Article("a1", "One", TEXT))
+        assert store.count() == 1
+        proc.terminate()
+        proc.wait(timeout=30)
+        with pytest.raises(BackendUnavailableError, match="cannot reach"):
+            store.articles()
+        proc = start_chroma(tmp_path / "server", port)
+        assert [a["id"] for a in store.articles()] == ["a1"]  # the server kept its data; the store reconnected
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
