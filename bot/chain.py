@@ -58,9 +58,12 @@ class NewsBot:
         return self.ingest(load_article(path, article_id, title))
 
     def ingest(self, article) -> IngestResult:
-        result = self.store.ingest(article)
+        return self.ingest_many([article])[0]
+
+    def ingest_many(self, articles: list, progress: bool = False) -> list[IngestResult]:
+        results = self.store.ingest_many(articles, progress=progress)
         self.evidence.invalidate()
-        return result
+        return results
 
     def remove(self, article_id: str) -> None:
         self.store.remove(article_id)

@@ -68,36 +68,30 @@ def _main(
         raise BotError(f"bad setting BOT_{field.upper()}: {first['msg']}") from None
 
 
-def _article_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".txt", ".md") and p.is_file())
-            if not found:
-                raise ArticleError(f"{path}: no .txt or .md files in this folder")
-            files.extend(found)
-        else:
-            files.append(path)
-    return files
+@app.command()
+def ingest(
+    sources: list[str] = typer.Argument(..., help="Article files (.txt, .md), JSONL files of records, folders of them, or http(s) URLs."),
+    article_id: Optional[str] = typer.Option(None, "--id", help="Article id (one article only). Default: the file's stem."),
+    title: Optional[str] = typer.Option(None, "--title", help="Title (one article only). Default: metadata, heading or file name."),
+) -> None:
+    """Store articles in the index; unchanged articles are skipped, changed ones replaced."""
+    from index.sources import load_sources
+
+    articles = load_sources(sources, article_id, title)  # read and check everything before storing anything
+    results = _bot().ingest_many(articles, progress=len(articles) > 1 and sys.stderr.isatty())
+    if len(results) <= 20:
+        for r in results:
+            typer.echo(f"{r.status} {r.article_id}: {r.chunks} passages, {r.sentences} sentences ({r.title})")
+    else:
+        counts = {status: sum(r.status == status for r in results) for status in ("added", "updated", "unchanged")}
+        typer.echo(f"{len(results)} articles: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged")
 
 
 @app.command()
-def ingest(
-    paths: list[Path] = typer.Argument(..., help="Article files (.txt, .md) or folders of them."),
-    article_id: Optional[str] = typer.Option(None, "--id", help="Article id (one file only). Default: the file's stem."),
-    title: Optional[str] = typer.Option(None, "--title", help="Title (one file only). Default: metadata, heading or file name."),
-) -> None:
-    """Store articles in the index; unchanged articles are skipped."""
-    from index.loader import load_article
-
-    files = _article_files(paths)
-    if (article_id or title) and len(files) != 1:
-        raise InputError("--id and --title name one article: give exactly one file with them")
-    articles = [load_article(f, article_id, title) for f in files]  # read everything before storing anything
-    bot = _bot()
-    for article in articles:
-        result = bot.store.ingest(article)
-        typer.echo(f"{result.status} {result.article_id}: {result.chunks} passages, {result.sentences} sentences ({result.title})")
+def remove(article_id: str = typer.Argument(..., help="The id of the article to delete (see `bot articles`).")) -> None:
+    """Delete an article and all its passages."""
+    _bot().remove(article_id)
+    typer.echo(f"removed {article_id}")
 
 
 def _print_answer(answer) -> None:
@@ -111,9 +105,9 @@ def _print_answer(answer) -> None:
                     typer.echo(f"    {line}")
 
 
-def _batch(path: Path) -> int:
+def _batch(path: Path, article: str | None = None) -> int:
     bot = _bot()
-    bot.store.require()
+    bot.store.require(article)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -136,7 +130,7 @@ def _batch(path: Path) -> int:
             history = item.get("history") or []
             if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
                 raise InputError(f"line {number}: \"history\" must be a list of strings")
-            answer = bot.ask(item.get("question") or "", history, item.get("article"))
+            answer = bot.ask(item.get("question") or "", history, item.get("article") or article)
             typer.echo(json.dumps(answer.as_json(id=item_id), ensure_ascii=False))
         except BotError as exc:
             failures += 1
@@ -152,6 +146,7 @@ def ask(
     history: list[str] = typer.Option([], "--history", help="An earlier question in the conversation (repeat, oldest first)."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
     batch: Optional[Path] = typer.Option(None, "--batch", help="A JSONL file of {id, question, history}; one answer line each."),
+    article: Optional[str] = typer.Option(None, "--article", help="Answer only from this article (id); default: all."),
 ) -> None:
     """Answer a question (or a batch of them) from the indexed articles."""
     if batch is not None:
@@ -159,8 +154,8 @@ def ask(
             raise InputError("give either a QUESTION or --batch FILE, not both")
         if not as_json:
             raise InputError("--batch writes JSON lines: add --json")
-        raise typer.Exit(_batch(batch))
-    answer = _bot().ask(question or "", history)
+        raise typer.Exit(_batch(batch, article))
+    answer = _bot().ask(question or "", history, article)
     if as_json:
         typer.echo(json.dumps(answer.as_json(), ensure_ascii=False))
     else:
@@ -177,7 +172,7 @@ def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
     if not rows:
         typer.echo("no articles yet: run `bot ingest PATH`")
     for row in rows:
-        typer.echo(f"{row['id']}\t{row.get('chunks', '?')} passages\t{row['title']}")
+        typer.echo(f"{row['id']}\t{row.get('chunks', '?')} passages\t{row['title']}" + (f"\t{row['url']}" if row.get("url") else ""))
 
 
 @app.command("eval")

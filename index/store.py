@@ -159,40 +159,65 @@ class ArticleStore:
 
     # -- writing ----------------------------------------------------------------------------
 
-    @_guarded
     def ingest(self, article: Article) -> IngestResult:
         """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
-        content_hash = article.content_hash
-        existing = self._article_meta(article.id)
-        chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
-        sentences = split_sentences(article.text)
-        if existing and existing.get("hash") == content_hash:
-            return IngestResult(article.id, article.title, "unchanged", len(chunks), len(sentences))
+        return self.ingest_many([article])[0]
 
-        chunk_ids = [c.id for c in chunks]
-        sentence_ids = [_sentence_id(article.id, s) for s in sentences]
-        self._store("chunks").add_texts(
-            [c.text for c in chunks], metadatas=[_chunk_meta(c) for c in chunks], ids=chunk_ids
-        )
-        self._store("sentences").add_texts(
-            [s.text for s in sentences],
-            metadatas=[{"article_id": article.id, "start": s.start, "end": s.end} for s in sentences],
-            ids=sentence_ids,
-        )
-        self._delete_stale("chunks", article.id, keep=set(chunk_ids))
-        self._delete_stale("sentences", article.id, keep=set(sentence_ids))
+    @_guarded
+    def ingest_many(self, articles: list[Article], batch_articles: int = 64, progress: bool = False) -> list[IngestResult]:
+        """Store many articles, embedding the passages and sentences of up to ``batch_articles``
+        articles in one call. Unchanged articles (same content hash) are skipped."""
+        from tqdm.auto import tqdm
 
-        meta: dict[str, Any] = {
-            **{k: v for k, v in article.meta.items() if v is not None},
-            "title": article.title,
-            "hash": content_hash,
-            "chunks": len(chunks),
-            "sentences": len(sentences),
-            "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        self._articles.upsert(ids=[article.id], documents=[article.text], metadatas=[meta], embeddings=[[1.0]])
+        results: list[IngestResult] = []
+        with tqdm(total=len(articles), unit="article", desc="ingest", disable=not progress, leave=False) as bar:
+            for first in range(0, len(articles), batch_articles):
+                batch = articles[first : first + batch_articles]
+                results += self._ingest_batch(batch)
+                bar.update(len(batch))
+        return results
+
+    def _ingest_batch(self, batch: list[Article]) -> list[IngestResult]:
+        found = self._articles.get(ids=[a.id for a in batch], include=["metadatas"])
+        existing = dict(zip(found["ids"], found["metadatas"]))
+        results, changed = [], []
+        for article in batch:
+            chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
+            sentences = split_sentences(article.text)
+            old = existing.get(article.id)
+            if old and old.get("hash") == article.content_hash:
+                results.append(IngestResult(article.id, article.title, "unchanged", len(chunks), len(sentences)))
+                continue
+            changed.append((article, chunks, sentences, old))
+            results.append(IngestResult(article.id, article.title, "updated" if old else "added", len(chunks), len(sentences)))
+        if not changed:
+            return results
+        chunk_rows = [(c.id, c.text, _chunk_meta(c)) for _, chunks, _, _ in changed for c in chunks]
+        sentence_rows = [
+            (_sentence_id(a.id, s), s.text, {"article_id": a.id, "start": s.start, "end": s.end})
+            for a, _, sentences, _ in changed
+            for s in sentences
+        ]
+        for kind, rows in (("chunks", chunk_rows), ("sentences", sentence_rows)):
+            ids, texts, metas = (list(x) for x in zip(*rows))
+            self._store(kind).add_texts(texts, metadatas=metas, ids=ids)
+        for article, chunks, sentences, old in changed:
+            if old:  # new records are in; now drop what the old text had and the new one lacks
+                self._delete_stale("chunks", article.id, keep={c.id for c in chunks})
+                self._delete_stale("sentences", article.id, keep={_sentence_id(article.id, s) for s in sentences})
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._articles.upsert(
+            ids=[a.id for a, *_ in changed],
+            documents=[a.text for a, *_ in changed],
+            metadatas=[
+                {**{k: v for k, v in a.meta.items() if v is not None}, "title": a.title, "hash": a.content_hash,
+                 "chunks": len(chunks), "sentences": len(sentences), "ingested_at": now}
+                for a, chunks, sentences, _ in changed
+            ],
+            embeddings=[[1.0]] * len(changed),
+        )
         self._bump()
-        return IngestResult(article.id, article.title, "updated" if existing else "added", len(chunks), len(sentences))
+        return results
 
     def _delete_stale(self, kind: str, article_id: str, keep: set[str]) -> None:
         collection = self._store(kind)._collection
@@ -228,8 +253,14 @@ class ArticleStore:
         found = self._articles.get(include=["metadatas"])
         rows = []
         for article_id, meta in zip(found["ids"], found["metadatas"]):
-            row = {"id": article_id, "title": meta.get("title", article_id), "chunks": meta.get("chunks", 0)}
-            row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "hash", "chunks"}))
+            row = {
+                "id": article_id,
+                "title": meta.get("title", article_id),
+                "url": meta.get("url"),
+                "published": meta.get("published"),
+                "chunks": meta.get("chunks", 0),
+            }
+            row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "hash", "chunks", "url", "published"}))
             if "questions" in row:
                 row["questions"] = [q for q in str(row["questions"]).split("\n") if q]
             rows.append(row)

@@ -144,3 +144,22 @@ def test_bad_input_leaves_the_index_untouched(seed_bot, tmp_path):
 def test_unreachable_llm_endpoint(seed_dir):
     env = {"BOT_ANSWERER": "openai", "BOT_LLM_BASE_URL": "http://127.0.0.1:9/v1", "BOT_LLM_TIMEOUT": "3"}
     _one_clear_line(run("ask", ALASKA, data_dir=seed_dir, env=env), "cannot reach the LLM endpoint")
+
+
+@pytest.mark.slow
+def test_jsonl_ingest_scoped_ask_and_remove(seed_bot, tmp_path):
+    data = seed_bot.settings.data_dir
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        json.dumps({"id": "tram", "title": "Tram", "text": "The council approved a tram line. It will cost 240 million euros.",
+                    "url": "https://news.example/tram", "published": "2026-11-20"}) + "\n",
+        encoding="utf-8",
+    )
+    assert run("ingest", str(feed), data_dir=data).stdout.startswith("added tram:")
+    listed = {a["id"]: a for a in json.loads(run("articles", "--json", data_dir=data).stdout)}
+    assert (listed["tram"]["url"], listed["tram"]["published"], listed["tram"]["chunks"]) == ("https://news.example/tram", "2026-11-20", 1)
+    scoped = json.loads(run("ask", ALASKA, "--article", "tram", "--json", data_dir=data).stdout)
+    assert all(c["article_id"] == "tram" for c in scoped["citations"])
+    assert run("remove", "tram", data_dir=data).stdout.strip() == "removed tram"
+    _one_clear_line(run("remove", "tram", data_dir=data), "no article with id 'tram'")
+    _one_clear_line(run("ask", ALASKA, "--article", "tram", data_dir=data), "no article with id 'tram'")

@@ -1,0 +1,93 @@
+"""URL, JSONL and folder sources."""
+
+import json
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bot.errors import ArticleError
+from index.sources import load_jsonl, load_sources, url_id
+
+PAGE = """<!doctype html><html><head><title>Council backs tram line | The Daily Example</title>
+<meta property="og:title" content="Council backs tram line">
+<meta name="author" content="Ana Reporter">
+<meta property="article:published_time" content="2026-11-20T09:00:00Z">
+</head><body><nav>Home | World | Sport</nav>
+<article><h1>Council backs tram line</h1>
+<p>The city council voted 31 to 12 on Tuesday to approve a new tram line linking the harbour to the university.</p>
+<p>Construction is expected to start in March and cost 240 million euros, the mayor said after the vote.</p>
+<p>Opponents argued that buses would serve the same route for a fraction of the price and promised to keep campaigning.</p>
+</article><footer>Copyright The Daily Example</footer></body></html>"""
+
+
+@pytest.fixture
+def site(tmp_path):
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "tram-line.html").write_text(PAGE, encoding="utf-8")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_url_is_fetched_and_extracted(site):
+    [article] = load_sources([f"{site}/news/tram-line.html"])
+    assert article.id == "tram-line"
+    assert article.title == "Council backs tram line"
+    assert "240 million euros" in article.text and "Home | World" not in article.text and "Copyright" not in article.text
+    assert article.meta["url"].endswith("/news/tram-line.html")
+    assert article.meta["published"].startswith("2026-11-20") and article.meta["author"] == "Ana Reporter"
+
+
+def test_bad_urls(site):
+    with pytest.raises(ArticleError, match="404"):
+        load_sources([f"{site}/news/missing.html"])
+    with pytest.raises(ArticleError, match="cannot fetch"):
+        load_sources(["http://127.0.0.1:9/nothing"])
+
+
+def test_jsonl_records(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    rows = [
+        {"id": "a1", "title": "One", "text": "First story.\r\nMore.", "url": "https://x.example/1", "published": "2026-01-02"},
+        {"id": "a2", "text": "Untitled story text."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    a1, a2 = load_jsonl(path)
+    assert (a1.id, a1.title, a1.text, a1.meta) == ("a1", "One", "First story.\nMore.", {"url": "https://x.example/1", "published": "2026-01-02"})
+    assert a2.title == "Untitled story text."
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (['{"id": "a", "text": ""}'], "text"),
+        (['{"text": "x"}'], "id"),
+        (["not json"], "not valid JSON"),
+        (['{"id": "a", "text": "x"}', '{"id": "a", "text": "y"}'], "twice"),
+        (['{"id": "../x", "text": "x"}'], "invalid article id"),
+    ],
+)
+def test_bad_jsonl(tmp_path, lines, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ArticleError, match=message):
+        load_jsonl(path)
+
+
+def test_folders_mix_files_and_records(tmp_path):
+    (tmp_path / "one.txt").write_text("A text article.", encoding="utf-8")
+    (tmp_path / "feed.jsonl").write_text('{"id": "two", "text": "A record."}\n', encoding="utf-8")
+    (tmp_path / "skip.pdf").write_bytes(b"%PDF")
+    assert sorted(a.id for a in load_sources([str(tmp_path)])) == ["one", "two"]
+    with pytest.raises(ArticleError, match="more than one source"):
+        load_sources([str(tmp_path), str(tmp_path / "one.txt")])
+    with pytest.raises(ArticleError, match="exactly one"):
+        load_sources([str(tmp_path)], article_id="x")
+
+
+def test_url_ids():
+    assert url_id("https://news.example/2026/11/council-backs-tram.html") == "council-backs-tram"
+    assert url_id("https://news.example/") == "news.example"
