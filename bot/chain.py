@@ -28,9 +28,9 @@ __all__ = ["NewsBot"]
 class NewsBot:
     """Ingests articles and answers questions about them."""
 
-    def __init__(self, settings: Settings | None = None, chat_model=None) -> None:
+    def __init__(self, settings: Settings | None = None, chat_model=None, embeddings=None) -> None:
         self.settings = settings or Settings()
-        self.embeddings = LazyEmbeddings(self.settings.model_path)
+        self.embeddings = embeddings or LazyEmbeddings(self.settings.model_path)
         self.store = ArticleStore(
             self.embeddings,
             self.settings.data_dir,
