@@ -250,7 +250,7 @@ class ArticleStore:
     @_guarded
     def articles(self) -> list[dict[str, Any]]:
         """Every article as ``{"id", "title", "chunks", ...metadata}``, sorted by id."""
-        found = self._articles.get(include=["metadatas"])
+        found = _get_all(self._articles, ["metadatas"])
         rows = []
         for article_id, meta in zip(found["ids"], found["metadatas"]):
             row = {
@@ -306,7 +306,7 @@ class ArticleStore:
     @_guarded
     def all_chunks(self) -> dict[str, list]:
         """Ids, texts and metadata of every stored passage (for the BM25 index)."""
-        got = self._store("chunks")._collection.get(include=["documents", "metadatas"])
+        got = _get_all(self._store("chunks")._collection, ["documents", "metadatas"])
         return {"ids": got["ids"], "texts": got["documents"], "metadatas": got["metadatas"]}
 
     @_guarded
@@ -315,6 +315,20 @@ class ArticleStore:
         where = {"article_id": article_id} if article_id else None
         hits = self._store("chunks").similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
         return [(doc, 1.0 - distance) for doc, distance in hits]
+
+
+def _get_all(collection, include: list[str], page: int = 2000) -> dict[str, list]:
+    """``collection.get`` of everything, in pages: one unbounded read fails on SQLite's
+    variable limit once a collection holds tens of thousands of records."""
+    out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=page, offset=offset)
+        for key in out:
+            out[key] += got[key]
+        if len(got["ids"]) < page:
+            return out
+        offset += page
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -112,3 +112,15 @@ def test_unreachable_server_is_a_clear_error_and_recovers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_listing_reads_in_pages(store):
+    """More records than one page: every one comes back once (SQLite limits one read's variables)."""
+    from index.store import _get_all
+
+    for i in range(5):
+        store.ingest(Article(f"a{i}", f"T{i}", TEXT))
+    chunks = store._store("chunks")._collection
+    got = _get_all(chunks, ["metadatas"], page=7)
+    assert len(got["ids"]) == len(set(got["ids"])) == chunks.count() > 7
+    assert [a["id"] for a in store.articles()] == [f"a{i}" for i in range(5)]
