@@ -7,7 +7,6 @@ It is cheap to construct: Chroma connects and the model loads on first use.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 

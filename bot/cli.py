@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from bot.errors import ArticleError, BotError, InputError
+from bot.errors import BotError, InputError
 from bot.settings import Settings
 
 __all__ = ["app", "main"]
