@@ -182,12 +182,12 @@ class ArticleStore:
         existing = dict(zip(found["ids"], found["metadatas"]))
         results, changed = [], []
         for article in batch:
+            old = existing.get(article.id)
+            if old and old.get("hash") == article.content_hash:  # skip before splitting: re-ingests stay cheap
+                results.append(IngestResult(article.id, article.title, "unchanged", int(old["chunks"]), int(old["sentences"])))
+                continue
             chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
             sentences = split_sentences(article.text)
-            old = existing.get(article.id)
-            if old and old.get("hash") == article.content_hash:
-                results.append(IngestResult(article.id, article.title, "unchanged", len(chunks), len(sentences)))
-                continue
             changed.append((article, chunks, sentences, old))
             results.append(IngestResult(article.id, article.title, "updated" if old else "added", len(chunks), len(sentences)))
         if not changed:
