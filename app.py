@@ -141,11 +141,10 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
 
     def on_load(request: gr.Request):
         wanted = request.query_params.get("article") if request else None
-        known = {a["id"] for a in bot.articles()}
-        if wanted and wanted not in known:
+        rows = bot.articles()
+        if wanted and wanted not in {a["id"] for a in rows}:
             gr.Warning(f"No article with id {wanted!r}; answering from all articles.")
             wanted = None
-        rows = bot.articles()
         picker = gr.Dropdown(
             choices=[("All articles", ALL)] + [(a["title"], a["id"]) for a in rows],
             value=wanted or ALL,
