@@ -17,8 +17,8 @@ from bot.extractive import ExtractiveAnswerer
 from bot.models import Answer
 from bot.settings import BUNDLED_ARTICLES, Settings
 from index.embeddings import LazyEmbeddings
-from index.loader import SUPPORTED_SUFFIXES, load_article
 from bot.retrieval import GlobalBM25, HybridRetriever
+from index.loader import SUPPORTED_SUFFIXES, load_article
 from index.store import ArticleStore, IngestResult
 
 __all__ = ["NewsBot"]
@@ -145,13 +145,18 @@ class NewsBot:
             )
         return question.strip()
 
-    def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
-        """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
-        question = self.check_question(question)
-        history = [self.check_question(h) for h in (history or []) if isinstance(h, str) and h.strip()]
+    def require(self, article: str | None = None) -> None:
+        """Raise a clear error if the index is empty or ``article`` is unknown (from the cached id list,
+        so a hot question reads nothing from Chroma)."""
         ids = self.evidence.article_ids()
         if not ids:
             raise EmptyIndexError()
         if article is not None and article not in ids:
             raise UnknownArticleError(f"no article with id {article!r}; see `bot articles` for the ids")
+
+    def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
+        """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
+        question = self.check_question(question)
+        history = [self.check_question(h) for h in (history or []) if isinstance(h, str) and h.strip()]
+        self.require(article)
         return self.chain.invoke({"question": question, "history": history, "article": article})

@@ -107,7 +107,7 @@ def _print_answer(answer) -> None:
 
 def _batch(path: Path, article: str | None = None) -> int:
     bot = _bot()
-    bot.store.require(article)
+    bot.require(article)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
