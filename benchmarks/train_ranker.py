@@ -31,7 +31,7 @@ from bot.ranker import (  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
-DEV_WEIGHT = 5.0
+DEV_WEIGHT = 10.0
 
 
 def collect(squad: Path, dev: Path, tmp: Path) -> list[dict]:
@@ -149,13 +149,14 @@ def main() -> None:
         dev_ans, dev_una = (y == 1) & ~squad, (y == 0) & ~squad
         print("\nthreshold  answered-correctly  wrongly-refused  refused-unanswerable  (tuning split, held-out ranker)  dev ok")
         best = None
-        for thr in np.round(np.arange(0.05, 0.96, 0.025), 3):
+        for thr in np.round(np.arange(0.05, 0.96, 0.005), 3):
             keep = probs >= thr
             wr = (~keep & ans).sum() / ans.sum()
             ru = (~keep & una).sum() / una.sum()
             ac = (keep & ans & correct).sum() / ans.sum()
             dev_ok = bool(keep[dev_ans].all() and (~keep[dev_una]).all())
-            print(f"  {thr:5.3f}      {ac:.3f}              {wr:.3f}            {ru:.3f}                              {dev_ok}")
+            if round(thr * 1000) % 25 == 0:
+                print(f"  {thr:5.3f}      {ac:.3f}              {wr:.3f}            {ru:.3f}                              {dev_ok}")
             if wr <= args.max_wrongly_refused and dev_ok and (best is None or ru > best[1]):
                 best = (float(thr), float(ru), float(wr), float(ac))
         threshold = best[0] if best else 0.5

@@ -29,6 +29,15 @@ _DATE_WORD_RE = re.compile(
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|century|centuries|decade)\b",
     re.IGNORECASE,
 )
+# reported speech: what news sentences use to say who said what
+_STATEMENT_RE = re.compile(
+    r"\b(said|says|saying|stated?|states|stating|statement|told|tells|noted?|notes|noting|added|adds|announced?|announces|"
+    r"announcing|declared?|declares|described?|describes|called|calls|claimed?|claims|argued?|argues|warned?|warns|"
+    r"stressed|stresses|emphasi[sz]ed|emphasi[sz]ing|reiterated?|reiterating|insisted?|insists|acknowledged?|"
+    r"asserted?|asserts|remarked?|commented?|responded?|replied|urged?|urges|welcomed?|welcomes|condemned?|"
+    r"criticised|criticized|praised?|denied|denies|according to)\b|[“”\"]",
+    re.IGNORECASE,
+)
 _NUMBER_RE = re.compile(
     r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"dozen|hundred|hundreds|thousand|thousands|million|millions|billion|half|twice|percent)\b",
@@ -141,6 +150,11 @@ class ArticleIndex:
             windows.append(w)
         self.window_sets = windows
         self.W = _binary(windows, self.vocab)
+        paragraphs: dict[int, set] = {}
+        for i, s in enumerate(sets):
+            paragraphs.setdefault(int(self.para[i]), set()).update(s)
+        self.para_sets = [paragraphs[int(p)] for p in self.para]
+        self.P = _binary([paragraphs[p] for p in sorted(paragraphs)], self.vocab)  # paragraphs x vocabulary
         self.sizes = np.asarray([max(len(s), 1) for s in sets], dtype=np.float32)
         bigram_rows = [set(zip(ts, ts[1:])) for ts in self.sent_terms]
         self.bigram_vocab = {b: i for i, b in enumerate(sorted({b for row in bigram_rows for b in row}))}
@@ -151,10 +165,14 @@ class ArticleIndex:
         self.has_date = np.asarray(
             [bool(_YEAR_RE.search(t) or _DATE_WORD_RE.search(t)) for t in self.sent_texts], dtype=np.float32
         )
+        self.has_statement = np.asarray([bool(_STATEMENT_RE.search(t)) for t in self.sent_texts], dtype=np.float32)
         self.name_terms = [_names(t) for t in self.sent_texts]
         self.lengths = np.asarray([min(len(t), 400) / 400 for t in self.sent_texts], dtype=np.float32)
         self.negated = np.asarray([_negated(tokens(t)) for t in self.sent_texts], dtype=np.float32)
         self.numbers = [set(re.findall(r"\b\d[\d,.]*\b", t)) for t in self.sent_texts]
+
+        # the passage that holds each sentence (dense similarity of the wider context)
+        self.sent_chunk = np.asarray([self.chunk_of(i) for i in range(n)], dtype=int)
 
         # BM25 over sentences (bm25s), same stemmed terms
         import bm25s

@@ -45,7 +45,7 @@ SENTENCE_FEATURES = [
     "dense", "dense_context", "dense_prev", "dense_next", "bm25_norm", "lexical", "window_lexical", "typed",
     "dense_rank_recip", "bm25_rank_recip", "rrf", "length", "first_in_paragraph", "dense_gap", "bm25_gap",
     "lexical_gap", "bigram", "matched_share", "max_idf_matched", "novelty", "names_matched", "soft_lexical",
-    "soft_lexical_loose",
+    "soft_lexical_loose", "chunk_dense", "para_lexical", "numbers_matched",
 ]
 QUESTION_FEATURES = [
     "top_prob", "second_prob", "top_score", "margin", "top_dense", "top_lexical", "top_window_lexical",
@@ -53,6 +53,7 @@ QUESTION_FEATURES = [
     "question_negated", "sentence_negated", "negation_mismatch", "number_missing", "names_missing",
     "unknown_share", "unknown_count", "focus_missing", "type_missing", "question_terms",
     "top_soft", "top_bigram", "soft_missing_max_idf", "soft_missing_count", "dense_spread",
+    "para_missing_max_idf", "para_missing_share", "top_chunk_dense",
 ]
 
 _QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
@@ -60,7 +61,11 @@ _QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|we
 
 
 def answer_type(question: str) -> str | None:
-    """The kind of thing the question asks for: number, date, person, place, or None."""
+    """The kind of thing the question asks for: number, date, person, place, statement, or None.
+
+    "statement" is reported speech ("What did the ministry say …", "How did Paris react …"):
+    the answer is a sentence that reports what someone said (see ``bot.evidence``).
+    """
     q = question.lower()
     if re.search(r"\bhow (many|much|long|far|old|often|large|big|tall|high)\b|\bwhat (number|percentage|amount|proportion)\b", q):
         return "number"
@@ -70,6 +75,9 @@ def answer_type(question: str) -> str | None:
         return "person"
     if re.search(r"\bwhere\b", q):
         return "place"
+    if re.search(r"\b(say|said|says|announce|announced|claim|claimed|argue|argued|comment|commented|"
+                 r"respond|responded|react|reacted|reaction|response|stance)\b", q):
+        return "statement"
     return None
 
 
@@ -127,6 +135,8 @@ def _typed(index: ArticleIndex, q: Parsed) -> np.ndarray:
         return index.has_number
     if q.kind == "date":
         return index.has_date
+    if q.kind == "statement":
+        return index.has_statement
     if q.kind in ("person", "place"):
         return np.asarray([1.0 if names - q.term_set else 0.0 for names in index.name_terms], dtype=np.float32)
     return np.zeros(index.n, dtype=np.float32)
@@ -155,6 +165,12 @@ def sentence_features(index: ArticleIndex, q: Parsed) -> np.ndarray:
     hits = index.S[:, cols].astype(np.float32)  # sentences x known question terms
     window_hits = index.W[:, cols].astype(np.float32)
     lexical = hits @ idf / total
+    para_lexical = (index.P[:, cols].astype(np.float32) @ idf / total)[index.para] if n else np.zeros(0)
+    chunk_dense = (index.chunk_vecs @ q.vector)[index.sent_chunk] if n else np.zeros(0)
+    if q.numbers:
+        numbers = np.asarray([len(q.numbers & found) / len(q.numbers) for found in index.numbers], dtype=np.float32)
+    else:
+        numbers = np.zeros(n, dtype=np.float32)
     window = window_hits @ idf / total
     matched = hits.sum(axis=1)
     max_idf = (hits * idf).max(axis=1) / max(index.unknown_idf, 1e-6) if cols else np.zeros(n)
@@ -175,6 +191,7 @@ def sentence_features(index: ArticleIndex, q: Parsed) -> np.ndarray:
         dense, dense_ctx, dense_prev, dense_next, bm_norm, lexical, window, _typed(index, q),
         dense_rr, 1.0 / (1.0 + bm_rank), rrf, index.lengths, index.first, dense - dense.max(), bm_norm - bm_norm.max(),
         lexical - lexical.max(), bigram, matched / max(len(q.term_set), 1), max_idf, novelty, names, soft, soft_loose,
+        chunk_dense, para_lexical, numbers,
     ]).astype(np.float32)
 
 
@@ -224,6 +241,7 @@ def question_features(s: Scored, q: Parsed) -> np.ndarray:
     sentence_negated = float(index.negated[best])
     soft_missing = _soft_missing(index, q, best)
     top5 = np.sort(X[:, col["dense"]])[-5:]
+    para_missing = [index.idf_of(t) for t in q.term_set if t not in index.para_sets[best]]
     return np.asarray([
         s.probs[best], s.probs[second], s.scores[best], s.scores[best] - s.scores[second],
         X[best, col["dense"]], X[best, col["lexical"]], X[best, col["window_lexical"]],
@@ -234,6 +252,7 @@ def question_features(s: Scored, q: Parsed) -> np.ndarray:
         sum(index.unknown_idf for _ in unknown) / total, len(unknown), focus_missing, type_missing, len(q.term_set),
         X[best, col["soft_lexical"]], X[best, col["bigram"]], max(soft_missing or [0.0]) / index.unknown_idf,
         len(soft_missing), float(top5[-1] - top5.mean()),
+        max(para_missing or [0.0]) / index.unknown_idf, sum(para_missing) / total, X[best, col["chunk_dense"]],
     ], dtype=np.float32)
 
 

@@ -6,6 +6,7 @@ Invariant: for every span, ``article.text[span.start:span.end] == span.text``.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,11 +82,22 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+_ABBREVIATION_END = re.compile(r"(?:^|[\s(\-])(?:ca|c|approx|appx|est|St|Ste|Mt|Ft|No|Nos|vs|cf|viz|al|fig)\.$", re.IGNORECASE)
+_NOTE = re.compile(r"^(?:\[[^\]]{1,40}\]\.?\s*)+$")
+
+
+def _continues(previous: str, piece: str) -> bool:
+    """Whether ``piece`` is the rest of ``previous`` rather than a new sentence."""
+    return piece[0].islower() or bool(_ABBREVIATION_END.search(previous)) or bool(_NOTE.match(piece))
+
+
 def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     """Sentences of ``text`` (pysbd), each stripped, with offsets shifted by ``offset``.
 
     Paragraph breaks always end a sentence, so a headline or an agency line never
-    merges with the sentence after it.
+    merges with the sentence after it. Within a paragraph, pysbd's misses are mended:
+    a piece that starts in lower case, follows an abbreviation such as "ca." or
+    "approx.", or is only a bracketed note ("[citation needed]") joins the sentence before it.
     """
     sentences: list[Sentence] = []
     para_start = 0
@@ -99,6 +111,11 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
                 if local < 0:
                     local = para.find(piece)
                 start = offset + para_start + local
+                previous = sentences[-1] if sentences and sentences[-1].start >= offset + para_start else None
+                if previous is not None and _continues(previous.text, piece):
+                    end = start + len(piece)
+                    sentences[-1] = Sentence(text[previous.start - offset : end - offset], previous.start, end)
+                    continue
                 sentences.append(Sentence(piece, start, start + len(piece)))
         para_start += len(para) + 1
     return sentences

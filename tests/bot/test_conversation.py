@@ -36,7 +36,10 @@ def test_latest_name_wins():
         ("What year was it signed?", "date"),
         ("Whom did Putin meet?", "person"),
         ("Where did they meet?", "place"),
-        ("What did India say?", None),
+        ("What did India say?", "statement"),
+        ("How did Moscow react to the talks?", "statement"),
+        ("What is the capital of Kalmykia?", None),
+        ("In what state was the tavern?", None),
     ],
 )
 def test_answer_type(question, kind):

@@ -4,7 +4,7 @@ from index.chunking import chunk_article, split_sentences
 from index.loader import Article
 from tests.conftest import SEED_TEXT
 
-_pieces = st.sampled_from(list("abcde fgh.?!\n—’“”ÄéΩ,;") + ["  ", "\n\n", "Mr. ", "U.S. ", "word ", "Sentence. "])
+_pieces = st.sampled_from(list("abcde fgh.?!\n—’“”ÄéΩ,;") + ["  ", "\n\n", "Mr. ", "U.S. ", "word ", "Sentence. ", "ca. ", "[1]", "[citation needed] "])
 _text = st.lists(_pieces, min_size=1, max_size=800).map("".join)
 
 
@@ -31,6 +31,23 @@ def test_sentence_offsets_map_back_exactly(text, offset):
     for sentence in split_sentences(text, offset):
         assert padded[sentence.start : sentence.end] == sentence.text
         assert "\n" not in sentence.text
+
+
+def test_sentence_splitter_mends_abbreviations_and_notes():
+    text = (
+        "Lead line\n"
+        "The population amounted to ca. 2 million at that time. It rose fast.[citation needed]\n"
+        "Trinity-St. Paul's Church still stands. Its spire is tall."
+    )
+    sentences = [s.text for s in split_sentences(text)]
+    assert sentences == [
+        "Lead line",
+        "The population amounted to ca. 2 million at that time.",
+        "It rose fast.[citation needed]",
+        "Trinity-St. Paul's Church still stands.",
+        "Its spire is tall.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in split_sentences(text))
 
 
 def test_seed_article_chunks_and_ids_are_stable():
