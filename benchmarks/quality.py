@@ -25,6 +25,12 @@ from bot.settings import Settings  # noqa: E402
 SHARED = ROOT.parent / "shared" / "eval"
 SQUAD = SHARED / "squad-v2" / "dev-v2.0-16-articles.json"
 DOCS = ROOT / "docs"
+REPORT_HISTORY = (
+    "Disclosure: the report split has been run twice. The first run (ranker of the first quality release, threshold 0.35) "
+    "gave answered correctly 0.794, cited the gold passage 0.819, refused unanswerable 0.394, wrongly refused 0.111. "
+    "The ranker was then refined on the tuning split and dev.jsonl only (sentence-splitter mending, passage and paragraph "
+    "features, a reported-speech answer type, refit with threshold 0.36); the table above is the second and last run."
+)
 
 
 def latency_ratio(sets, settings: Settings, n: int = 200) -> tuple[float, float]:
@@ -104,7 +110,7 @@ def main() -> None:
         report = evaluate(load_eval_set(SQUAD, "7-16"), {"hybrid": settings})
         report_table = table([f for f, _ in report.values()])
         print(report_table)
-        lines += ["## Report split (SQuAD 2.0 articles 7-16), run once after tuning was frozen", "", report_table, ""]
+        lines += ["## Report split (SQuAD 2.0 articles 7-16), run after tuning was frozen", "", report_table, "", REPORT_HISTORY, ""]
     (DOCS / "quality.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {DOCS / 'quality.md'}")
 
