@@ -27,7 +27,7 @@ from pathlib import Path
 from bot.errors import InputError
 from bot.extractive import refusal_text
 from bot.settings import BUNDLED_ARTICLES, Settings
-from index.loader import Article, load_article
+from index.loader import Article, jsonl_objects, load_article
 
 __all__ = ["EvalItem", "EvalSet", "Figures", "at_threshold", "evaluate", "load_eval_set", "parse_ranges", "table"]
 
@@ -96,13 +96,11 @@ def _squad_sets(data: dict, articles: str | None) -> list[EvalSet]:
 
 def _dev_set(path: Path, article_paths: list[Path]) -> list[EvalSet]:
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise InputError(f"{path}:{number}: not valid JSON") from None
+    for number, row in jsonl_objects(path, InputError, 'an object with a "question"'):
+        if not isinstance(row.get("question"), str) or not row["question"].strip():
+            raise InputError(f"{path}:{number}: \"question\" is missing or empty")
+        if not isinstance(row.get("history") or [], list) or not isinstance(row.get("expect") or [], list):
+            raise InputError(f"{path}:{number}: \"history\" and \"expect\" must be lists")
         items.append(
             EvalItem(
                 id=str(row.get("id", number)),

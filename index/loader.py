@@ -11,11 +11,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from bot.errors import ArticleError
+from bot.errors import ArticleError, BotError
 
-__all__ = ["Article", "load_article", "normalise_text", "SUPPORTED_SUFFIXES"]
+__all__ = ["Article", "jsonl_objects", "load_article", "normalise_text", "SUPPORTED_SUFFIXES"]
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -75,6 +75,30 @@ def _sidecar(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ArticleError(f"{meta_path}: metadata is not valid JSON ({exc}); fix or remove it") from None
     return data if isinstance(data, dict) else {}
+
+
+def jsonl_objects(path: Path, error: type[BotError], expected: str) -> Iterator[tuple[int, dict]]:
+    """``(line number, object)`` for each non-blank line of a UTF-8 JSONL file.
+
+    An unreadable file, a line that is not JSON or not an object raises ``error`` naming
+    ``path:line``; ``expected`` describes the object ("an object with \"id\" and \"text\"").
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise error(f"{path}: not valid UTF-8; re-save the file as UTF-8") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise error(f"{path}:{number}: not valid JSON") from None
+        if not isinstance(record, dict):
+            raise error(f"{path}:{number}: expected {expected}")
+        yield number, record
 
 
 def load_article(path: str | Path, article_id: str | None = None, title: str | None = None) -> Article:

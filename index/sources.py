@@ -11,7 +11,6 @@ leaves a half-done ingest behind.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bot.errors import ArticleError
-from index.loader import SUPPORTED_SUFFIXES, Article, check_id, load_article, normalise_text
+from index.loader import SUPPORTED_SUFFIXES, Article, check_id, jsonl_objects, load_article, normalise_text
 
 __all__ = ["load_sources", "load_url", "load_jsonl", "url_id"]
 
@@ -69,20 +68,8 @@ def load_url(url: str, article_id: str | None = None, title: str | None = None, 
 
 def load_jsonl(path: Path) -> list[Article]:
     """Articles from a JSONL file of ``{"id", "title", "text", "url", "published"}`` records."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise ArticleError(f"{path}: not valid UTF-8; re-save the file as UTF-8") from None
     articles, seen = [], set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            raise ArticleError(f"{path}:{number}: not valid JSON") from None
-        if not isinstance(record, dict):
-            raise ArticleError(f"{path}:{number}: expected an object with \"id\" and \"text\"")
+    for number, record in jsonl_objects(path, ArticleError, 'an object with "id" and "text"'):
         text, article_id = record.get("text"), record.get("id")
         if not isinstance(text, str) or not text.strip():
             raise ArticleError(f"{path}:{number}: \"text\" is missing or empty")

@@ -123,3 +123,15 @@ def test_eval_bad_input(tmp_path):
     ]:
         result = CliRunner().invoke(app, ["eval", *args])
         assert isinstance(result.exception, InputError) and message in str(result.exception)
+    bad = {
+        "not-json.jsonl": ('{"question": "Q?"}\nnot json\n', ":2: not valid JSON"),
+        "list.jsonl": ("[1]\n", 'expected an object with a "question"'),
+        "no-question.jsonl": ('{"id": "a"}\n', '"question" is missing'),
+        "history.jsonl": ('{"question": "Q?", "history": "Who?"}\n', '"history" and "expect" must be lists'),
+        "latin1.jsonl": ('{"question": "Qué?"}\n'.encode("latin-1"), "not valid UTF-8"),
+    }
+    for name, (content, message) in bad.items():
+        file = tmp_path / name
+        file.write_bytes(content if isinstance(content, bytes) else content.encode())
+        result = CliRunner().invoke(app, ["eval", str(file)])
+        assert isinstance(result.exception, InputError) and message in str(result.exception)
