@@ -94,7 +94,7 @@ class ExtractiveAnswerer:
         docs: list[Document] = []
         claims: list[Claim] = []
         for i in chosen:
-            c = index.chunk_of(i)
+            c = int(index.sent_chunk[i])
             key = (index.article_id, int(index.chunk_starts[c]))
             found = [j for j, d in enumerate(docs) if (d.metadata["article_id"], d.metadata["start"]) == key]
             if not found:
