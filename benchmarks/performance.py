@@ -54,6 +54,12 @@ class CachedEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
 
+    def embed_query_tokens(self, text: str):
+        return self.inner.embed_query_tokens(text)
+
+    def token_vectors(self, texts: list[str], spans: list[tuple[int, int]]):
+        return self.inner.token_vectors(texts, spans)
+
 
 def squad():
     data = json.loads(SQUAD.read_text(encoding="utf-8"))["data"]

@@ -7,6 +7,14 @@ ingested through the real pipeline (chunking, sentence splitting, MiniLM, Chroma
 and its features come from the same code the bot runs, so training and serving
 cannot drift apart. The answerability model is fitted on ranker outputs from
 leave-one-article-out fits, so it sees the kind of scores it will see on new articles.
+
+Two rankers are fitted: the prefilter on the sentence features, then the ranker on the
+prefilter's candidates with the token-level features added (bot.ranker.score_features).
+The operating point is the lowest refusal threshold whose held-out figures refuse at least
+--min-refused of unanswerable questions and wrongly refuse at most --max-wrongly-refused of
+answerable ones (and get every dev.jsonl question right): the most answers that still meet
+both refusal targets. Without such a threshold, the one that refuses the most within
+--max-wrongly-refused.
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from bot.chain import NewsBot  # noqa: E402
 from bot.evaluate import load_eval_set  # noqa: E402
 from bot.ranker import (  # noqa: E402
-    MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, Models, Scored, parse_question, question_features, sentence_features,
+    CANDIDATES, MODEL_PATH, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, Models, Scored, parse_question,
+    question_features, score_features, sentence_features, token_features,
 )
 from bot.settings import Settings  # noqa: E402
 
@@ -45,9 +54,8 @@ def collect(squad: Path, dev: Path, tmp: Path) -> list[dict]:
         bot.ingest(eval_set.article)
         index = bot.evidence.get(eval_set.article.id)
         queries = [bot.condense(it.question, it.history) for it in eval_set.items]
-        vectors = bot.embeddings.embed_documents(queries)
-        for item, query, vector in zip(eval_set.items, queries, vectors):
-            q = parse_question(query, vector)
+        for item, query in zip(eval_set.items, queries):
+            q = parse_question(query, *bot.embeddings.embed_query_tokens(query))
             X = sentence_features(index, q)
             spans = [(o, o + 1) for o in item.gold_offsets]
             if item.gold:
@@ -88,10 +96,21 @@ def fit_ranker(rows: list[dict], l2: float = 1e-3, steps: int = 300) -> tuple[np
     return w, mu, sd
 
 
-def scored(row: dict, w, mu, sd) -> Scored:
-    scores = ((row["X"] - mu) / sd) @ w
-    p = np.exp(scores - scores.max())
-    return Scored(row["index"], row["X"], scores, p / p.sum(), np.argsort(-scores, kind="stable"))
+def fit_models(rows: list[dict], steps: int = 300) -> Models:
+    """The prefilter on :data:`SENTENCE_FEATURES`, then the ranker on its candidates with the token features."""
+    pw, pmu, psd = fit_ranker(rows, steps=steps)
+    stage = []
+    for r in rows:
+        candidates = np.argsort(-(((r["X"] - pmu) / psd) @ pw), kind="stable")[:CANDIDATES]
+        T, _ = token_features(r["index"], r["q"], candidates)
+        stage.append(dict(r, X=np.hstack([r["X"], T])[candidates], y=r["y"][candidates]))
+    rw, rmu, rsd = fit_ranker(stage, steps=steps)
+    neutral = Models.neutral()
+    return Models(pw, pmu, psd, rw, rmu, rsd, neutral.answer_w, neutral.answer_b, neutral.answer_mu, neutral.answer_sd, {})
+
+
+def scored(row: dict, models: Models) -> Scored:
+    return score_features(row["index"], row["q"], row["X"], models)
 
 
 def fit_logistic(F: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = 1e-2, steps: int = 2000):
@@ -112,6 +131,8 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, default=SHARED / "squad-v2" / "dev-v2.0-16-articles.json")
     parser.add_argument("--dev", type=Path, default=SHARED / "dev.jsonl")
     parser.add_argument("--max-wrongly-refused", type=float, default=0.10)
+    parser.add_argument("--min-refused", type=float, default=0.40,
+                        help="refuse at least this share of unanswerable questions (then answer as many as possible)")
     parser.add_argument("--label", choices=["answerable", "correct"], default="answerable",
                         help="what the answerability model predicts: the article answers, or the ranker's answer is right")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
@@ -122,33 +143,38 @@ def main() -> None:
         rows = collect(args.squad, args.dev, Path(tmp))
         groups = sorted({r["group"] for r in rows})
         print(f"fitting the ranker on {sum(r['answerable'] for r in rows)} answerable questions")
-        w, mu, sd = fit_ranker(rows)
+        fitted = fit_models(rows)
 
         print("leave-one-article-out ranker scores for the answerability model")
-        F, y, wt, correct = [], [], [], []
+        F, y, wt, correct, top1 = [], [], [], [], []
         for g in groups:
             held = [r for r in rows if r["group"] == g]
             if len(held) == len(rows):
                 continue
-            wg, mug, sdg = fit_ranker([r for r in rows if r["group"] != g], steps=150)
+            fold = fit_models([r for r in rows if r["group"] != g], steps=150)
             for r in held:
-                s = scored(r, wg, mug, sdg)
+                s = scored(r, fold)
+                if r["answerable"] and not r["dev"]:
+                    top1.append(bool(r["y"][s.order[0]]))
                 F.append(question_features(s, r["q"]))
                 y.append(1.0 if r["answerable"] else 0.0)
                 wt.append(DEV_WEIGHT if r["dev"] else 1.0)
                 correct.append(bool(r["y"][s.order[:2]].any()) if r["answerable"] else False)
         F, y, wt, correct = np.asarray(F), np.asarray(y), np.asarray(wt), np.asarray(correct)
         target = y * correct if args.label == "correct" else y
+        print(f"held-out ranker: best sentence holds the answer for {np.mean(top1):.3f} of answerable SQuAD questions, "
+              f"one of the best two for {np.mean(correct[(y == 1) & np.asarray([not r['dev'] for r in rows])]):.3f}")
         aw, ab, amu, asd = fit_logistic(F, target, wt)
-        models = Models(w.astype(np.float32), mu.astype(np.float32), sd.astype(np.float32), aw.astype(np.float32),
-                        float(ab), amu.astype(np.float32), asd.astype(np.float32), {})
+        f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+        models = Models(f32(fitted.pre_w), f32(fitted.pre_mu), f32(fitted.pre_sd), f32(fitted.rank_w), f32(fitted.rank_mu),
+                        f32(fitted.rank_sd), f32(aw), float(ab), f32(amu), f32(asd), {})
 
         probs = np.asarray([models.answerable(f) for f in F])
         squad = np.asarray([not r["dev"] for r in rows])
         ans, una = (y == 1) & squad, (y == 0) & squad
         dev_ans, dev_una = (y == 1) & ~squad, (y == 0) & ~squad
         print("\nthreshold  answered-correctly  wrongly-refused  refused-unanswerable  (tuning split, held-out ranker)  dev ok")
-        best = None
+        best = met = None
         for thr in np.round(np.arange(0.05, 0.96, 0.005), 3):
             keep = probs >= thr
             wr = (~keep & ans).sum() / ans.sum()
@@ -159,17 +185,23 @@ def main() -> None:
                 print(f"  {thr:5.3f}      {ac:.3f}              {wr:.3f}            {ru:.3f}                              {dev_ok}")
             if wr <= args.max_wrongly_refused and dev_ok and (best is None or ru > best[1]):
                 best = (float(thr), float(ru), float(wr), float(ac))
+            if wr <= args.max_wrongly_refused and ru >= args.min_refused and dev_ok and met is None:
+                met = (float(thr), float(ru), float(wr), float(ac))
+        # the lowest threshold that meets both refusal targets answers the most; without one, refuse the most
+        best = met or best
         threshold = best[0] if best else 0.5
         models.meta = {
             "fitted": True,
             "trained_on": "SQuAD 2.0 articles 1-6 (tuning split) and dev.jsonl",
             "operating_point": {"refusal_threshold": threshold, "max_wrongly_refused": args.max_wrongly_refused,
+                                "min_refused_unanswerable": args.min_refused,
                                 "held_out_refused_unanswerable": best[1] if best else None,
                                 "held_out_wrongly_refused": best[2] if best else None},
         }
         args.out.write_text(json.dumps(models.to_json(), indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out} (operating point: refusal_threshold = {threshold}) in {time.time() - start:.0f} s")
-    print("ranker weights:", {n: round(float(x), 2) for n, x in zip(SENTENCE_FEATURES, w)})
+    print("prefilter weights:", {n: round(float(x), 2) for n, x in zip(SENTENCE_FEATURES, models.pre_w)})
+    print("ranker weights:", {n: round(float(x), 2) for n, x in zip(RANK_FEATURES, models.rank_w)})
     print("answerability weights:", {n: round(float(x), 2) for n, x in zip(QUESTION_FEATURES, aw)})
 
 

@@ -39,7 +39,7 @@ class NewsBot:
             host=self.settings.chroma_host,
             port=self.settings.chroma_port,
         )
-        self.evidence = EvidenceCache(self.store)
+        self.evidence = EvidenceCache(self.store, self.embeddings)
         self.bm25 = GlobalBM25(self.store)
         self._chat_model = chat_model
         self._answerer = None

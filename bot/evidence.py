@@ -62,10 +62,34 @@ def _wordllama():
     return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
 
 
+_WORD_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_WORD_CACHE_SIZE = 200_000
+_word_lock = threading.Lock()
+
+
 def word_vectors(words: list[str]) -> np.ndarray:
-    """Static WordLlama vectors (unit length) for single words: cheap synonym matching."""
+    """Static WordLlama vectors (unit length) for single words: cheap synonym matching.
+
+    Vectors are static, so they are memoised per word: a question's words are mostly words
+    of the article, embedded already when its index was built."""
     if not words:
         return np.zeros((0, 256), dtype=np.float32)
+    with _word_lock:
+        missing = [w for w in dict.fromkeys(words) if w not in _WORD_CACHE]
+    if missing:
+        vectors = _embed_now(missing)
+        with _word_lock:
+            _WORD_CACHE.update(zip(missing, vectors))
+            while len(_WORD_CACHE) > _WORD_CACHE_SIZE:
+                _WORD_CACHE.popitem(last=False)
+    with _word_lock:
+        found = [_WORD_CACHE.get(w) for w in words]
+    if any(v is None for v in found):  # evicted meanwhile by another thread's batch
+        return _embed_now(words)
+    return np.vstack(found)
+
+
+def _embed_now(words: list[str]) -> np.ndarray:
     vectors = np.asarray(_wordllama().embed(words), dtype=np.float32)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
@@ -105,6 +129,8 @@ class ArticleIndex:
     chunk_starts: np.ndarray
     chunk_ends: np.ndarray
     chunk_vecs: np.ndarray
+    token_vecs: np.ndarray | None = None
+    token_owner: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.sent_texts)
@@ -191,6 +217,37 @@ class ArticleIndex:
         self.word_vecs = word_vectors(words)
         self.SW = _binary(word_sets, self.word_index)
 
+        # contextual word pieces of every sentence (MiniLM), for token-level matching
+        if self.token_vecs is None:
+            self.token_vecs = np.zeros((0, v.shape[1] if n else 0), dtype=np.float32)
+            self.token_owner = np.zeros(0, dtype=int)
+        bounds = np.searchsorted(self.token_owner, np.arange(n + 1)) if n else np.zeros(1, dtype=int)
+        self.token_start, self.token_end = bounds[:-1], bounds[1:]
+
+    def token_windows(self) -> tuple[list[str], list[tuple[int, int]]]:
+        """Each sentence with the sentence before and after it, and where the sentence lies in that text.
+
+        Neighbours cross paragraph breaks on purpose: news paragraphs are often one sentence long,
+        and the sentence before is what tells whom "he" or "the deal" refers to."""
+        texts, spans = [], []
+        for i in range(self.n):
+            a, b = max(i - 1, 0), min(i + 1, self.n - 1)
+            base = int(self.sent_starts[a])
+            texts.append(self.text[base:int(self.sent_ends[b])])
+            spans.append((int(self.sent_starts[i]) - base, int(self.sent_ends[i]) - base))
+        return texts, spans
+
+    def with_tokens(self, embeddings) -> "ArticleIndex":
+        """This index with every sentence's contextual word-piece vectors from ``embeddings``
+        (a :class:`index.embeddings.LazyEmbeddings`)."""
+        texts, spans = self.token_windows()
+        found = embeddings.token_vectors(texts, spans)
+        self.token_vecs = np.vstack([t.vectors for t in found]).astype(np.float32) if found else self.token_vecs
+        self.token_owner = np.concatenate([np.full(len(t.vectors), i) for i, t in enumerate(found)]) if found else self.token_owner
+        bounds = np.searchsorted(self.token_owner, np.arange(self.n + 1))
+        self.token_start, self.token_end = bounds[:-1], bounds[1:]
+        return self
+
     # -- helpers used by the ranker ------------------------------------------------------------
 
     def term_weights(self, question_terms: set[str]) -> tuple[np.ndarray, float]:
@@ -227,10 +284,11 @@ class ArticleIndex:
         return int(starts[0]) if len(starts) else 0
 
     @classmethod
-    def from_store_data(cls, data: dict) -> "ArticleIndex":
+    def from_store_data(cls, data: dict, embeddings=None) -> "ArticleIndex":
+        """The index of one stored article; with ``embeddings``, also its sentences' word pieces."""
         s, c = data["sentences"], data["chunks"]
         as_matrix = lambda rows: np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)  # noqa: E731
-        return cls(
+        index = cls(
             article_id=data["id"],
             title=data["meta"].get("title", data["id"]),
             text=data["text"],
@@ -243,6 +301,7 @@ class ArticleIndex:
             chunk_ends=np.asarray(c["ends"]),
             chunk_vecs=as_matrix(c["vectors"]),
         )
+        return index.with_tokens(embeddings) if hasattr(embeddings, "token_vectors") else index
 
 
 def bm25_scores(model, query_terms: list[str], size: int) -> np.ndarray:
@@ -265,8 +324,9 @@ class EvidenceCache:
     process within ``ttl``.
     """
 
-    def __init__(self, store, max_articles: int = 64, ttl: float = 1.0) -> None:
+    def __init__(self, store, embeddings=None, max_articles: int = 64, ttl: float = 1.0) -> None:
         self.store = store
+        self.embeddings = embeddings
         self.max_articles = max_articles
         self.ttl = ttl
         self._items: OrderedDict[str, ArticleIndex] = OrderedDict()
@@ -310,7 +370,7 @@ class EvidenceCache:
             if article_id in self._items:
                 self._items.move_to_end(article_id)
                 return self._items[article_id]
-        index = ArticleIndex.from_store_data(self.store.article_data(article_id))
+        index = ArticleIndex.from_store_data(self.store.article_data(article_id), self.embeddings)
         with self._lock:
             self._items[article_id] = index
             while len(self._items) > self.max_articles:

@@ -74,7 +74,11 @@ class ExtractiveAnswerer:
         articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
         if not articles:
             return None, 0.0
-        q = parse_question(question, self.embeddings.embed_query(question))
+        if hasattr(self.embeddings, "embed_query_tokens"):
+            vector, pieces = self.embeddings.embed_query_tokens(question)
+        else:
+            vector, pieces = self.embeddings.embed_query(question), None
+        q = parse_question(question, vector, pieces)
         candidates = [self._score(a, q) for a in articles]
         best = max(candidates, key=lambda s: s.scores[s.order[0]] if s.index.n else -np.inf)
         if best.index.n == 0:

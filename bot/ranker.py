@@ -5,6 +5,9 @@ Two small linear models, fitted on the tuning split and dev.jsonl by
 
 * the **sentence ranker** scores every sentence of an article from the features in
   :data:`SENTENCE_FEATURES` (trained listwise: a softmax over each question's sentences);
+  its best :data:`CANDIDATES` are then re-scored with :data:`TOKEN_FEATURES` added, a
+  late-interaction match of the question's word pieces against each sentence's, both from
+  MiniLM's contextual token vectors (only the candidates, so the cost stays flat with article length);
 * the **answerability model** (logistic regression) turns the evidence as a whole,
   :data:`QUESTION_FEATURES`, into a probability that the article answers the question.
   The bot refuses below ``refusal_threshold``.
@@ -24,11 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from bot.evidence import ArticleIndex, content_words, word_vectors
-from index.terms import stem, terms, tokens
+from index.terms import STOPWORDS, stem, terms, tokens
 
 __all__ = [
     "SENTENCE_FEATURES",
+    "TOKEN_FEATURES",
+    "RANK_FEATURES",
     "QUESTION_FEATURES",
+    "CANDIDATES",
     "answer_type",
     "focus_name",
     "sentence_features",
@@ -37,6 +43,8 @@ __all__ = [
     "load_models",
     "Scored",
     "score_article",
+    "score_features",
+    "token_features",
 ]
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
@@ -47,6 +55,10 @@ SENTENCE_FEATURES = [
     "lexical_gap", "bigram", "matched_share", "max_idf_matched", "novelty", "names_matched", "soft_lexical",
     "soft_lexical_loose", "chunk_dense", "para_lexical", "numbers_matched",
 ]
+# late interaction (ColBERT-style MaxSim) over MiniLM's contextual word pieces, for the candidates
+TOKEN_FEATURES = ["tok_match", "tok_match_gap", "tok_match_min", "tok_passage", "tok_match_cubed"]
+RANK_FEATURES = SENTENCE_FEATURES + TOKEN_FEATURES
+CANDIDATES = 30
 QUESTION_FEATURES = [
     "top_prob", "second_prob", "top_score", "margin", "top_dense", "top_lexical", "top_window_lexical",
     "max_dense", "max_lexical", "missing_max_idf", "missing_share", "missing_count", "missing_elsewhere",
@@ -54,6 +66,7 @@ QUESTION_FEATURES = [
     "unknown_share", "unknown_count", "focus_missing", "type_missing", "question_terms",
     "top_soft", "top_bigram", "soft_missing_max_idf", "soft_missing_count", "dense_spread",
     "para_missing_max_idf", "para_missing_share", "top_chunk_dense",
+    "tok_best_min", "tok_best_mean", "tok_passage_min", "tok_passage_mean", "tok_anywhere_min", "tok_top2_min",
 ]
 
 _QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
@@ -108,9 +121,24 @@ class Parsed:
     negated: float
     numbers: set[str]
     focus_terms: list[str]
+    token_vecs: np.ndarray
 
 
-def parse_question(question: str, vector) -> Parsed:
+def _content_pieces(tokens_) -> np.ndarray:
+    """The question's word-piece vectors, without stop words and punctuation (all of them if nothing is left)."""
+    if tokens_ is None:
+        return np.zeros((0, 0), dtype=np.float32)
+    keep = []
+    for i, piece in enumerate(tokens_.pieces):
+        word = piece[2:] if piece.startswith("##") else piece
+        if any(c.isalnum() for c in word) and (piece.startswith("##") or word not in STOPWORDS):
+            keep.append(i)
+    return tokens_.vectors[keep] if keep else tokens_.vectors
+
+
+def parse_question(question: str, vector, tokens_=None) -> Parsed:
+    """The question prepared for scoring; ``tokens_`` (:class:`index.embeddings.TokenVectors`)
+    enables the token-level features."""
     qterms = terms(question)
     words = sorted(set(content_words(question)))
     focus = focus_name(question)
@@ -127,6 +155,7 @@ def parse_question(question: str, vector) -> Parsed:
         negated=1.0 if any(w in {"not", "never", "no", "without"} or w.endswith("n't") for w in tokens(question)) else 0.0,
         numbers=set(re.findall(r"\b\d[\d,.]*\b", question)),
         focus_terms=terms(focus) if focus else [],
+        token_vecs=_content_pieces(tokens_),
     )
 
 
@@ -221,6 +250,7 @@ class Scored:
     scores: np.ndarray
     probs: np.ndarray
     order: np.ndarray
+    token_match: np.ndarray | None = None  # question pieces x sentences: best piece similarity (-1 where not computed)
 
 
 def question_features(s: Scored, q: Parsed) -> np.ndarray:
@@ -242,6 +272,7 @@ def question_features(s: Scored, q: Parsed) -> np.ndarray:
     soft_missing = _soft_missing(index, q, best)
     top5 = np.sort(X[:, col["dense"]])[-5:]
     para_missing = [index.idf_of(t) for t in q.term_set if t not in index.para_sets[best]]
+    tok = _token_evidence(s, best, second)
     return np.asarray([
         s.probs[best], s.probs[second], s.scores[best], s.scores[best] - s.scores[second],
         X[best, col["dense"]], X[best, col["lexical"]], X[best, col["window_lexical"]],
@@ -253,7 +284,22 @@ def question_features(s: Scored, q: Parsed) -> np.ndarray:
         X[best, col["soft_lexical"]], X[best, col["bigram"]], max(soft_missing or [0.0]) / index.unknown_idf,
         len(soft_missing), float(top5[-1] - top5.mean()),
         max(para_missing or [0.0]) / index.unknown_idf, sum(para_missing) / total, X[best, col["chunk_dense"]],
+        *tok,
     ], dtype=np.float32)
+
+
+def _token_evidence(s: Scored, best: int, second: int) -> list[float]:
+    """How well the question's weakest and average word piece is matched by the best sentence,
+    its passage, any candidate, and the best two sentences."""
+    m = s.token_match
+    if m is None or not m.size:
+        return [0.0] * 6
+    index = s.index
+    para = m[:, index.sent_chunk == index.sent_chunk[best]].max(axis=1)
+    return [
+        float(m[:, best].min()), float(m[:, best].mean()), float(para.min()), float(para.mean()),
+        float(m.max(axis=1).min()), float(m[:, [best, second]].max(axis=1).min()),
+    ]
 
 
 def _soft_missing(index: ArticleIndex, q: Parsed, best: int) -> list[float]:
@@ -276,6 +322,9 @@ def _soft_missing(index: ArticleIndex, q: Parsed, best: int) -> list[float]:
 class Models:
     """The fitted weights (see ``bot/ranker.json``)."""
 
+    pre_w: np.ndarray
+    pre_mu: np.ndarray
+    pre_sd: np.ndarray
     rank_w: np.ndarray
     rank_mu: np.ndarray
     rank_sd: np.ndarray
@@ -285,7 +334,12 @@ class Models:
     answer_sd: np.ndarray
     meta: dict
 
+    def prefilter(self, X: np.ndarray) -> np.ndarray:
+        """Scores from :data:`SENTENCE_FEATURES` alone (picks the candidates)."""
+        return ((X - self.pre_mu) / self.pre_sd) @ self.pre_w
+
     def rank(self, X: np.ndarray) -> np.ndarray:
+        """Scores from :data:`RANK_FEATURES` (the candidates' final order)."""
         return ((X - self.rank_mu) / self.rank_sd) @ self.rank_w
 
     def answerable(self, f: np.ndarray) -> float:
@@ -296,7 +350,9 @@ class Models:
         arr = lambda a: [round(float(x), 6) for x in a]  # noqa: E731
         return {
             "sentence_features": SENTENCE_FEATURES,
+            "rank_features": RANK_FEATURES,
             "question_features": QUESTION_FEATURES,
+            "prefilter": {"w": arr(self.pre_w), "mu": arr(self.pre_mu), "sd": arr(self.pre_sd)},
             "ranker": {"w": arr(self.rank_w), "mu": arr(self.rank_mu), "sd": arr(self.rank_sd)},
             "answerable": {"w": arr(self.answer_w), "b": round(self.answer_b, 6), "mu": arr(self.answer_mu), "sd": arr(self.answer_sd)},
             "meta": self.meta,
@@ -304,22 +360,26 @@ class Models:
 
     @classmethod
     def from_json(cls, data: dict) -> "Models":
-        if data.get("sentence_features") != SENTENCE_FEATURES or data.get("question_features") != QUESTION_FEATURES:
+        if (data.get("sentence_features") != SENTENCE_FEATURES or data.get("rank_features") != RANK_FEATURES
+                or data.get("question_features") != QUESTION_FEATURES):
             raise ValueError("ranker.json was fitted for other features: run benchmarks/train_ranker.py")
-        r, a = data["ranker"], data["answerable"]
+        p, r, a = data["prefilter"], data["ranker"], data["answerable"]
         f = lambda xs: np.asarray(xs, dtype=np.float32)  # noqa: E731
-        return cls(f(r["w"]), f(r["mu"]), f(r["sd"]), f(a["w"]), float(a["b"]), f(a["mu"]), f(a["sd"]), data.get("meta", {}))
+        return cls(f(p["w"]), f(p["mu"]), f(p["sd"]), f(r["w"]), f(r["mu"]), f(r["sd"]),
+                   f(a["w"]), float(a["b"]), f(a["mu"]), f(a["sd"]), data.get("meta", {}))
 
     @classmethod
     def neutral(cls) -> "Models":
         """Hand-set weights used before any fit (and by the trainer to bootstrap)."""
-        w = np.zeros(len(SENTENCE_FEATURES), dtype=np.float32)
-        for name, value in {"dense": 1.0, "lexical": 1.0, "bm25_norm": 0.5, "typed": 0.3}.items():
-            w[SENTENCE_FEATURES.index(name)] = value
-        ones_r, ones_q = np.ones(len(SENTENCE_FEATURES), np.float32), np.ones(len(QUESTION_FEATURES), np.float32)
+        hand = {"dense": 1.0, "lexical": 1.0, "bm25_norm": 0.5, "typed": 0.3, "tok_match": 1.0}
+        pre = np.asarray([hand.get(n, 0.0) for n in SENTENCE_FEATURES], dtype=np.float32)
+        rank = np.asarray([hand.get(n, 0.0) for n in RANK_FEATURES], dtype=np.float32)
         aw = np.zeros(len(QUESTION_FEATURES), dtype=np.float32)
         aw[QUESTION_FEATURES.index("top_dense")] = 8.0
-        return cls(w, 0 * ones_r, ones_r, aw, -3.0, 0 * ones_q, ones_q, {"fitted": False})
+        zeros = lambda k: np.zeros(k, np.float32)  # noqa: E731
+        ones = lambda k: np.ones(k, np.float32)  # noqa: E731
+        return cls(pre, zeros(len(pre)), ones(len(pre)), rank, zeros(len(rank)), ones(len(rank)),
+                   aw, -3.0, zeros(len(aw)), ones(len(aw)), {"fitted": False})
 
 
 @lru_cache(maxsize=4)
@@ -330,10 +390,64 @@ def load_models(path: str = str(MODEL_PATH)) -> Models:
     return Models.from_json(json.loads(file.read_text(encoding="utf-8")))
 
 
+def token_features(index: ArticleIndex, q: Parsed, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:data:`TOKEN_FEATURES` for the candidate sentences (zeros elsewhere), and the question pieces x
+    sentences matrix of best similarities (computed for the candidates' passages, -1 elsewhere).
+
+    The matching is late interaction: each question piece takes its most similar piece in the
+    sentence (or in the passage that holds it), and the sentence scores the mean, the weakest, and
+    the cubed mean (which rewards near-exact matches) of those. A passage's sentences are one
+    run of sentences, so its pieces are one slice of ``index.token_vecs``."""
+    n = index.n
+    out = np.zeros((n, len(TOKEN_FEATURES)), dtype=np.float32)
+    k = len(q.token_vecs)
+    match = np.full((k, n), -1.0, dtype=np.float32)
+    if not k or not len(index.token_vecs) or not len(candidates):
+        return out, match
+    c = np.asarray(candidates, dtype=int)
+    group = index.sent_chunk
+    passage_mean = {}
+    for p in np.unique(group[c]):
+        members = np.flatnonzero(group == p)
+        a, b = int(members[0]), int(members[-1]) + 1
+        lo, hi = int(index.token_start[a]), int(index.token_end[b - 1])
+        if hi <= lo:
+            continue
+        starts, ends = index.token_start[a:b] - lo, index.token_end[a:b] - lo
+        filled = np.nonzero(ends > starts)[0]
+        sim = q.token_vecs @ index.token_vecs[lo:hi].T  # question pieces x the passage's pieces
+        match[:, a + filled] = np.maximum.reduceat(sim, starts[filled], axis=1)
+        passage_mean[int(p)] = float(sim.max(axis=1).mean())
+    m = match[:, c]
+    valid = m.min(axis=0) > -1.0
+    mean = np.where(valid, m.mean(axis=0), 0.0)
+    out[c, 0] = mean
+    out[c, 1] = mean - mean.max()
+    out[c, 2] = np.where(valid, m.min(axis=0), 0.0)
+    out[c, 3] = [passage_mean.get(int(group[i]), 0.0) for i in c]
+    out[c, 4] = np.where(valid, (np.clip(m, 0, None) ** 3).mean(axis=0), 0.0)
+    return out, match
+
+
 def score_article(index: ArticleIndex, q: Parsed, models: Models) -> Scored:
-    X = sentence_features(index, q)
-    scores = models.rank(X)
-    z = scores - scores.max()
-    probs = np.exp(z) / np.exp(z).sum()
+    return score_features(index, q, sentence_features(index, q), models)
+
+
+def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models) -> Scored:
+    """Rank the sentences from their :data:`SENTENCE_FEATURES`: the prefilter picks the
+    :data:`CANDIDATES`, the ranker re-scores them with :data:`TOKEN_FEATURES` added; the
+    other sentences keep the prefilter's order far below."""
+    pre = models.prefilter(X)
+    pre_order = np.argsort(-pre, kind="stable")
+    candidates = pre_order[:CANDIDATES]
+    T, match = token_features(index, q, candidates)
+    full = np.hstack([X, T])
+    scores = np.empty(index.n, dtype=np.float64)
+    scores[candidates] = models.rank(full[candidates])
+    if index.n > len(candidates):
+        rest = pre_order[len(candidates):]
+        scores[rest] = scores[candidates].min() - 30.0 - np.arange(len(rest)) * 1e-3
+    z = scores - scores.max() if index.n else scores
+    probs = np.exp(z) / np.exp(z).sum() if index.n else z
     order = np.argsort(-scores, kind="stable")
-    return Scored(index, X, scores, probs, order)
+    return Scored(index, full, scores, probs, order, match)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from collections import OrderedDict
 from functools import lru_cache
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
-__all__ = ["LazyEmbeddings", "load_model"]
+__all__ = ["LazyEmbeddings", "TokenVectors", "load_model"]
 
 _OFFLINE = {
     "HF_HUB_OFFLINE": "1",
@@ -71,6 +73,18 @@ def load_model(model: str):
         return loaded
 
 
+@dataclass(frozen=True)
+class TokenVectors:
+    """Contextual word-piece vectors of one text (unit length, special tokens dropped) and the pieces."""
+
+    vectors: np.ndarray
+    pieces: list[str]
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+
 class LazyEmbeddings(Embeddings):
     """A LangChain :class:`Embeddings` that loads its model on first use.
 
@@ -97,13 +111,69 @@ class LazyEmbeddings(Embeddings):
         return self._model().embed_documents(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_tokens(text)[0]
+
+    def embed_query_tokens(self, text: str) -> tuple[list[float], TokenVectors]:
+        """The query's vector and its contextual word-piece vectors, from one forward pass (memoised).
+
+        The vector equals ``embed_query``'s (the model's pooled output, L2-normalised); the
+        word pieces feed the token-level matching in :mod:`bot.ranker`.
+        """
         with self._cache_lock:
             if text in self._cache:
                 self._cache.move_to_end(text)
                 return self._cache[text]
-        vector = self._model().embed_query(text)
+        vector, pieces = self._forward_one(text)
+        result = (vector, pieces)
         with self._cache_lock:
-            self._cache[text] = vector
+            self._cache[text] = result
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return vector
+        return result
+
+    def token_vectors(self, texts: list[str], spans: list[tuple[int, int]]) -> list[TokenVectors]:
+        """For each text, the contextual vectors of the word pieces inside its character span.
+
+        A sentence encoded with its neighbours as ``texts[i]`` and itself as ``spans[i]`` gets
+        vectors that know their context (whom "he" refers to) but belong to the sentence alone.
+        """
+        if not texts:
+            return []
+        outs = self._encode(list(texts), batch_size=32)
+        return [self._pieces(text, out, span) for text, out, span in zip(texts, outs, spans)]
+
+    def _forward_one(self, text: str) -> tuple[list[float], TokenVectors]:
+        """One text through the model, tokenised once (with offsets): a query's vector and pieces.
+        Calling the model's modules directly skips ``encode``'s batching overhead, which is a
+        sizeable part of a single short query's time."""
+        import torch
+
+        client = self._model()._client
+        tokenizer = client.tokenizer
+        features = tokenizer([text.strip()], truncation=True, max_length=client.max_seq_length,
+                             return_offsets_mapping=True, return_tensors="pt")
+        offsets = features.pop("offset_mapping")[0].tolist()
+        with torch.inference_mode():
+            out = client(dict(features))
+        pooled = out["sentence_embedding"][0].float().numpy()
+        vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).tolist()
+        tokens = out["token_embeddings"][0].float().numpy()
+        keep = [i for i, (a, b) in enumerate(offsets) if b > a]
+        pieces = tokenizer.convert_ids_to_tokens([int(features["input_ids"][0][i]) for i in keep])
+        return vector, TokenVectors(_unit(tokens[keep]).astype(np.float32), pieces)
+
+    def _encode(self, texts: list[str], batch_size: int = 64) -> list[dict]:
+        client = self._model()._client
+        return client.encode(texts, output_value=None, batch_size=batch_size, convert_to_numpy=False)
+
+    def _pieces(self, text: str, out: dict, span: tuple[int, int]) -> TokenVectors:
+        tokenizer = self._model()._client.tokenizer
+        encoded = tokenizer(text, truncation=True, max_length=self._model()._client.max_seq_length, return_offsets_mapping=True)
+        vectors = out["token_embeddings"].float().numpy()
+        offsets = encoded["offset_mapping"][: len(vectors)]
+        start, end = span
+        keep = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
+        if not keep:  # the span fell beyond the model's window: the text's pieces stand in
+            keep = [i for i, (a, b) in enumerate(offsets) if b > a]
+        pieces = tokenizer.convert_ids_to_tokens([encoded["input_ids"][i] for i in keep])
+        return TokenVectors(_unit(vectors[keep]).astype(np.float32), pieces)

@@ -7,7 +7,9 @@ from typer.testing import CliRunner
 
 from bot.chain import NewsBot
 from bot.cli import app
-from bot.ranker import QUESTION_FEATURES, SENTENCE_FEATURES, load_models
+import numpy as np
+
+from bot.ranker import QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, parse_question, token_features
 from bot.settings import Settings
 from index.loader import Article
 from tests.conftest import DEV_PATH, OTHER_ARTICLE, SEED_ID, SEED_TEXT
@@ -18,7 +20,8 @@ pytestmark = pytest.mark.slow
 def test_shipped_models_match_features_and_settings():
     models = load_models()
     assert models.meta["fitted"] is True
-    assert len(models.rank_w) == len(SENTENCE_FEATURES) and len(models.answer_w) == len(QUESTION_FEATURES)
+    assert len(models.pre_w) == len(SENTENCE_FEATURES) and len(models.rank_w) == len(RANK_FEATURES)
+    assert len(models.answer_w) == len(QUESTION_FEATURES)
     assert Settings().refusal_threshold == models.meta["operating_point"]["refusal_threshold"]
 
 
@@ -34,6 +37,40 @@ def test_building_the_bot_loads_nothing_heavy(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "True", "False"], out.stderr
+
+
+def test_query_tokens_come_with_the_same_vector(seed_bot):
+    """One forward pass gives the query's vector (equal to the LangChain model's) and its word pieces."""
+    embeddings = seed_bot.embeddings
+    question = "  What did India say about the Alaska summit?  "
+    vector, pieces = embeddings.embed_query_tokens(question)
+    reference = np.asarray(embeddings._model().embed_query(question))
+    assert np.abs(np.asarray(vector) - reference).max() < 1e-5
+    assert pieces.pieces[:3] == ["what", "did", "india"] and "[CLS]" not in pieces.pieces
+    assert pieces.vectors.shape == (len(pieces.pieces), 384)
+    assert np.allclose(np.linalg.norm(pieces.vectors, axis=1), 1.0, atol=1e-4)
+    # a sentence read with its neighbours keeps only its own pieces
+    [inside] = embeddings.token_vectors(["Modi met Putin. Then he flew home. It rained."], [(16, 34)])
+    assert inside.pieces == ["then", "he", "flew", "home", "."]
+
+
+def test_token_matching_prefers_the_sentence_that_says_it(seed_bot):
+    """Late interaction: the reported-speech sentence matches "India … welcomed … summit" best,
+    only the candidates get features, and only their passages are compared."""
+    index = seed_bot.evidence.get(SEED_ID)
+    assert index.token_end[-1] == len(index.token_vecs) and (index.token_end > index.token_start).all()
+    q = parse_question("How did India respond to the Alaska summit?",
+                       *seed_bot.embeddings.embed_query_tokens("How did India respond to the Alaska summit?"))
+    welcomed = next(i for i, t in enumerate(index.sent_texts) if "formally welcomed" in t)
+    unrelated = next(i for i, t in enumerate(index.sent_texts) if "Kalmykia" in t and i != welcomed)
+    candidates = np.asarray([welcomed, unrelated])
+    T, match = token_features(index, q, candidates)
+    col = TOKEN_FEATURES.index("tok_match")
+    assert T[welcomed, col] > T[unrelated, col] > 0
+    others = np.setdiff1d(np.arange(index.n), candidates)
+    assert not T[others].any()
+    far = [i for i in others if index.sent_chunk[i] not in {index.sent_chunk[welcomed], index.sent_chunk[unrelated]}]
+    assert far and (match[:, far] == -1).all()
 
 
 @pytest.fixture
