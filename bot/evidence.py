@@ -217,36 +217,45 @@ class ArticleIndex:
         self.word_vecs = word_vectors(words)
         self.SW = _binary(word_sets, self.word_index)
 
-        # contextual word pieces of every sentence (MiniLM), for token-level matching
-        if self.token_vecs is None:
-            self.token_vecs = np.zeros((0, v.shape[1] if n else 0), dtype=np.float32)
-            self.token_owner = np.zeros(0, dtype=int)
-        bounds = np.searchsorted(self.token_owner, np.arange(n + 1)) if n else np.zeros(1, dtype=int)
-        self.token_start, self.token_end = bounds[:-1], bounds[1:]
+        # contextual word pieces of every sentence (MiniLM), for token-level matching: computed on first use
+        self._token_source = None
+        self._token_lock = threading.Lock()
+        self._tokens = None
+        if self.token_vecs is not None:
+            self._tokens = _token_table(self.token_vecs, self.token_owner, n)
 
-    def token_windows(self) -> tuple[list[str], list[tuple[int, int]]]:
-        """Each sentence with the sentence before and after it, and where the sentence lies in that text.
+    def tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every sentence's contextual word-piece vectors (rows ``start[i]:end[i]`` of the matrix).
 
-        Neighbours cross paragraph breaks on purpose: news paragraphs are often one sentence long,
-        and the sentence before is what tells whom "he" or "the deal" refers to."""
-        texts, spans = [], []
+        Computed on first use from the passages (each encoded once, its sentences' pieces cut out by
+        character offsets), so an article that is only looked at, never answered from, costs nothing.
+        Without a token source (an index built by hand) the table is empty."""
+        if self._tokens is None:
+            with self._token_lock:
+                if self._tokens is None:
+                    self._tokens = self._compute_tokens()
+        return self._tokens
+
+    def _compute_tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dim = self.sent_vecs.shape[1] if self.n else 0
+        if self._token_source is None or not self.n:
+            return _token_table(np.zeros((0, dim), np.float32), np.zeros(0, dtype=int), self.n)
+        members: dict[int, list[int]] = {}
         for i in range(self.n):
-            a, b = max(i - 1, 0), min(i + 1, self.n - 1)
-            base = int(self.sent_starts[a])
-            texts.append(self.text[base:int(self.sent_ends[b])])
-            spans.append((int(self.sent_starts[i]) - base, int(self.sent_ends[i]) - base))
-        return texts, spans
-
-    def with_tokens(self, embeddings) -> "ArticleIndex":
-        """This index with every sentence's contextual word-piece vectors from ``embeddings``
-        (a :class:`index.embeddings.LazyEmbeddings`)."""
-        texts, spans = self.token_windows()
-        found = embeddings.token_vectors(texts, spans)
-        self.token_vecs = np.vstack([t.vectors for t in found]).astype(np.float32) if found else self.token_vecs
-        self.token_owner = np.concatenate([np.full(len(t.vectors), i) for i, t in enumerate(found)]) if found else self.token_owner
-        bounds = np.searchsorted(self.token_owner, np.arange(self.n + 1))
-        self.token_start, self.token_end = bounds[:-1], bounds[1:]
-        return self
+            members.setdefault(int(self.sent_chunk[i]), []).append(i)
+        texts, spans = [], []
+        for c, sentences in members.items():
+            base, size = int(self.chunk_starts[c]), len(self.chunk_texts[c])
+            texts.append(self.chunk_texts[c])
+            spans.append([(max(int(self.sent_starts[i]) - base, 0), min(int(self.sent_ends[i]) - base, size)) for i in sentences])
+        found = self._token_source.token_vectors(texts, spans)
+        per_sentence: list = [None] * self.n
+        for sentences, pieces in zip(members.values(), found):
+            for i, tv in zip(sentences, pieces):
+                per_sentence[i] = tv.vectors
+        vecs = np.vstack([v.reshape(-1, dim) for v in per_sentence]).astype(np.float32)
+        owner = np.concatenate([np.full(len(v), i) for i, v in enumerate(per_sentence)])
+        return _token_table(vecs, owner, self.n)
 
     # -- helpers used by the ranker ------------------------------------------------------------
 
@@ -285,7 +294,8 @@ class ArticleIndex:
 
     @classmethod
     def from_store_data(cls, data: dict, embeddings=None) -> "ArticleIndex":
-        """The index of one stored article; with ``embeddings``, also its sentences' word pieces."""
+        """The index of one stored article; ``embeddings`` (with ``token_vectors``) is where its
+        sentences' word pieces come from when first needed."""
         s, c = data["sentences"], data["chunks"]
         as_matrix = lambda rows: np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)  # noqa: E731
         index = cls(
@@ -301,7 +311,15 @@ class ArticleIndex:
             chunk_ends=np.asarray(c["ends"]),
             chunk_vecs=as_matrix(c["vectors"]),
         )
-        return index.with_tokens(embeddings) if hasattr(embeddings, "token_vectors") else index
+        if hasattr(embeddings, "token_vectors"):
+            index._token_source = embeddings
+        return index
+
+
+def _token_table(vecs: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectors (rows grouped by sentence, in order) and each sentence's first and end row."""
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    return vecs, bounds[:-1], bounds[1:]
 
 
 def bm25_scores(model, query_terms: list[str], size: int) -> np.ndarray:

@@ -18,7 +18,9 @@ from langchain_core.documents import Document
 
 from bot.citations import Claim, cite_claims
 from bot.models import Answer
-from bot.ranker import SENTENCE_FEATURES, Models, Scored, load_models, parse_question, question_features, score_article
+from bot.ranker import (
+    SENTENCE_FEATURES, Models, Scored, load_models, parse_question, question_features, score_features, sentence_features,
+)
 
 __all__ = ["ExtractiveAnswerer", "refusal_text"]
 
@@ -60,8 +62,8 @@ class ExtractiveAnswerer:
         self.rank = rank
         self.models = models or load_models()
 
-    def _score(self, article_id: str, q) -> Scored:
-        scored = score_article(self.evidence.get(article_id), q, self.models)
+    def _score(self, index, q, X: np.ndarray) -> Scored:
+        scored = score_features(index, q, X, self.models)
         if self.rank != "model":
             column = SENTENCE_FEATURES.index("dense" if self.rank == "dense" else "bm25_norm")
             scores = scored.features[:, column] * 20.0
@@ -70,7 +72,11 @@ class ExtractiveAnswerer:
         return scored
 
     def evaluate(self, question: str, passages: list[Document]) -> tuple[Scored | None, float]:
-        """The best article's ranked sentences and the probability that they answer the question."""
+        """The best article's ranked sentences and the probability that they answer the question.
+
+        With passages from several articles, the article is the one whose best sentence the
+        prefilter likes most; only that one is ranked with token-level matching, so a question
+        over a large archive pays that cost once."""
         articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
         if not articles:
             return None, 0.0
@@ -79,10 +85,11 @@ class ExtractiveAnswerer:
         else:
             vector, pieces = self.embeddings.embed_query(question), None
         q = parse_question(question, vector, pieces)
-        candidates = [self._score(a, q) for a in articles]
-        best = max(candidates, key=lambda s: s.scores[s.order[0]] if s.index.n else -np.inf)
-        if best.index.n == 0:
+        found = [(index, sentence_features(index, q)) for index in map(self.evidence.get, articles) if index.n]
+        if not found:
             return None, 0.0
+        index, X = max(found, key=lambda f: float(self.models.prefilter(f[1]).max()))
+        best = self._score(index, q, X)
         return best, self.models.answerable(question_features(best, q))
 
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:

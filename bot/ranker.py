@@ -397,12 +397,15 @@ def token_features(index: ArticleIndex, q: Parsed, candidates: np.ndarray) -> tu
     The matching is late interaction: each question piece takes its most similar piece in the
     sentence (or in the passage that holds it), and the sentence scores the mean, the weakest, and
     the cubed mean (which rewards near-exact matches) of those. A passage's sentences are one
-    run of sentences, so its pieces are one slice of ``index.token_vecs``."""
+    run of sentences, so its pieces are one slice of ``index.tokens()``."""
     n = index.n
     out = np.zeros((n, len(TOKEN_FEATURES)), dtype=np.float32)
     k = len(q.token_vecs)
     match = np.full((k, n), -1.0, dtype=np.float32)
-    if not k or not len(index.token_vecs) or not len(candidates):
+    if not k or not len(candidates):
+        return out, match
+    vecs, token_start, token_end = index.tokens()
+    if not len(vecs):
         return out, match
     c = np.asarray(candidates, dtype=int)
     group = index.sent_chunk
@@ -410,12 +413,12 @@ def token_features(index: ArticleIndex, q: Parsed, candidates: np.ndarray) -> tu
     for p in np.unique(group[c]):
         members = np.flatnonzero(group == p)
         a, b = int(members[0]), int(members[-1]) + 1
-        lo, hi = int(index.token_start[a]), int(index.token_end[b - 1])
+        lo, hi = int(token_start[a]), int(token_end[b - 1])
         if hi <= lo:
             continue
-        starts, ends = index.token_start[a:b] - lo, index.token_end[a:b] - lo
+        starts, ends = token_start[a:b] - lo, token_end[a:b] - lo
         filled = np.nonzero(ends > starts)[0]
-        sim = q.token_vecs @ index.token_vecs[lo:hi].T  # question pieces x the passage's pieces
+        sim = q.token_vecs @ vecs[lo:hi].T  # question pieces x the passage's pieces
         match[:, a + filled] = np.maximum.reduceat(sim, starts[filled], axis=1)
         passage_mean[int(p)] = float(sim.max(axis=1).mean())
     m = match[:, c]

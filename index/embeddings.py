@@ -131,16 +131,16 @@ class LazyEmbeddings(Embeddings):
                 self._cache.popitem(last=False)
         return result
 
-    def token_vectors(self, texts: list[str], spans: list[tuple[int, int]]) -> list[TokenVectors]:
-        """For each text, the contextual vectors of the word pieces inside its character span.
+    def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[TokenVectors]]:
+        """For each text, the contextual vectors of the word pieces inside each of its character spans.
 
-        A sentence encoded with its neighbours as ``texts[i]`` and itself as ``spans[i]`` gets
-        vectors that know their context (whom "he" refers to) but belong to the sentence alone.
+        A passage encoded once as ``texts[i]`` gives each of its sentences (``spans[i]``) vectors
+        that know their context (whom "he" refers to) but belong to the sentence alone.
         """
         if not texts:
             return []
         outs = self._encode(list(texts), batch_size=32)
-        return [self._pieces(text, out, span) for text, out, span in zip(texts, outs, spans)]
+        return [[self._pieces(text, out, span) for span in text_spans] for text, out, text_spans in zip(texts, outs, spans)]
 
     def _forward_one(self, text: str) -> tuple[list[float], TokenVectors]:
         """One text through the model, tokenised once (with offsets): a query's vector and pieces.
@@ -173,7 +173,5 @@ class LazyEmbeddings(Embeddings):
         offsets = encoded["offset_mapping"][: len(vectors)]
         start, end = span
         keep = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
-        if not keep:  # the span fell beyond the model's window: the text's pieces stand in
-            keep = [i for i, (a, b) in enumerate(offsets) if b > a]
         pieces = tokenizer.convert_ids_to_tokens([encoded["input_ids"][i] for i in keep])
-        return TokenVectors(_unit(vectors[keep]).astype(np.float32), pieces)
+        return TokenVectors(_unit(vectors[keep].reshape(len(keep), -1)).astype(np.float32), pieces)

@@ -49,16 +49,17 @@ def test_query_tokens_come_with_the_same_vector(seed_bot):
     assert pieces.pieces[:3] == ["what", "did", "india"] and "[CLS]" not in pieces.pieces
     assert pieces.vectors.shape == (len(pieces.pieces), 384)
     assert np.allclose(np.linalg.norm(pieces.vectors, axis=1), 1.0, atol=1e-4)
-    # a sentence read with its neighbours keeps only its own pieces
-    [inside] = embeddings.token_vectors(["Modi met Putin. Then he flew home. It rained."], [(16, 34)])
-    assert inside.pieces == ["then", "he", "flew", "home", "."]
+    # a passage is read once; each sentence keeps only its own pieces
+    [[first, inside]] = embeddings.token_vectors(["Modi met Putin. Then he flew home. It rained."], [[(0, 15), (16, 34)]])
+    assert first.pieces == ["mod", "##i", "met", "putin", "."] and inside.pieces == ["then", "he", "flew", "home", "."]
 
 
 def test_token_matching_prefers_the_sentence_that_says_it(seed_bot):
     """Late interaction: the reported-speech sentence matches "India … welcomed … summit" best,
     only the candidates get features, and only their passages are compared."""
     index = seed_bot.evidence.get(SEED_ID)
-    assert index.token_end[-1] == len(index.token_vecs) and (index.token_end > index.token_start).all()
+    vecs, start, end = index.tokens()
+    assert end[-1] == len(vecs) and (end > start).all() and vecs.shape[1] == 384
     q = parse_question("How did India respond to the Alaska summit?",
                        *seed_bot.embeddings.embed_query_tokens("How did India respond to the Alaska summit?"))
     welcomed = next(i for i, t in enumerate(index.sent_texts) if "formally welcomed" in t)
