@@ -129,8 +129,6 @@ class ArticleIndex:
     chunk_starts: np.ndarray
     chunk_ends: np.ndarray
     chunk_vecs: np.ndarray
-    token_vecs: np.ndarray | None = None
-    token_owner: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.sent_texts)
@@ -220,9 +218,7 @@ class ArticleIndex:
         # contextual word pieces of every sentence (MiniLM), for token-level matching: computed on first use
         self._token_source = None
         self._token_lock = threading.Lock()
-        self._tokens = None
-        if self.token_vecs is not None:
-            self._tokens = _token_table(self.token_vecs, self.token_owner, n)
+        self._tokens: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every sentence's contextual word-piece vectors (rows ``start[i]:end[i]`` of the matrix).

@@ -63,13 +63,10 @@ class ExtractiveAnswerer:
         self.models = models or load_models()
 
     def _score(self, index, q, X: np.ndarray) -> Scored:
-        scored = score_features(index, q, X, self.models)
-        if self.rank != "model":
-            column = SENTENCE_FEATURES.index("dense" if self.rank == "dense" else "bm25_norm")
-            scores = scored.features[:, column] * 20.0
-            z = np.exp(scores - scores.max())
-            scored = Scored(scored.index, scored.features, scores, z / z.sum(), np.argsort(-scores, kind="stable"))
-        return scored
+        if self.rank == "model":
+            return score_features(index, q, X, self.models)
+        column = SENTENCE_FEATURES.index("dense" if self.rank == "dense" else "bm25_norm")
+        return score_features(index, q, X, self.models, signal=X[:, column] * 20.0)
 
     def evaluate(self, question: str, passages: list[Document]) -> tuple[Scored | None, float]:
         """The best article's ranked sentences and the probability that they answer the question.

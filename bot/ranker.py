@@ -295,9 +295,9 @@ def _token_evidence(s: Scored, best: int, second: int) -> list[float]:
     if m is None or not m.size:
         return [0.0] * 6
     index = s.index
-    para = m[:, index.sent_chunk == index.sent_chunk[best]].max(axis=1)
+    passage = m[:, index.sent_chunk == index.sent_chunk[best]].max(axis=1)
     return [
-        float(m[:, best].min()), float(m[:, best].mean()), float(para.min()), float(para.mean()),
+        float(m[:, best].min()), float(m[:, best].mean()), float(passage.min()), float(passage.mean()),
         float(m.max(axis=1).min()), float(m[:, [best, second]].max(axis=1).min()),
     ]
 
@@ -436,10 +436,18 @@ def score_article(index: ArticleIndex, q: Parsed, models: Models) -> Scored:
     return score_features(index, q, sentence_features(index, q), models)
 
 
-def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models) -> Scored:
+def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models, signal: np.ndarray | None = None) -> Scored:
     """Rank the sentences from their :data:`SENTENCE_FEATURES`: the prefilter picks the
     :data:`CANDIDATES`, the ranker re-scores them with :data:`TOKEN_FEATURES` added; the
-    other sentences keep the prefilter's order far below."""
+    other sentences keep the prefilter's order far below.
+
+    With ``signal`` (one score per sentence: the ablations of ``bot eval --compare``), that
+    signal alone picks the candidates and orders the sentences."""
+    if signal is not None:
+        order = np.argsort(-signal, kind="stable")
+        T, match = token_features(index, q, order[:CANDIDATES])
+        z = np.exp(signal - signal.max()) if index.n else signal
+        return Scored(index, np.hstack([X, T]), signal, z / z.sum() if index.n else z, order, match)
     pre = models.prefilter(X)
     pre_order = np.argsort(-pre, kind="stable")
     candidates = pre_order[:CANDIDATES]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -140,7 +140,7 @@ class LazyEmbeddings(Embeddings):
         if not texts:
             return []
         outs = self._encode(list(texts), batch_size=32)
-        return [[self._pieces(text, out, span) for span in text_spans] for text, out, text_spans in zip(texts, outs, spans)]
+        return [self._pieces(text, out, text_spans) for text, out, text_spans in zip(texts, outs, spans)]
 
     def _forward_one(self, text: str) -> tuple[list[float], TokenVectors]:
         """One text through the model, tokenised once (with offsets): a query's vector and pieces.
@@ -166,12 +166,15 @@ class LazyEmbeddings(Embeddings):
         client = self._model()._client
         return client.encode(texts, output_value=None, batch_size=batch_size, convert_to_numpy=False)
 
-    def _pieces(self, text: str, out: dict, span: tuple[int, int]) -> TokenVectors:
-        tokenizer = self._model()._client.tokenizer
-        encoded = tokenizer(text, truncation=True, max_length=self._model()._client.max_seq_length, return_offsets_mapping=True)
+    def _pieces(self, text: str, out: dict, spans: list[tuple[int, int]]) -> list[TokenVectors]:
+        client = self._model()._client
+        encoded = client.tokenizer(text, truncation=True, max_length=client.max_seq_length, return_offsets_mapping=True)
         vectors = out["token_embeddings"].float().numpy()
         offsets = encoded["offset_mapping"][: len(vectors)]
-        start, end = span
-        keep = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
-        pieces = tokenizer.convert_ids_to_tokens([encoded["input_ids"][i] for i in keep])
-        return TokenVectors(_unit(vectors[keep].reshape(len(keep), -1)).astype(np.float32), pieces)
+        found = []
+        for start, end in spans:
+            # pieces past the model's window (max_seq_length) are not there: such a span gets fewer, or none
+            keep = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
+            pieces = client.tokenizer.convert_ids_to_tokens([encoded["input_ids"][i] for i in keep])
+            found.append(TokenVectors(_unit(vectors[keep]).astype(np.float32), pieces))
+        return found

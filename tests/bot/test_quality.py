@@ -52,6 +52,10 @@ def test_query_tokens_come_with_the_same_vector(seed_bot):
     # a passage is read once; each sentence keeps only its own pieces
     [[first, inside]] = embeddings.token_vectors(["Modi met Putin. Then he flew home. It rained."], [[(0, 15), (16, 34)]])
     assert first.pieces == ["mod", "##i", "met", "putin", "."] and inside.pieces == ["then", "he", "flew", "home", "."]
+    # a sentence beyond the model's 256-piece window has no pieces (and no error)
+    long = "word " * 400 + "Last one."
+    [[beyond]] = embeddings.token_vectors([long], [[(len(long) - 9, len(long))]])
+    assert beyond.pieces == [] and beyond.vectors.shape == (0, 384)
 
 
 def test_token_matching_prefers_the_sentence_that_says_it(seed_bot):
