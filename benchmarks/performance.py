@@ -57,7 +57,7 @@ class CachedEmbeddings(Embeddings):
     def embed_query_tokens(self, text: str):
         return self.inner.embed_query_tokens(text)
 
-    def token_vectors(self, texts: list[str], spans: list[tuple[int, int]]):
+    def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]):
         return self.inner.token_vectors(texts, spans)
 
 

@@ -75,18 +75,15 @@ def word_vectors(words: list[str]) -> np.ndarray:
     if not words:
         return np.zeros((0, 256), dtype=np.float32)
     with _word_lock:
-        missing = [w for w in dict.fromkeys(words) if w not in _WORD_CACHE]
+        found = {w: _WORD_CACHE.get(w) for w in words}
+    missing = [w for w, v in found.items() if v is None]
     if missing:
-        vectors = _embed_now(missing)
+        found.update(zip(missing, _embed_now(missing)))
         with _word_lock:
-            _WORD_CACHE.update(zip(missing, vectors))
+            _WORD_CACHE.update((w, found[w]) for w in missing)
             while len(_WORD_CACHE) > _WORD_CACHE_SIZE:
                 _WORD_CACHE.popitem(last=False)
-    with _word_lock:
-        found = [_WORD_CACHE.get(w) for w in words]
-    if any(v is None for v in found):  # evicted meanwhile by another thread's batch
-        return _embed_now(words)
-    return np.vstack(found)
+    return np.vstack([found[w] for w in words])
 
 
 def _embed_now(words: list[str]) -> np.ndarray:

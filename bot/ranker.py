@@ -42,7 +42,6 @@ __all__ = [
     "Models",
     "load_models",
     "Scored",
-    "score_article",
     "score_features",
     "token_features",
 ]
@@ -250,7 +249,7 @@ class Scored:
     scores: np.ndarray
     probs: np.ndarray
     order: np.ndarray
-    token_match: np.ndarray | None = None  # question pieces x sentences: best piece similarity (-1 where not computed)
+    token_match: np.ndarray  # question pieces x sentences: best piece similarity (-1 where not computed)
 
 
 def question_features(s: Scored, q: Parsed) -> np.ndarray:
@@ -292,7 +291,7 @@ def _token_evidence(s: Scored, best: int, second: int) -> list[float]:
     """How well the question's weakest and average word piece is matched by the best sentence,
     its passage, any candidate, and the best two sentences."""
     m = s.token_match
-    if m is None or not m.size:
+    if not m.size:
         return [0.0] * 6
     index = s.index
     passage = m[:, index.sent_chunk == index.sent_chunk[best]].max(axis=1)
@@ -430,10 +429,6 @@ def token_features(index: ArticleIndex, q: Parsed, candidates: np.ndarray) -> tu
     out[c, 3] = [passage_mean.get(int(group[i]), 0.0) for i in c]
     out[c, 4] = np.where(valid, (np.clip(m, 0, None) ** 3).mean(axis=0), 0.0)
     return out, match
-
-
-def score_article(index: ArticleIndex, q: Parsed, models: Models) -> Scored:
-    return score_features(index, q, sentence_features(index, q), models)
 
 
 def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models, signal: np.ndarray | None = None) -> Scored:
