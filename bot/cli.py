@@ -106,6 +106,8 @@ def _print_answer(answer) -> None:
 
 
 def _batch(path: Path, article: str | None = None) -> int:
+    from index.loader import json_object
+
     bot = _bot()
     bot.require(article)
     try:
@@ -121,11 +123,9 @@ def _batch(path: Path, article: str | None = None) -> int:
         item_id = None
         try:
             try:
-                item = json.loads(line)
-            except ValueError:
-                raise InputError(f"line {number}: not valid JSON") from None
-            if not isinstance(item, dict):
-                raise InputError(f"line {number}: expected an object with a \"question\"")
+                item = json_object(line, 'an object with a "question"')
+            except ValueError as exc:
+                raise InputError(f"line {number}: {exc}") from None
             item_id = item.get("id")
             history = item.get("history") or []
             if not isinstance(history, list) or not all(isinstance(h, str) for h in history):

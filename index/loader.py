@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from bot.errors import ArticleError, BotError
 
-__all__ = ["Article", "jsonl_objects", "load_article", "normalise_text", "SUPPORTED_SUFFIXES"]
+__all__ = ["Article", "json_object", "jsonl_objects", "load_article", "normalise_text", "SUPPORTED_SUFFIXES"]
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -93,12 +93,22 @@ def jsonl_objects(path: Path, error: type[BotError], expected: str) -> Iterator[
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except ValueError:
-            raise error(f"{path}:{number}: not valid JSON") from None
-        if not isinstance(record, dict):
-            raise error(f"{path}:{number}: expected {expected}")
+            record = json_object(line, expected)
+        except ValueError as exc:
+            raise error(f"{path}:{number}: {exc}") from None
         yield number, record
+
+
+def json_object(line: str, expected: str) -> dict:
+    """One JSONL line as an object; ``ValueError`` saying what is wrong ("not valid JSON",
+    "expected <expected>") otherwise. Shared by :func:`jsonl_objects` and ``bot ask --batch``."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise ValueError("not valid JSON") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"expected {expected}")
+    return record
 
 
 def load_article(path: str | Path, article_id: str | None = None, title: str | None = None) -> Article:
