@@ -2,8 +2,11 @@
 
 For each article among the retrieved passages, every sentence is scored against the
 question by the sentence ranker (:mod:`bot.ranker`); the best one, plus the runner-up
-when it is also likely and fits, become the answer in article order, each followed
-by the [n] of the passage that holds it. The answerability model then looks at the
+when it is also likely, become the answer in article order, each followed by the [n]
+of the passage that holds it. A sentence too long for the room left (``max_chars``,
+400) is quoted in part, with "…": the run of whole words that holds the most question
+terms, since the answer is usually near them; a runner-up is quoted only when at least
+:data:`MIN_PART` characters of it fit. The answerability model then looks at the
 evidence as a whole (how well the best sentence matches, which question terms it
 lacks, whether it holds the kind of thing asked for, whether the question's subject
 occurs in the article at all) and the answerer refuses below ``threshold``.
@@ -11,6 +14,7 @@ occurs in the article at all) and the answerer refuses below ``threshold``.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import numpy as np
@@ -21,10 +25,13 @@ from bot.models import Answer
 from bot.ranker import (
     SENTENCE_FEATURES, Models, Scored, load_models, parse_question, question_features, score_features, sentence_features,
 )
+from index.terms import terms
 
-__all__ = ["ExtractiveAnswerer", "refusal_text"]
+__all__ = ["ExtractiveAnswerer", "refusal_text", "excerpt"]
 
 MAX_ARTICLES = 3
+MIN_PART = 100  # characters: a shorter piece of a runner-up says too little to be worth quoting
+_WORD = re.compile(r"\S+")
 
 
 def refusal_text(question: str) -> str:
@@ -96,12 +103,12 @@ class ExtractiveAnswerer:
             result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[])
             result._confidence = confidence
             return result
-        chosen = self._compose(scored)
+        chosen = self._compose(scored, set(terms(question)))
         index = scored.index
         vector = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
         docs: list[Document] = []
         claims: list[Claim] = []
-        for i in chosen:
+        for i, a, b in chosen:
             c = int(index.sent_chunk[i])
             key = (index.article_id, int(index.chunk_starts[c]))
             found = [j for j, d in enumerate(docs) if (d.metadata["article_id"], d.metadata["start"]) == key]
@@ -116,30 +123,57 @@ class ExtractiveAnswerer:
                     )
                 )
                 found = [len(docs) - 1]
-            text = _clip(index.sent_texts[i], self.max_chars - 5)
-            claims.append(Claim(text, found[0], [(int(index.sent_starts[i]), int(index.sent_ends[i]))]))
+            start = int(index.sent_starts[i])
+            claims.append(Claim(_quote(index.sent_texts[i], a, b), found[0], [(start + a, start + b)]))
         text, citations = cite_claims(claims, docs)
         result = Answer(question=shown, answer=text, refused=False, citations=citations)
         result._confidence = confidence
         return result
 
-    def _compose(self, scored: Scored) -> list[int]:
-        """The best sentence, plus the best runner-up that is likely enough and fits, in article order."""
+    def _compose(self, scored: Scored, wanted: set[str]) -> list[tuple[int, int, int]]:
+        """(sentence, start, end) of what to quote: the best sentence, plus the best runner-up
+        that is likely enough, in article order; each cut to the room left (see the module doc)."""
         index, order, probs = scored.index, scored.order, scored.probs
         first = int(order[0])
-        chosen = [first]
-        budget = self.max_chars - len(index.sent_texts[first]) - 5
+        a, b = excerpt(index.sent_texts[first], wanted, self.max_chars - 5)
+        chosen = [(first, a, b)]
+        room = self.max_chars - len(_quote(index.sent_texts[first], a, b)) - 10  # two " [n]" and a space
         for other in order[1:4]:
             other = int(other)
             if probs[other] < self.second_ratio * probs[first]:
                 break
-            if len(index.sent_texts[other]) + 5 <= budget:
-                chosen.append(other)
+            if len(index.sent_texts[other]) <= room or room >= MIN_PART:
+                chosen.append((other, *excerpt(index.sent_texts[other], wanted, room)))
                 break
         return sorted(chosen)
 
 
-def _clip(text: str, limit: int) -> str:
+def excerpt(text: str, wanted: set[str], limit: int) -> tuple[int, int]:
+    """The part of ``text`` to quote in at most ``limit`` characters, counting a "…" for each cut end.
+
+    All of it when it fits; otherwise the run of whole words that holds the most of the ``wanted``
+    terms (:func:`index.terms.terms`), with those words as central as the room allows: an answer
+    sits before the question's words as often as after them."""
     if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+        return 0, len(text)
+    words = [m.span() for m in _WORD.finditer(text)]
+    hits = [i for i, (s, e) in enumerate(words) if wanted & set(terms(text[s:e]))]
+    n = len(words)
+    best, span = (-1, -1), (0, max(limit - 1, 0))
+    j = 0
+    for i in range(n):
+        j = max(j, i)
+        while j < n and words[j][1] - words[i][0] + (i > 0) + (j + 1 < n) <= limit:
+            j += 1
+        if j == i:
+            continue
+        inside = [h for h in hits if i <= h < j]
+        # context kept on the thinner side of the matched words
+        margin = min(words[inside[0]][0] - words[i][0], words[j - 1][1] - words[inside[-1]][1]) if inside else 0
+        if (len(inside), margin) > best:
+            best, span = (len(inside), margin), (words[i][0], words[j - 1][1])
+    return span
+
+
+def _quote(text: str, a: int, b: int) -> str:
+    return ("…" if a > 0 else "") + text[a:b] + ("…" if b < len(text) else "")

@@ -8,8 +8,9 @@ Two small linear models, fitted on the tuning split and dev.jsonl by
   its best :data:`CANDIDATES` are then re-scored with :data:`TOKEN_FEATURES` added, a
   late-interaction match of the question's word pieces against each sentence's, both from
   MiniLM's contextual token vectors (only the candidates, so the cost stays flat with article length);
-* the **answerability model** (logistic regression) turns the evidence as a whole,
-  :data:`QUESTION_FEATURES`, into a probability that the article answers the question.
+* the **answerability model** (logistic regression) turns the evidence as a whole into a
+  probability that the article answers the question: of the :data:`QUESTION_FEATURES`, the
+  few that forward selection kept (``meta.answerability_features``; the others weigh 0).
   The bot refuses below ``refusal_threshold``.
 
 No feature names a word of any evaluation question; every one is a generic signal

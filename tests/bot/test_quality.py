@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from bot.chain import NewsBot
 from bot.cli import app
+from bot.extractive import excerpt
 import numpy as np
 
 from bot.ranker import QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, parse_question, token_features
@@ -22,6 +23,9 @@ def test_shipped_models_match_features_and_settings():
     assert models.meta["fitted"] is True
     assert len(models.pre_w) == len(SENTENCE_FEATURES) and len(models.rank_w) == len(RANK_FEATURES)
     assert len(models.answer_w) == len(QUESTION_FEATURES)
+    # the answerability model keeps only the features it selected; the rest weigh nothing
+    kept = models.meta["answerability_features"]
+    assert kept and {QUESTION_FEATURES[i] for i in np.flatnonzero(models.answer_w)} == set(kept)
     assert Settings().refusal_threshold == models.meta["operating_point"]["refusal_threshold"]
 
 
@@ -105,6 +109,33 @@ def test_unscoped_answers_cite_the_right_article_and_bm25_follows_removal(two_ar
     assert all(c.article_id == "tram-line" for c in scoped.citations)
     bot.remove("tram-line")
     assert all(d.metadata["article_id"] == SEED_ID for d in bot.retriever().invoke("tram line council vote"))
+
+
+LONG_SENTENCE = (
+    "The council met on Tuesday evening in the old town hall, where members spent several hours on the annual budget, "
+    "the state of the municipal swimming pools, the calendar of summer festivals, a proposal to rename two streets in "
+    "the northern district, complaints about noise from the port, the hiring of more librarians and a dispute over "
+    "parking fees, and finally agreed that the new harbour bridge will cost 95 million euros and open in 2029."
+)
+
+
+def test_a_long_sentence_is_quoted_where_it_answers(seed_bot):
+    """A sentence longer than the answer's 400 characters is quoted in part: the words around the question's terms,
+    marked with "…", and the citation highlights exactly the quoted part."""
+    assert len(LONG_SENTENCE) > 400
+    text = "Council news\n\n" + LONG_SENTENCE + "\n\nThe mayor did not attend the meeting."
+    seed_bot.ingest(Article("council", "Council news", text))
+    answer = seed_bot.ask("How much will the new harbour bridge cost?", article="council")
+    assert not answer.refused and len(answer.answer) <= 400
+    assert answer.answer.startswith("…") and "95 million euros" in answer.answer
+    [citation] = answer.citations
+    [(start, end)] = citation.highlights
+    assert "…" + text[start:end] in answer.answer and text[start:end].endswith("open in 2029.")
+    # short enough: all of it; too long: the earliest run of whole words holding the most wanted terms
+    assert excerpt("A short one.", {"short"}, 50) == (0, 12)
+    a, b = excerpt(LONG_SENTENCE, {"bridge", "cost"}, 60)
+    assert "bridge will cost" in LONG_SENTENCE[a:b] and b - a + 2 <= 60
+    assert LONG_SENTENCE[a - 1] == " " and (b == len(LONG_SENTENCE) or LONG_SENTENCE[b] == " ")
 
 
 def test_changed_article_is_seen_at_once(seed_bot):
