@@ -16,8 +16,8 @@ best but transfer worst. The operating point is the lowest refusal threshold who
 figures refuse at least --min-refused of unanswerable questions and wrongly refuse at most
 --max-wrongly-refused of answerable ones (and get every dev.jsonl question right), and whose
 figures with the shipped ranker (what `bot eval` sees on the tuning split) meet both targets
-too: the most answers that still meet both refusal targets. Without such a threshold, the one that refuses the most within
---max-wrongly-refused.
+too: the most answers that still meet both refusal targets. Without such a threshold, the one
+that refuses the most within --max-wrongly-refused.
 """
 
 from __future__ import annotations

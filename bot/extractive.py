@@ -5,7 +5,7 @@ question by the sentence ranker (:mod:`bot.ranker`); the best one, plus the runn
 when it is also likely, become the answer in article order, each followed by the [n]
 of the passage that holds it. A sentence too long for the room left (``max_chars``,
 400) is quoted in part, with "…": the run of whole words that holds the most question
-terms, since the answer is usually near them; a runner-up is quoted only when at least
+terms, centred on them, since the answer is usually near them; a runner-up is quoted only when at least
 :data:`MIN_PART` characters of it fit. The answerability model then looks at the
 evidence as a whole (how well the best sentence matches, which question terms it
 lacks, whether it holds the kind of thing asked for, whether the question's subject
