@@ -207,9 +207,9 @@ def main() -> None:
                 fold_of.append(g)
         F, y, wt, correct = np.asarray(F), np.asarray(y), np.asarray(wt), np.asarray(correct)
         target = y * correct if args.label == "correct" else y
-        print(f"held-out ranker: best sentence holds the answer for {np.mean(top1):.3f} of answerable SQuAD questions, "
-              f"one of the best two for {np.mean(correct[(y == 1) & np.asarray([not r['dev'] for r in rows])]):.3f}")
         squad = np.asarray([not r["dev"] for r in rows])
+        print(f"held-out ranker: best sentence holds the answer for {np.mean(top1):.3f} of answerable SQuAD questions, "
+              f"one of the best two for {np.mean(correct[(y == 1) & squad]):.3f}")
         print("selecting answerability features (leave-one-article-out AUC on the tuning split)")
         chosen = select_features(F, target, wt, np.asarray(fold_of), squad, args.min_gain)
         cw, ab, cmu, csd = fit_logistic(F[:, chosen], target, wt)
@@ -226,20 +226,25 @@ def main() -> None:
         ans, una = (y == 1) & squad, (y == 0) & squad
         dev_ans, dev_una = (y == 1) & ~squad, (y == 0) & ~squad
         print("\nthreshold  answered-correctly  wrongly-refused  refused-unanswerable  (tuning split, held-out ranker)  dev ok")
+
+        def refusals(keep: np.ndarray) -> tuple[float, float]:
+            """(wrongly refused, refused unanswerable) when only ``keep`` is answered."""
+            return (~keep & ans).sum() / ans.sum(), (~keep & una).sum() / una.sum()
+
+        def meets(wr: float, ru: float) -> bool:
+            return wr <= args.max_wrongly_refused and ru >= args.min_refused
+
         best = met = None
         for thr in np.round(np.arange(0.05, 0.96, 0.005), 3):
             keep = probs >= thr
-            wr = (~keep & ans).sum() / ans.sum()
-            ru = (~keep & una).sum() / una.sum()
+            wr, ru = refusals(keep)
             ac = (keep & ans & correct).sum() / ans.sum()
             dev_ok = bool(keep[dev_ans].all() and (~keep[dev_una]).all())
             if round(thr * 1000) % 25 == 0:
                 print(f"  {thr:5.3f}      {ac:.3f}              {wr:.3f}            {ru:.3f}                              {dev_ok}")
             if wr <= args.max_wrongly_refused and dev_ok and (best is None or ru > best[1]):
                 best = (float(thr), float(ru), float(wr), float(ac))
-            own = shipped >= thr
-            own_ok = (~own & ans).sum() / ans.sum() <= args.max_wrongly_refused and (~own & una).sum() / una.sum() >= args.min_refused
-            if wr <= args.max_wrongly_refused and ru >= args.min_refused and dev_ok and own_ok and met is None:
+            if meets(wr, ru) and meets(*refusals(shipped >= thr)) and dev_ok and met is None:
                 met = (float(thr), float(ru), float(wr), float(ac))
         # the lowest threshold that meets both refusal targets (held out, and with the shipped ranker) answers the most;
         # without one, refuse the most

@@ -5,8 +5,8 @@ question by the sentence ranker (:mod:`bot.ranker`); the best one, plus the runn
 when it is also likely, become the answer in article order, each followed by the [n]
 of the passage that holds it. A sentence too long for the room left (``max_chars``,
 400) is quoted in part, with "…": the run of whole words that holds the most question
-terms, centred on them, since the answer is usually near them; a runner-up is quoted only when at least
-:data:`MIN_PART` characters of it fit. The answerability model then looks at the
+terms, centred on them, since the answer is usually near them; a runner-up is quoted
+only when at least :data:`MIN_PART` characters of it fit. The answerability model then looks at the
 evidence as a whole (how well the best sentence matches, which question terms it
 lacks, whether it holds the kind of thing asked for, whether the question's subject
 occurs in the article at all) and the answerer refuses below ``threshold``.
@@ -23,7 +23,8 @@ from langchain_core.documents import Document
 from bot.citations import Claim, cite_claims
 from bot.models import Answer
 from bot.ranker import (
-    SENTENCE_FEATURES, Models, Scored, load_models, parse_question, question_features, score_features, sentence_features,
+    SENTENCE_FEATURES, Models, Parsed, Scored, load_models, parse_question, question_features, score_features,
+    sentence_features,
 )
 from index.terms import terms
 
@@ -75,15 +76,16 @@ class ExtractiveAnswerer:
         column = SENTENCE_FEATURES.index("dense" if self.rank == "dense" else "bm25_norm")
         return score_features(index, q, X, self.models, signal=X[:, column] * 20.0)
 
-    def evaluate(self, question: str, passages: list[Document]) -> tuple[Scored | None, float]:
-        """The best article's ranked sentences and the probability that they answer the question.
+    def evaluate(self, question: str, passages: list[Document]) -> tuple[Scored | None, Parsed | None, float]:
+        """The best article's ranked sentences, the parsed question (its vector and terms, for
+        composing the answer), and the probability that the sentences answer the question.
 
         With passages from several articles, the article is the one whose best sentence the
         prefilter likes most; only that one is ranked with token-level matching, so a question
         over a large archive pays that cost once."""
         articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
         if not articles:
-            return None, 0.0
+            return None, None, 0.0
         if hasattr(self.embeddings, "embed_query_tokens"):
             vector, pieces = self.embeddings.embed_query_tokens(question)
         else:
@@ -91,21 +93,20 @@ class ExtractiveAnswerer:
         q = parse_question(question, vector, pieces)
         found = [(index, sentence_features(index, q)) for index in map(self.evidence.get, articles) if index.n]
         if not found:
-            return None, 0.0
+            return None, q, 0.0
         index, X = max(found, key=lambda f: float(self.models.prefilter(f[1]).max()))
         best = self._score(index, q, X)
-        return best, self.models.answerable(question_features(best, q))
+        return best, q, self.models.answerable(question_features(best, q))
 
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
         shown = display_question or question
-        scored, confidence = self.evaluate(question, passages)
+        scored, q, confidence = self.evaluate(question, passages)
         if scored is None or confidence < self.threshold:
             result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[])
             result._confidence = confidence
             return result
-        chosen = self._compose(scored, set(terms(question)))
+        chosen = self._compose(scored, q.term_set)
         index = scored.index
-        vector = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
         docs: list[Document] = []
         claims: list[Claim] = []
         for i, a, b in chosen:
@@ -118,7 +119,7 @@ class ExtractiveAnswerer:
                         index.chunk_texts[c],
                         metadata={
                             "article_id": index.article_id, "title": index.title, "start": int(index.chunk_starts[c]),
-                            "end": int(index.chunk_ends[c]), "score": float(index.chunk_vecs[c] @ vector),
+                            "end": int(index.chunk_ends[c]), "score": float(index.chunk_vecs[c] @ q.vector),
                         },
                     )
                 )
