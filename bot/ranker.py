@@ -73,23 +73,38 @@ _QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|we
                              r"(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*)")
 
 
+_WH_WORD = re.compile(r"\b(who|whom|whose|when|where|what|which|how|why)\b")
+# nouns whose value is a quantity: "What is the population of …", "What share of …"
+_QUANTITY = r"(?:population|number|amount|cost|price|percentage|percent|proportion|fraction|share|total|budget|toll|age|sum)"
+_STATEMENT_Q = re.compile(r"\b(say|said|says|announce|announced|claim|claimed|argue|argued|comment|commented|"
+                          r"respond|responded|react|reacted|reaction|response|stance)\b")
+
+
 def answer_type(question: str) -> str | None:
     """The kind of thing the question asks for: number, date, person, place, statement, or None.
 
+    The question's first wh-word decides, so a clause later in the question does not ("*Who* led the
+    troops when Cyprus fell?" asks for a person, "What happened when …" for no particular kind).
     "statement" is reported speech ("What did the ministry say …", "How did Paris react …"):
     the answer is a sentence that reports what someone said (see ``bot.evidence``).
     """
     q = question.lower()
-    if re.search(r"\bhow (many|much|long|far|old|often|large|big|tall|high)\b|\bwhat (number|percentage|amount|proportion)\b", q):
-        return "number"
-    if re.search(r"\b(when|what year|which year|what date|what day|what time|what century|what decade)\b", q):
-        return "date"
-    if re.search(r"\b(who|whom|whose)\b", q):
+    match = _WH_WORD.search(q)
+    wh, rest = (match.group(1), q[match.end():]) if match else ("", "")
+    if wh in ("who", "whom", "whose"):
         return "person"
-    if re.search(r"\bwhere\b", q):
+    if wh == "when":
+        return "date"
+    if wh == "where":
         return "place"
-    if re.search(r"\b(say|said|says|announce|announced|claim|claimed|argue|argued|comment|commented|"
-                 r"respond|responded|react|reacted|reaction|response|stance)\b", q):
+    if wh == "how" and re.match(r"\s+(many|much|long|far|old|often|large|big|tall|high|few)\b", rest):
+        return "number"
+    if wh in ("what", "which"):
+        if re.match(r"\s+(year|date|day|time|century|decade|month)\b", rest):
+            return "date"
+        if re.match(rf"\s+(?:(?:is|was|are|were)\s+the\s+(?:\w+\s+)?)?{_QUANTITY}\b", rest):
+            return "number"
+    if _STATEMENT_Q.search(q):
         return "statement"
     return None
 

@@ -40,6 +40,12 @@ def test_latest_name_wins():
         ("How did Moscow react to the talks?", "statement"),
         ("What is the capital of Kalmykia?", None),
         ("In what state was the tavern?", None),
+        ("What is the population of Kalmykia?", "number"),
+        ("What was the total cost of the bridge?", "number"),
+        # the first wh-word decides, not a clause after it
+        ("Who led the troops when Cyprus fell?", "person"),
+        ("What happened when the oil ran out?", None),
+        ("What did the ministry say when asked?", "statement"),
     ],
 )
 def test_answer_type(question, kind):
