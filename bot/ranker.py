@@ -457,8 +457,7 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
     if signal is not None:
         order = np.argsort(-signal, kind="stable")
         T, match = token_features(index, q, order[:CANDIDATES])
-        z = np.exp(signal - signal.max()) if index.n else signal
-        return Scored(index, np.hstack([X, T]), signal, z / z.sum() if index.n else z, order, match)
+        return Scored(index, np.hstack([X, T]), signal, _softmax(signal), order, match)
     pre = models.prefilter(X)
     pre_order = np.argsort(-pre, kind="stable")
     candidates = pre_order[:CANDIDATES]
@@ -469,7 +468,13 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
     if index.n > len(candidates):
         rest = pre_order[len(candidates):]
         scores[rest] = scores[candidates].min() - 30.0 - np.arange(len(rest)) * 1e-3
-    z = scores - scores.max() if index.n else scores
-    probs = np.exp(z) / np.exp(z).sum() if index.n else z
     order = np.argsort(-scores, kind="stable")
-    return Scored(index, full, scores, probs, order, match)
+    return Scored(index, full, scores, _softmax(scores), order, match)
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    """Probabilities over the sentences (empty for an empty article)."""
+    if not len(scores):
+        return scores
+    z = np.exp(scores - scores.max())
+    return z / z.sum()

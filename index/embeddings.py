@@ -85,6 +85,13 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
+def _cut(tokenizer, ids, offsets, vectors: np.ndarray, start: int, end: int) -> TokenVectors:
+    """The word pieces (special tokens have empty offsets, so none) lying within characters ``start:end``."""
+    keep = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
+    pieces = tokenizer.convert_ids_to_tokens([int(ids[i]) for i in keep])
+    return TokenVectors(_unit(vectors[keep]).astype(np.float32), pieces)
+
+
 class LazyEmbeddings(Embeddings):
     """A LangChain :class:`Embeddings` that loads its model on first use.
 
@@ -123,8 +130,7 @@ class LazyEmbeddings(Embeddings):
             if text in self._cache:
                 self._cache.move_to_end(text)
                 return self._cache[text]
-        vector, pieces = self._forward_one(text)
-        result = (vector, pieces)
+        result = self._forward_one(text)
         with self._cache_lock:
             self._cache[text] = result
             while len(self._cache) > self._cache_size:
@@ -158,9 +164,7 @@ class LazyEmbeddings(Embeddings):
         pooled = out["sentence_embedding"][0].float().numpy()
         vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).tolist()
         tokens = out["token_embeddings"][0].float().numpy()
-        keep = [i for i, (a, b) in enumerate(offsets) if b > a]
-        pieces = tokenizer.convert_ids_to_tokens([int(features["input_ids"][0][i]) for i in keep])
-        return vector, TokenVectors(_unit(tokens[keep]).astype(np.float32), pieces)
+        return vector, _cut(tokenizer, features["input_ids"][0], offsets, tokens, 0, len(text))
 
     def _encode(self, texts: list[str], batch_size: int = 64) -> list[dict]:
         client = self._model()._client
@@ -171,10 +175,5 @@ class LazyEmbeddings(Embeddings):
         encoded = client.tokenizer(text, truncation=True, max_length=client.max_seq_length, return_offsets_mapping=True)
         vectors = out["token_embeddings"].float().numpy()
         offsets = encoded["offset_mapping"][: len(vectors)]
-        found = []
-        for start, end in spans:
-            # pieces past the model's window (max_seq_length) are not there: such a span gets fewer, or none
-            keep = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
-            pieces = client.tokenizer.convert_ids_to_tokens([encoded["input_ids"][i] for i in keep])
-            found.append(TokenVectors(_unit(vectors[keep]).astype(np.float32), pieces))
-        return found
+        # pieces past the model's window (max_seq_length) are not there: such a span gets fewer, or none
+        return [_cut(client.tokenizer, encoded["input_ids"], offsets, vectors, start, end) for start, end in spans]

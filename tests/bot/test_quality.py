@@ -2,14 +2,13 @@
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from bot.chain import NewsBot
 from bot.cli import app
 from bot.extractive import excerpt
-import numpy as np
-
 from bot.ranker import QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, parse_question, token_features
 from bot.settings import Settings
 from index.loader import Article
@@ -131,7 +130,7 @@ def test_a_long_sentence_is_quoted_where_it_answers(seed_bot):
     [citation] = answer.citations
     [(start, end)] = citation.highlights
     assert "…" + text[start:end] in answer.answer and text[start:end].endswith("open in 2029.")
-    # short enough: all of it; too long: the earliest run of whole words holding the most wanted terms
+    # short enough: all of it; too long: a run of whole words holding the most wanted terms, centred on them
     assert excerpt("A short one.", {"short"}, 50) == (0, 12)
     a, b = excerpt(LONG_SENTENCE, {"bridge", "cost"}, 60)
     assert "bridge will cost" in LONG_SENTENCE[a:b] and b - a + 2 <= 60
