@@ -1,4 +1,4 @@
-"""Answer quality on the SQuAD 2.0 tuning split and dev.jsonl; writes docs/quality.md and docs/quality.png.
+"""Answer quality on the SQuAD 2.0 tuning split, dev.jsonl and the news check; writes docs/quality.md and docs/quality.png.
 
     .venv/bin/python benchmarks/quality.py            # tuning split: table, ablations, threshold sweep, latency
     .venv/bin/python benchmarks/quality.py --report   # also the report split (articles 7-16), once, after tuning
@@ -25,6 +25,7 @@ from bot.settings import Settings  # noqa: E402
 SHARED = ROOT.parent / "shared" / "eval"
 SQUAD = SHARED / "squad-v2" / "dev-v2.0-16-articles.json"
 DOCS = ROOT / "docs"
+NEWS = ROOT / "benchmarks" / "news"
 REPORT_HISTORY = (
     "Disclosure: the report split has been run five times, each time after a round of tuning on the tuning split and "
     "dev.jsonl only. First run (ranker of the first quality release, threshold 0.35): answered correctly 0.794, cited the "
@@ -92,6 +93,12 @@ def main() -> None:
     dev_table = table([f for f, _ in dev_runs.values()])
     print(dev_table)
     lines += ["## dev.jsonl (the seed article)", "", dev_table, ""]
+
+    news = [s for q in sorted(NEWS.glob("*.jsonl")) for s in load_eval_set(q, article_paths=[q.with_suffix(".txt")])]
+    news_runs = evaluate(news, {"hybrid": settings})
+    news_table = table([f for f, _ in news_runs.values()])
+    print(news_table)
+    lines += ["## News check (benchmarks/news: three short news articles, not fitted on)", "", news_table, ""]
 
     records = runs["hybrid"][1]
     sweep = []

@@ -12,7 +12,13 @@ Two rankers are fitted: the prefilter on the sentence features, then the ranker 
 prefilter's candidates with the token-level features added (bot.ranker.score_features).
 The answerability model keeps the features that each add at least --min-gain of
 leave-one-article-out AUC (greedy forward selection): all of them fit the tuning articles
-best but transfer worst. The operating point is the lowest refusal threshold whose held-out
+best but transfer worst. Its weights are sign-constrained (:data:`EVIDENCE_SIGN`): missing
+evidence may only lower the probability that the article answers, and a closer match only
+raise it. Unconstrained, SQuAD 2.0 teaches the opposite for missing vocabulary (its
+unanswerable questions were written to reuse the paragraph's words, its answerable ones
+paraphrase), which makes a news question about something the article never mentions look
+answerable. dev.jsonl, the one sample of the product's own kind of questions, counts
+--answer-dev-weight times per question in this model. The operating point is the lowest refusal threshold whose held-out
 figures refuse at least --min-refused of unanswerable questions and wrongly refuse at most
 --max-wrongly-refused of answerable ones (and get every dev.jsonl question right), and whose
 figures with the shipped ranker (what `bot eval` sees on the tuning split) meet both targets
@@ -37,13 +43,14 @@ sys.path.insert(0, str(ROOT))
 from bot.chain import NewsBot  # noqa: E402
 from bot.evaluate import load_eval_set  # noqa: E402
 from bot.ranker import (  # noqa: E402
-    CANDIDATES, MODEL_PATH, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, Models, Scored, parse_question,
+    CANDIDATES, EVIDENCE_SIGN, MODEL_PATH, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, Models, Scored, parse_question,
     question_features, score_features, sentence_features, token_features,
 )
 from bot.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
-DEV_WEIGHT = 10.0
+DEV_WEIGHT = 10.0  # per dev.jsonl question, in the ranker
+ANSWER_DEV_WEIGHT = 50.0  # per dev.jsonl question, in the answerability model: together about a third of SQuAD's weight
 
 
 def collect(squad: Path, dev: Path, tmp: Path) -> list[dict]:
@@ -116,7 +123,10 @@ def scored(row: dict, models: Models) -> Scored:
     return score_features(row["index"], row["q"], row["X"], models)
 
 
-def fit_logistic(F: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = 1e-2, steps: int = 2000):
+def fit_logistic(F: np.ndarray, y: np.ndarray, weights: np.ndarray, sign: np.ndarray | None = None,
+                 l2: float = 1e-2, steps: int = 2000):
+    """Weighted, L2-regularised logistic regression by gradient descent; with ``sign`` (one of +1, -1, 0 per
+    column) each weight is kept on its side of zero (projected gradient)."""
     mu, sd = F.mean(0), F.std(0) + 1e-6
     Z = (F - mu) / sd
     w = np.zeros(Z.shape[1])
@@ -126,15 +136,18 @@ def fit_logistic(F: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = 
         g = (p - y) * weights
         w -= 0.5 * (Z.T @ g / weights.sum() + l2 * w)
         b -= 0.5 * g.sum() / weights.sum()
+        if sign is not None:
+            w = np.where(sign > 0, np.maximum(w, 0.0), np.where(sign < 0, np.minimum(w, 0.0), w))
     return w, b, mu, sd
 
 
-def _held_out_auc(F: np.ndarray, y: np.ndarray, weights: np.ndarray, groups: np.ndarray, scored_rows: np.ndarray) -> float:
+def _held_out_auc(F: np.ndarray, y: np.ndarray, weights: np.ndarray, groups: np.ndarray, scored_rows: np.ndarray,
+                  sign: np.ndarray) -> float:
     """Pooled AUC of leave-one-article-out logistic probabilities (answerable against unanswerable)."""
     probs = np.zeros(len(y))
     for g in np.unique(groups):
         held = groups == g
-        w, b, mu, sd = fit_logistic(F[~held], y[~held], weights[~held], steps=600)
+        w, b, mu, sd = fit_logistic(F[~held], y[~held], weights[~held], sign, steps=600)
         probs[held] = ((F[held] - mu) / sd) @ w + b
     p, t = probs[scored_rows], y[scored_rows]
     order = np.argsort(p, kind="stable")
@@ -156,8 +169,9 @@ def select_features(F: np.ndarray, y: np.ndarray, weights: np.ndarray, groups: n
     least ``min_gain`` of held-out AUC."""
     chosen: list[int] = []
     best = 0.5
+    sign = np.asarray([EVIDENCE_SIGN[name] for name in QUESTION_FEATURES])
     while len(chosen) < F.shape[1]:
-        trials = [(_held_out_auc(F[:, chosen + [j]], y, weights, groups, scored_rows), j)
+        trials = [(_held_out_auc(F[:, chosen + [j]], y, weights, groups, scored_rows, sign[chosen + [j]]), j)
                   for j in range(F.shape[1]) if j not in chosen]
         auc, j = max(trials)
         if auc < best + min_gain:
@@ -179,6 +193,8 @@ def main() -> None:
                         help="what the answerability model predicts: the article answers, or the ranker's answer is right")
     parser.add_argument("--min-gain", type=float, default=0.001,
                         help="keep adding answerability features while each adds this much held-out AUC")
+    parser.add_argument("--answer-dev-weight", type=float, default=ANSWER_DEV_WEIGHT,
+                        help="weight of each dev.jsonl question in the answerability model (a SQuAD question weighs 1)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     start = time.time()
@@ -202,7 +218,7 @@ def main() -> None:
                     top1.append(bool(r["y"][s.order[0]]))
                 F.append(question_features(s, r["q"]))
                 y.append(1.0 if r["answerable"] else 0.0)
-                wt.append(DEV_WEIGHT if r["dev"] else 1.0)
+                wt.append(args.answer_dev_weight if r["dev"] else 1.0)
                 correct.append(bool(r["y"][s.order[:2]].any()) if r["answerable"] else False)
                 fold_of.append(g)
         F, y, wt, correct = np.asarray(F), np.asarray(y), np.asarray(wt), np.asarray(correct)
@@ -212,7 +228,8 @@ def main() -> None:
               f"one of the best two for {np.mean(correct[(y == 1) & squad]):.3f}")
         print("selecting answerability features (leave-one-article-out AUC on the tuning split)")
         chosen = select_features(F, target, wt, np.asarray(fold_of), squad, args.min_gain)
-        cw, ab, cmu, csd = fit_logistic(F[:, chosen], target, wt)
+        sign = np.asarray([EVIDENCE_SIGN[QUESTION_FEATURES[j]] for j in chosen])
+        cw, ab, cmu, csd = fit_logistic(F[:, chosen], target, wt, sign)
         # the features left out get weight 0 (and a neutral scale), so ranker.json keeps one layout
         aw, amu, asd = np.zeros(F.shape[1]), np.zeros(F.shape[1]), np.ones(F.shape[1])
         aw[chosen], amu[chosen], asd[chosen] = cw, cmu, csd
@@ -254,6 +271,7 @@ def main() -> None:
             "fitted": True,
             "trained_on": "SQuAD 2.0 articles 1-6 (tuning split) and dev.jsonl",
             "answerability_features": [QUESTION_FEATURES[j] for j in chosen],
+            "answerability_fit": {"sign_constrained": True, "dev_weight": args.answer_dev_weight},
             "operating_point": {"refusal_threshold": threshold, "max_wrongly_refused": args.max_wrongly_refused,
                                 "min_refused_unanswerable": args.min_refused,
                                 "held_out_refused_unanswerable": best[1] if best else None,

@@ -10,7 +10,8 @@ Two small linear models, fitted on the tuning split and dev.jsonl by
   MiniLM's contextual token vectors (only the candidates, so the cost stays flat with article length);
 * the **answerability model** (logistic regression) turns the evidence as a whole into a
   probability that the article answers the question: of the :data:`QUESTION_FEATURES`, the
-  few that forward selection kept (``meta.answerability_features``; the others weigh 0).
+  few that forward selection kept (``meta.answerability_features``; the others weigh 0), each
+  weight on the side of zero that :data:`EVIDENCE_SIGN` gives its feature.
   The bot refuses below ``refusal_threshold``.
 
 No feature names a word of any evaluation question; every one is a generic signal
@@ -35,6 +36,7 @@ __all__ = [
     "TOKEN_FEATURES",
     "RANK_FEATURES",
     "QUESTION_FEATURES",
+    "EVIDENCE_SIGN",
     "CANDIDATES",
     "answer_type",
     "focus_name",
@@ -68,6 +70,21 @@ QUESTION_FEATURES = [
     "para_missing_max_idf", "para_missing_share", "top_chunk_dense",
     "tok_best_min", "tok_best_mean", "tok_passage_min", "tok_passage_mean", "tok_anywhere_min", "tok_top2_min",
 ]
+
+# The direction in which each answerability feature may move the probability that the article answers
+# (benchmarks/train_ranker.py keeps every weight on its side): +1 a closer or surer match can only raise it,
+# -1 missing or contradicting evidence can only lower it, 0 either way (the question's own shape).
+EVIDENCE_SIGN = {
+    **{name: 1 for name in (
+        "top_prob", "top_score", "margin", "top_dense", "top_lexical", "top_window_lexical", "max_dense", "max_lexical",
+        "top_soft", "top_bigram", "dense_spread", "top_chunk_dense", "tok_best_min", "tok_best_mean", "tok_passage_min",
+        "tok_passage_mean", "tok_anywhere_min", "tok_top2_min")},
+    **{name: -1 for name in (
+        "second_prob", "missing_max_idf", "missing_share", "missing_count", "missing_elsewhere", "negation_mismatch",
+        "number_missing", "names_missing", "unknown_share", "unknown_count", "focus_missing", "type_missing",
+        "soft_missing_max_idf", "soft_missing_count", "para_missing_max_idf", "para_missing_share")},
+    **{name: 0 for name in ("question_negated", "sentence_negated", "question_terms")},
+}
 
 _QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
                              r"(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*)")

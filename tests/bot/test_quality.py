@@ -1,6 +1,7 @@
 """Retrieval, the fitted models and `bot eval`, with the real model and a real Chroma."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,12 +10,14 @@ from typer.testing import CliRunner
 from bot.chain import NewsBot
 from bot.cli import app
 from bot.extractive import excerpt
-from bot.ranker import QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, parse_question, token_features
+from bot.ranker import EVIDENCE_SIGN, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, parse_question, token_features
 from bot.settings import Settings
 from index.loader import Article
 from tests.conftest import DEV_PATH, OTHER_ARTICLE, SEED_ID, SEED_TEXT
 
 pytestmark = pytest.mark.slow
+
+NEWS = Path(__file__).resolve().parents[2] / "benchmarks" / "news"
 
 
 def test_shipped_models_match_features_and_settings():
@@ -207,3 +210,35 @@ def test_eval_bad_input(tmp_path):
         file.write_bytes(content if isinstance(content, bytes) else content.encode())
         result = CliRunner().invoke(app, ["eval", str(file)])
         assert isinstance(result.exception, InputError) and message in str(result.exception)
+
+
+def test_answerability_weights_keep_their_evidence_sign():
+    """Missing or contradicting evidence never raises the probability that the article answers, and a closer
+    match never lowers it (SQuAD 2.0 alone teaches the opposite for missing vocabulary)."""
+    models = load_models()
+    assert set(EVIDENCE_SIGN) == set(QUESTION_FEATURES)
+    assert models.meta["answerability_fit"]["sign_constrained"] is True
+    for name, weight in zip(QUESTION_FEATURES, models.answer_w):
+        assert EVIDENCE_SIGN[name] == 0 or weight * EVIDENCE_SIGN[name] >= 0, name
+
+
+def test_news_check_transfers():
+    """Three news articles the models were not fitted on (benchmarks/news), through `bot eval`: most answerable
+    questions answered with their gold passage cited, few refused, and at least half of the out-of-scope ones refused."""
+    totals = {"answerable": 0, "unanswerable": 0, "correct": 0.0, "cited": 0.0, "refused": 0.0, "wrongly": 0.0}
+    for questions in sorted(NEWS.glob("*.jsonl")):
+        result = CliRunner().invoke(app, ["eval", str(questions), "--article", str(questions.with_suffix(".txt")), "--json"])
+        assert result.exit_code == 0, result.output
+        f = json.loads(result.output)
+        assert f["citation_validity"] == 1.0
+        totals["answerable"] += f["answerable"]
+        totals["unanswerable"] += f["unanswerable"]
+        totals["correct"] += f["answered_correctly"] * f["answerable"]
+        totals["cited"] += f["cited_gold"] * f["answerable"]
+        totals["wrongly"] += f["wrongly_refused"] * f["answerable"]
+        totals["refused"] += f["refused_unanswerable"] * f["unanswerable"]
+    answerable, unanswerable = totals["answerable"], totals["unanswerable"]
+    assert answerable >= 30 and unanswerable >= 15
+    assert totals["correct"] / answerable >= 0.8 and totals["cited"] / answerable >= 0.8
+    assert totals["wrongly"] / answerable <= 0.1
+    assert totals["refused"] / unanswerable >= 0.5
