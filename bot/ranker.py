@@ -40,6 +40,7 @@ __all__ = [
     "CANDIDATES",
     "answer_type",
     "focus_name",
+    "question_negated",
     "sentence_features",
     "question_features",
     "Models",
@@ -126,6 +127,23 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+_NEGATION = {"not", "never", "no", "without"}
+_CONDITION = {"if", "unless", "whether"}
+
+
+def question_negated(question: str) -> float:
+    """1.0 when the question asks about something that did not happen ("Which country was *not* hit?").
+
+    A negation inside a condition does not count: "What happens *if no* deal is reached?" asks what
+    the article says will happen, and "whether or not" negates nothing."""
+    for word in tokens(question):
+        if word in _CONDITION:
+            return 0.0
+        if word in _NEGATION or word.endswith("n't"):
+            return 1.0
+    return 0.0
+
+
 def focus_name(question: str) -> str | None:
     """The named subject of the question ("What did *the European Union* say …"), if it has one."""
     match = _QUESTION_START.match(question)
@@ -184,7 +202,7 @@ def parse_question(question: str, vector, tokens_=None) -> Parsed:
         kind=answer_type(question),
         words=words,
         word_vecs=word_vectors(words),
-        negated=1.0 if any(w in {"not", "never", "no", "without"} or w.endswith("n't") for w in tokens(question)) else 0.0,
+        negated=question_negated(question),
         numbers=set(re.findall(r"\b\d[\d,.]*\b", question)),
         focus_terms=terms(focus) if focus else [],
         token_vecs=_content_pieces(tokens_),

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         "hybrid", description="Evidence signals: hybrid (all), or dense-only / BM25-only (ablations)."
     )
     refusal_threshold: float = Field(
-        0.405,
+        0.41,
         ge=0.0,
         le=1.0,
         description="Probability that the article answers, below which the extractive answerer refuses.",

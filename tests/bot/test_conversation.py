@@ -1,7 +1,7 @@
 import pytest
 
 from bot.conversation import names_in, resolve_followup
-from bot.ranker import answer_type, focus_name
+from bot.ranker import answer_type, focus_name, question_negated
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,20 @@ def test_focus_name():
     assert focus_name("What did the European Union say about the summit?") == "European Union"
     assert focus_name("Is India only interested in ties?") == "India"
     assert focus_name("Who briefed Modi?") is None
+
+
+@pytest.mark.parametrize(
+    "question, negated",
+    [
+        ("Which country was not hit by the embargo?", 1.0),
+        ("Why didn't the leaders take questions?", 1.0),
+        ("Who never signed the treaty?", 1.0),
+        ("Who signed the treaty?", 0.0),
+        # a negation inside a condition asks what the article says will happen, not about something that did not
+        ("What happens if no coalition deal is approved in time?", 0.0),
+        ("What happens unless the council agrees?", 0.0),
+        ("Who decides whether or not the bridge reopens?", 0.0),
+    ],
+)
+def test_question_negated(question, negated):
+    assert question_negated(question) == negated
