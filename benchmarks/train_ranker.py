@@ -12,18 +12,20 @@ Two rankers are fitted: the prefilter on the sentence features, then the ranker 
 prefilter's candidates with the token-level features added (bot.ranker.score_features).
 The answerability model keeps the features that each add at least --min-gain of
 leave-one-article-out AUC (greedy forward selection): all of them fit the tuning articles
-best but transfer worst. Its weights are sign-constrained (:data:`EVIDENCE_SIGN`): missing
+best but transfer worst. Its weights are sign-constrained (bot.ranker.EVIDENCE_SIGN): missing
 evidence may only lower the probability that the article answers, and a closer match only
 raise it. Unconstrained, SQuAD 2.0 teaches the opposite for missing vocabulary (its
 unanswerable questions were written to reuse the paragraph's words, its answerable ones
 paraphrase), which makes a news question about something the article never mentions look
 answerable. dev.jsonl, the one sample of the product's own kind of questions, counts
---answer-dev-weight times per question in this model. The operating point is the lowest refusal threshold whose held-out
-figures refuse at least --min-refused of unanswerable questions and wrongly refuse at most
---max-wrongly-refused of answerable ones (and get every dev.jsonl question right), and whose
-figures with the shipped ranker (what `bot eval` sees on the tuning split) meet both targets
-too: the most answers that still meet both refusal targets. Without such a threshold, the one
-that refuses the most within --max-wrongly-refused.
+--answer-dev-weight times per question in this model.
+
+The operating point is the lowest refusal threshold whose held-out figures refuse at least
+--min-refused of unanswerable questions and wrongly refuse at most --max-wrongly-refused of
+answerable ones (and get every dev.jsonl question right), and whose figures with the shipped
+ranker (what `bot eval` sees on the tuning split) meet both targets too: the most answers that
+still meet both refusal targets. Without such a threshold, the one that refuses the most
+within --max-wrongly-refused (and gets every dev.jsonl question right).
 """
 
 from __future__ import annotations

@@ -134,8 +134,8 @@ _CONDITION = {"if", "unless", "whether"}
 def question_negated(question: str) -> float:
     """1.0 when the question asks about something that did not happen ("Which country was *not* hit?").
 
-    A negation inside a condition does not count: "What happens *if no* deal is reached?" asks what
-    the article says will happen, and "whether or not" negates nothing."""
+    A negation after "if", "unless" or "whether" does not count: "What happens *if no* deal is
+    reached?" asks what the article says will happen, and "whether or not" negates nothing."""
     for word in tokens(question):
         if word in _CONDITION:
             return 0.0
