@@ -44,8 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.chain import NewsBot  # noqa: E402
 from bot.evaluate import load_eval_set  # noqa: E402
+from bot.question import parse_question  # noqa: E402
 from bot.ranker import (  # noqa: E402
-    CANDIDATES, EVIDENCE_SIGN, MODEL_PATH, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, Models, Scored, parse_question,
+    CANDIDATES, EVIDENCE_SIGN, MODEL_PATH, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, Models, Scored,
     question_features, score_features, sentence_features, token_features,
 )
 from bot.settings import Settings  # noqa: E402

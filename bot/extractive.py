@@ -22,9 +22,9 @@ from langchain_core.documents import Document
 
 from bot.citations import Claim, cite_claims
 from bot.models import Answer
+from bot.question import Parsed, parse_question
 from bot.ranker import (
-    SENTENCE_FEATURES, Models, Parsed, Scored, load_models, parse_question, question_features, score_features,
-    sentence_features,
+    SENTENCE_FEATURES, Models, Scored, load_models, question_features, score_features, sentence_features,
 )
 from index.terms import terms
 

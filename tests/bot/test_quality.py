@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from bot.chain import NewsBot
 from bot.cli import app
 from bot.extractive import excerpt
-from bot.ranker import EVIDENCE_SIGN, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, parse_question, token_features
+from bot.question import parse_question
+from bot.ranker import EVIDENCE_SIGN, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, token_features
 from bot.settings import Settings
 from index.loader import Article
 from tests.conftest import DEV_PATH, OTHER_ARTICLE, SEED_ID, SEED_TEXT
