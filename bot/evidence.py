@@ -141,6 +141,11 @@ class ArticleIndex:
             last_para, last_end = p, end
         self.para = np.asarray(para)
         self.first = np.asarray(first, dtype=np.float32)
+        # the headline, when the article's text starts with its title on a line of its own: it names the story
+        # but rarely answers a question, so the ranker never quotes it
+        self.headline = np.zeros(n, dtype=bool)
+        if n and _is_headline(self.text, self.sent_texts[0], self.title):
+            self.headline[0] = True
         same_prev = np.r_[0.0, (self.para[1:] == self.para[:-1]).astype(np.float32)] if n else np.zeros(0)
         same_next = np.r_[(self.para[1:] == self.para[:-1]).astype(np.float32), 0.0] if n else np.zeros(0)
         self.same_prev, self.same_next = same_prev, same_next
@@ -321,6 +326,14 @@ def bm25_scores(model, query_terms: list[str], size: int) -> np.ndarray:
     if not known or size == 0:
         return np.zeros(size, dtype=np.float32)
     return np.asarray(model.get_scores(known), dtype=np.float32)
+
+
+def _is_headline(text: str, first_sentence: str, title: str) -> bool:
+    """The first line is the title (a Markdown heading or a plain line), alone in its paragraph, with no final stop."""
+    line = text.lstrip().split("\n", 1)[0].strip()
+    bare = line.lstrip("#").strip()
+    return bool(bare) and first_sentence.strip() in (line, bare) and bare.casefold() == title.strip().casefold() \
+        and not bare.endswith((".", "!", "?"))
 
 
 def _negated(words: list[str]) -> float:

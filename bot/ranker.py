@@ -362,12 +362,17 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
     other sentences keep the prefilter's order far below.
 
     With ``signal`` (one score per sentence: the ablations of ``bot eval --compare``), that
-    signal alone picks the candidates and orders the sentences."""
+    signal alone picks the candidates and orders the sentences. A headline comes last either way."""
+    headline = index.headline if index.headline.any() else None  # never quoted (see ArticleIndex.headline)
     if signal is not None:
+        if headline is not None:
+            signal = np.where(headline, signal.min() - 100.0, signal)
         order = np.argsort(-signal, kind="stable")
         T, match = token_features(index, q, order[:CANDIDATES])
         return Scored(index, np.hstack([X, T]), signal, _softmax(signal), order, match)
     pre = models.prefilter(X)
+    if headline is not None:
+        pre = np.where(headline, pre.min() - 100.0, pre)
     pre_order = np.argsort(-pre, kind="stable")
     candidates = pre_order[:CANDIDATES]
     T, match = token_features(index, q, candidates)
@@ -377,6 +382,8 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
     if index.n > len(candidates):
         rest = pre_order[len(candidates):]
         scores[rest] = scores[candidates].min() - 30.0 - np.arange(len(rest)) * 1e-3
+    if headline is not None:
+        scores = np.where(headline, scores.min() - 100.0, scores)
     order = np.argsort(-scores, kind="stable")
     return Scored(index, full, scores, _softmax(scores), order, match)
 
