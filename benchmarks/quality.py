@@ -42,8 +42,8 @@ REPORT_HISTORY = (
 )
 NEWS_HISTORY = (
     "Before the answerability weights were sign-constrained and a headline line stopped being quoted (the "
-    "unconstrained fit, threshold 0.365), the same check "
-    "gave: answered correctly 0.789, cited the gold passage 0.842, refused out-of-scope 0.381, wrongly refused 0.132. "
+    "unconstrained fit, threshold 0.365), the same check gave: answered correctly 0.789, cited the gold passage 0.842, "
+    "refused out-of-scope 0.381, wrongly refused 0.132. "
     "This check decided between the two fits, so it is not a held-out measurement; nothing is fitted on it."
 )
 

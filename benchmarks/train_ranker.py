@@ -54,6 +54,7 @@ from bot.settings import Settings  # noqa: E402
 SHARED = ROOT.parent / "shared" / "eval"
 DEV_WEIGHT = 10.0  # per dev.jsonl question, in the ranker
 ANSWER_DEV_WEIGHT = 50.0  # per dev.jsonl question, in the answerability model: together about a third of SQuAD's weight
+SIGN = np.asarray([EVIDENCE_SIGN[name] for name in QUESTION_FEATURES])  # per answerability feature, in order
 
 
 def collect(squad: Path, dev: Path, tmp: Path) -> list[dict]:
@@ -172,9 +173,8 @@ def select_features(F: np.ndarray, y: np.ndarray, weights: np.ndarray, groups: n
     least ``min_gain`` of held-out AUC."""
     chosen: list[int] = []
     best = 0.5
-    sign = np.asarray([EVIDENCE_SIGN[name] for name in QUESTION_FEATURES])
     while len(chosen) < F.shape[1]:
-        trials = [(_held_out_auc(F[:, chosen + [j]], y, weights, groups, scored_rows, sign[chosen + [j]]), j)
+        trials = [(_held_out_auc(F[:, chosen + [j]], y, weights, groups, scored_rows, SIGN[chosen + [j]]), j)
                   for j in range(F.shape[1]) if j not in chosen]
         auc, j = max(trials)
         if auc < best + min_gain:
@@ -231,8 +231,7 @@ def main() -> None:
               f"one of the best two for {np.mean(correct[(y == 1) & squad]):.3f}")
         print("selecting answerability features (leave-one-article-out AUC on the tuning split)")
         chosen = select_features(F, target, wt, np.asarray(fold_of), squad, args.min_gain)
-        sign = np.asarray([EVIDENCE_SIGN[QUESTION_FEATURES[j]] for j in chosen])
-        cw, ab, cmu, csd = fit_logistic(F[:, chosen], target, wt, sign)
+        cw, ab, cmu, csd = fit_logistic(F[:, chosen], target, wt, SIGN[chosen])
         # the features left out get weight 0 (and a neutral scale), so ranker.json keeps one layout
         aw, amu, asd = np.zeros(F.shape[1]), np.zeros(F.shape[1]), np.ones(F.shape[1])
         aw[chosen], amu[chosen], asd[chosen] = cw, cmu, csd

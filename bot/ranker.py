@@ -363,16 +363,12 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
 
     With ``signal`` (one score per sentence: the ablations of ``bot eval --compare``), that
     signal alone picks the candidates and orders the sentences. A headline comes last either way."""
-    headline = index.headline if index.headline.any() else None  # never quoted (see ArticleIndex.headline)
     if signal is not None:
-        if headline is not None:
-            signal = np.where(headline, signal.min() - 100.0, signal)
+        signal = _last(signal, index.headline)
         order = np.argsort(-signal, kind="stable")
         T, match = token_features(index, q, order[:CANDIDATES])
         return Scored(index, np.hstack([X, T]), signal, _softmax(signal), order, match)
-    pre = models.prefilter(X)
-    if headline is not None:
-        pre = np.where(headline, pre.min() - 100.0, pre)
+    pre = _last(models.prefilter(X), index.headline)
     pre_order = np.argsort(-pre, kind="stable")
     candidates = pre_order[:CANDIDATES]
     T, match = token_features(index, q, candidates)
@@ -382,10 +378,14 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
     if index.n > len(candidates):
         rest = pre_order[len(candidates):]
         scores[rest] = scores[candidates].min() - 30.0 - np.arange(len(rest)) * 1e-3
-    if headline is not None:
-        scores = np.where(headline, scores.min() - 100.0, scores)
+    scores = _last(scores, index.headline)
     order = np.argsort(-scores, kind="stable")
     return Scored(index, full, scores, _softmax(scores), order, match)
+
+
+def _last(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``scores`` with the masked sentences below all the others: a headline is never quoted (ArticleIndex.headline)."""
+    return np.where(mask, scores.min() - 100.0, scores) if mask.any() else scores
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
