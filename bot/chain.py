@@ -19,7 +19,7 @@ from bot.settings import BUNDLED_ARTICLES, Settings
 from index.embeddings import LazyEmbeddings
 from bot.retrieval import GlobalBM25, HybridRetriever
 from index.loader import SUPPORTED_SUFFIXES, load_article
-from index.store import ArticleStore, IngestResult
+from index.store import ArticleStore, IngestResult, RepairReport
 
 __all__ = ["NewsBot"]
 
@@ -68,6 +68,12 @@ class NewsBot:
     def remove(self, article_id: str) -> None:
         self.store.remove(article_id)
         self.evidence.invalidate()
+
+    def repair(self) -> RepairReport:
+        """Make the store consistent after a crash (see :meth:`ArticleStore.repair`)."""
+        report = self.store.repair()
+        self.evidence.invalidate()
+        return report
 
     def ingest_bundled(self) -> list[IngestResult]:
         """Ingest the articles shipped in ``articles/`` (used when the index is empty)."""
@@ -137,14 +143,30 @@ class NewsBot:
             )
         return self._chain
 
-    def check_question(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise InputError("the question is empty: ask something about the article")
+    def check_question(self, question: str, what: str = "the question") -> str:
+        """``question`` stripped, or an :class:`InputError` naming ``what`` ("the question",
+        "history item 2") and what is wrong with it."""
+        if not isinstance(question, str):
+            raise InputError(f"{what} must be text (a string), not {type(question).__name__}")
+        if not question.strip():
+            raise InputError(f"{what} is empty: ask something about the article")
         if len(question) > self.settings.max_question_chars:
-            raise InputError(
-                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
-            )
+            raise InputError(f"{what} is {len(question)} characters long; the limit is {self.settings.max_question_chars}")
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") from JSON: no text can hold it
+            raise InputError(f"{what} holds an invalid character ({question[exc.start]!r}, a lone UTF-16 surrogate); send valid Unicode text") from None
         return question.strip()
+
+    def check_article(self, article: str) -> str:
+        """An article id as given, or an :class:`InputError` if it is not text or cannot be an id."""
+        if not isinstance(article, str):
+            raise InputError(f"the article must be an id (a string), not {type(article).__name__}")
+        try:
+            article.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("the article id holds an invalid character (a lone UTF-16 surrogate)") from None
+        return article
 
     def require(self, article: str | None = None) -> None:
         """Raise a clear error if the index is empty or ``article`` is unknown (from the cached id list,
@@ -158,6 +180,10 @@ class NewsBot:
     def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
         """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
         question = self.check_question(question)
-        history = [self.check_question(h) for h in (history or []) if isinstance(h, str) and h.strip()]
+        if history is not None and not isinstance(history, list):
+            raise InputError(f"history must be a list of earlier questions, not {type(history).__name__}")
+        history = [self.check_question(h, f"history item {i}") for i, h in enumerate(history or [], 1) if not isinstance(h, str) or h.strip()]
+        if article is not None:
+            article = self.check_article(article)
         self.require(article)
         return self.chain.invoke({"question": question, "history": history, "article": article})

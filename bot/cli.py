@@ -88,6 +88,17 @@ def ingest(
 
 
 @app.command()
+def repair() -> None:
+    """Make the store consistent after a crash: finish or undo interrupted writes, drop passages
+    that belong to no article, and index again any article whose passages are incomplete."""
+    report = _bot().repair()
+    typer.echo(
+        f"repaired: {report.markers} interrupted write(s) cleaned up, {report.removed} leftover record(s) removed, "
+        f"{len(report.reindexed)} article(s) indexed again" + (f" ({', '.join(report.reindexed)})" if report.reindexed else "")
+    )
+
+
+@app.command()
 def remove(article_id: str = typer.Argument(..., help="The id of the article to delete (see `bot articles`).")) -> None:
     """Delete an article and all its passages."""
     _bot().remove(article_id)
@@ -209,6 +220,8 @@ def serve(
     import uvicorn
 
     bot = _bot()
+    if bot.store.recover():
+        typer.echo("cleaned up after an interrupted ingest")
     if bot.store.count() == 0:
         for result in bot.ingest_bundled():
             typer.echo(f"{result.status} {result.article_id}: {result.chunks} passages ({result.title})")

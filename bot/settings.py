@@ -16,7 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir", "default_model_path", "BUNDLED_ARTICLES"]
 
-_ORIGIN_RE = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|\*|'self')$")
+_ORIGIN_RE = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|\*|'self')\Z")
+_TOKEN_RE = re.compile(r"[!-~]+\Z")
 
 #: Articles shipped with the project; `make run` and `bot serve` ingest them into an empty index.
 BUNDLED_ARTICLES = Path(__file__).resolve().parent.parent / "articles"
@@ -75,6 +76,12 @@ class Settings(BaseSettings):
     )
     api_token: SecretStr | None = Field(None, description="When set, /api/* and /v1/* need `Authorization: Bearer <token>`.")
     stream_chunk_words: int = Field(3, ge=1, description="Words per streamed chunk in the web chat and SSE.")
+    max_article_bytes: int = Field(
+        2_000_000, ge=1_000, description="Largest article accepted by ingest (a file, a JSONL record or a web page), in bytes of UTF-8."
+    )
+    max_request_bytes: int = Field(
+        256_000, ge=1_000, description="Largest HTTP request body the server accepts, in bytes; larger ones get 413."
+    )
 
     @field_validator("embed_origins", mode="before")
     @classmethod
@@ -85,6 +92,14 @@ class Settings(BaseSettings):
             if not _ORIGIN_RE.match(origin.rstrip("/")):
                 raise ValueError(f"{origin!r} is not an origin like https://news.example or https://*.news.example")
         return [o.rstrip("/") for o in value]
+
+    @field_validator("api_token", mode="after")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # a header carries only visible ASCII: any other token could never match, and comparing it would fail
+        if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("the token must be visible ASCII characters (letters, digits, punctuation; no spaces)")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

@@ -1,28 +1,30 @@
 """The Chroma store: articles in, passages and sentences out.
 
-Three collections share a prefix (setting ``collection``):
+Collections share a prefix (setting ``collection``):
 
-* ``<prefix>_chunks``: one record per passage, embedded, via ``langchain-chroma``;
+* ``<prefix>_chunks``: one record per passage, embedded (searched via ``langchain-chroma``);
 * ``<prefix>_sentences``: one record per sentence, embedded, for evidence selection;
-* ``<prefix>_articles``: one record per article: full text, title, content hash and
-  metadata (a placeholder vector; it is never searched by vector);
-* ``<prefix>_meta``: a generation stamp that changes on every ingest and removal,
-  so caches in any process can tell when to reload.
+* ``<prefix>_articles``: one record per article: full text, title, content hash, revision
+  and metadata (a placeholder vector; it is never searched by vector);
+* ``<prefix>_meta``: a generation stamp that changes on every ingest and removal, so
+  caches in any process can tell when to reload, and the pending markers of writes.
 
-Ids are stable (derived from the article id, offsets and text), distance is cosine.
-Re-ingesting unchanged text is skipped by content hash; changed text upserts the new
-records first and then deletes the stale ones, so a failure part-way never loses the
-old version.
+Passage and sentence records carry their article's id and revision (``rev``); only those
+whose revision matches their article record are ever read, so a write in progress or one
+cut short by a crash is invisible. How writes stay recoverable is told in
+:mod:`index.transactions`. Re-ingesting unchanged text is skipped by content hash.
+
+The embedded store keeps each collection's vector index in memory; another process's
+writes reach it only when it reopens. Every vector read first compares the generation
+stamp with the one this process last saw and reopens when it changed.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import time
+import threading
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +33,11 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import BackendUnavailableError, BotError, EmptyIndexError, UnknownArticleError
-from index.chunking import Chunk, Sentence, chunk_article, split_sentences
-from index.loader import Article
+from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
-__all__ = ["ArticleStore", "IngestResult"]
+__all__ = ["ArticleStore", "IngestResult", "RepairReport"]
 
 _COSINE = {"hnsw": {"space": "cosine"}}
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    article_id: str
-    title: str
-    status: str  # "added", "updated" or "unchanged"
-    chunks: int
-    sentences: int
 
 
 def _guarded(method):
@@ -59,8 +51,11 @@ def _guarded(method):
     return wrapper
 
 
-class ArticleStore:
-    """Persistent Chroma storage for articles. Cheap to construct; connects on first use."""
+class ArticleStore(TransactionalWrites):
+    """Persistent Chroma storage for articles. Cheap to construct; connects on first use.
+
+    Reading and the connection live here; writing (ingest, remove, repair) in
+    :class:`index.transactions.TransactionalWrites`."""
 
     def __init__(
         self,
@@ -81,6 +76,9 @@ class ArticleStore:
         self.chunk_overlap = chunk_overlap
         self._client = None
         self._stores: dict[str, Chroma] = {}
+        self._seen: str | None = None  # the generation this process's vector indexes reflect (embedded)
+        self._connecting = threading.RLock()
+        self.lock = WriteLock(self.data_dir / "store.lock" if self.data_dir else None)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -102,9 +100,11 @@ class ArticleStore:
         path = self.data_dir / "chroma"
         try:
             path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
         except OSError as exc:
             raise BackendUnavailableError(f"cannot create the data dir {path}: {exc.strerror}") from None
-        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+        except Exception as exc:  # Chroma reports an unwritable or damaged store in many shapes
+            raise BackendUnavailableError(_open_failure(path, exc)) from None
 
     def _unreachable(self, exc: Exception) -> BackendUnavailableError:
         return BackendUnavailableError(
@@ -114,13 +114,57 @@ class ArticleStore:
 
     @property
     def client(self):
-        if self._client is None:
-            self._client = self._connect()
-        return self._client
+        with self._connecting:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
+
+    @property
+    def _embedded(self) -> bool:
+        return not self.host and self.data_dir is not None
+
+    def _reopen(self) -> None:
+        """Drop this process's view of the embedded store, so the next call loads what is on disk now.
+
+        Chroma shares one in-memory system per path in a process; it is taken out of that
+        cache (not stopped: requests in flight on other threads finish on it)."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with self._connecting:
+            old, self._client, self._stores = self._client, None, {}
+            if old is not None:
+                cached = SharedSystemClient._identifier_to_system
+                if cached.get(old._identifier) is getattr(old._server, "_system", None):
+                    cached.pop(old._identifier, None)
+                    SharedSystemClient._identifier_to_refcount.pop(old._identifier, None)
+
+    def _sync(self) -> None:
+        """Embedded store: reopen when another process has written since this one last looked."""
+        if not self._embedded:
+            return
+        current = self.generation()
+        with self._connecting:
+            if self._seen is None:
+                self._seen = current
+            elif current != self._seen:
+                self._reopen()
+                self._seen = current
+
+    def _read_vectors(self, read):
+        """``read()`` on a current view of the store; a write by another process between the check
+        and the read ("Error finding id" from a stale vector index) reopens and reads once more."""
+        self._sync()
+        try:
+            return read()
+        except Exception as exc:
+            if not self._embedded or isinstance(exc, BotError):
+                raise
+            self._reopen()
+            return read()
 
     @contextmanager
     def _guard(self):
-        """Turn a lost Chroma server into a clear error; the next call tries again."""
+        """Turn a lost Chroma server or an unwritable store into a clear error; the next call tries again."""
         try:
             yield
         except BotError:
@@ -128,17 +172,23 @@ class ArticleStore:
         except Exception as exc:
             if self.host and _is_connection_error(exc):
                 raise self._unreachable(exc) from None
+            if self._embedded and "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
+                raise BackendUnavailableError(_open_failure(self.data_dir / "chroma", exc)) from None
             raise
 
     def _store(self, kind: str) -> Chroma:
-        if kind not in self._stores:
-            self._stores[kind] = Chroma(
-                client=self.client,
-                collection_name=f"{self.prefix}_{kind}",
-                embedding_function=self.embeddings,
-                collection_configuration=_COSINE,
-            )
-        return self._stores[kind]
+        with self._connecting:
+            if kind not in self._stores:
+                self._stores[kind] = Chroma(
+                    client=self.client,
+                    collection_name=f"{self.prefix}_{kind}",
+                    embedding_function=self.embeddings,
+                    collection_configuration=_COSINE,
+                )
+            return self._stores[kind]
+
+    def _collection(self, kind: str):
+        return self._store(kind)._collection
 
     @property
     def _articles(self):
@@ -148,6 +198,11 @@ class ArticleStore:
     def _meta(self):
         return self.client.get_or_create_collection(f"{self.prefix}_meta", embedding_function=None)
 
+    @functools.cached_property
+    def _batch_size(self) -> int:
+        """The most records Chroma takes in one call (it asks the server or the embedded engine)."""
+        return max(1, int(self.client.get_max_batch_size()))
+
     @_guarded
     def generation(self) -> str:
         """Changes whenever any process ingests or removes an article (caches compare it)."""
@@ -155,92 +210,23 @@ class ArticleStore:
         return found["metadatas"][0]["value"] if found["ids"] else ""
 
     def _bump(self) -> None:
-        self._meta.upsert(ids=["generation"], metadatas=[{"value": uuid.uuid4().hex}], embeddings=[[1.0]])
-
-    # -- writing ----------------------------------------------------------------------------
-
-    def ingest(self, article: Article) -> IngestResult:
-        """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
-        return self.ingest_many([article])[0]
-
-    @_guarded
-    def ingest_many(self, articles: list[Article], batch_articles: int = 64, progress: bool = False) -> list[IngestResult]:
-        """Store many articles, embedding the passages and sentences of up to ``batch_articles``
-        articles in one call. Unchanged articles (same content hash) are skipped."""
-        from tqdm.auto import tqdm
-
-        results: list[IngestResult] = []
-        with tqdm(total=len(articles), unit="article", desc="ingest", disable=not progress, leave=False) as bar:
-            for first in range(0, len(articles), batch_articles):
-                batch = articles[first : first + batch_articles]
-                results += self._ingest_batch(batch)
-                bar.update(len(batch))
-        return results
-
-    def _ingest_batch(self, batch: list[Article]) -> list[IngestResult]:
-        found = self._articles.get(ids=[a.id for a in batch], include=["metadatas"])
-        existing = dict(zip(found["ids"], found["metadatas"]))
-        results, changed = [], []
-        for article in batch:
-            old = existing.get(article.id)
-            if old and old.get("hash") == article.content_hash:  # skip before splitting: re-ingests stay cheap
-                results.append(IngestResult(article.id, article.title, "unchanged", int(old["chunks"]), int(old["sentences"])))
-                continue
-            chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
-            sentences = split_sentences(article.text)
-            changed.append((article, chunks, sentences, old))
-            results.append(IngestResult(article.id, article.title, "updated" if old else "added", len(chunks), len(sentences)))
-        if not changed:
-            return results
-        chunk_rows = [(c.id, c.text, _chunk_meta(c)) for _, chunks, _, _ in changed for c in chunks]
-        sentence_rows = [
-            (_sentence_id(a.id, s), s.text, {"article_id": a.id, "start": s.start, "end": s.end})
-            for a, _, sentences, _ in changed
-            for s in sentences
-        ]
-        for kind, rows in (("chunks", chunk_rows), ("sentences", sentence_rows)):
-            ids, texts, metas = (list(x) for x in zip(*rows))
-            self._store(kind).add_texts(texts, metadatas=metas, ids=ids)
-        for article, chunks, sentences, old in changed:
-            if old:  # new records are in; now drop what the old text had and the new one lacks
-                self._delete_stale("chunks", article.id, keep={c.id for c in chunks})
-                self._delete_stale("sentences", article.id, keep={_sentence_id(article.id, s) for s in sentences})
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        self._articles.upsert(
-            ids=[a.id for a, *_ in changed],
-            documents=[a.text for a, *_ in changed],
-            metadatas=[
-                {**{k: v for k, v in a.meta.items() if v is not None}, "title": a.title, "hash": a.content_hash,
-                 "chunks": len(chunks), "sentences": len(sentences), "ingested_at": now}
-                for a, chunks, sentences, _ in changed
-            ],
-            embeddings=[[1.0]] * len(changed),
-        )
-        self._bump()
-        return results
-
-    def _delete_stale(self, kind: str, article_id: str, keep: set[str]) -> None:
-        collection = self._store(kind)._collection
-        found = collection.get(where={"article_id": article_id}, include=[])
-        stale = [i for i in found["ids"] if i not in keep]
-        if stale:
-            collection.delete(ids=stale)
-
-    @_guarded
-    def remove(self, article_id: str) -> None:
-        """Delete an article and all its passages and sentences."""
-        if not self._article_meta(article_id):
-            raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
-        for kind in ("chunks", "sentences"):
-            self._delete_stale(kind, article_id, keep=set())
-        self._articles.delete(ids=[article_id])
-        self._bump()
+        value = uuid.uuid4().hex
+        self._meta.upsert(ids=["generation"], metadatas=[{"value": value}], embeddings=[[1.0]])
+        self._seen = value
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _article_meta(self, article_id: str) -> dict[str, Any] | None:
-        found = self._articles.get(ids=[article_id], include=["metadatas"])
-        return found["metadatas"][0] if found["ids"] else None
+    def _article_metas(self, article_ids: list[str] | None) -> dict[str, dict[str, Any]]:
+        """Article records' metadata by id: of ``article_ids``, or of every article (``None``)."""
+        if article_ids is None:
+            found = _get_all(self._articles, ["metadatas"])
+        else:
+            found = {"ids": [], "metadatas": []}
+            for part in in_batches(sorted(set(article_ids)), self._batch_size):
+                got = self._articles.get(ids=part, include=["metadatas"])
+                found["ids"] += got["ids"]
+                found["metadatas"] += got["metadatas"]
+        return dict(zip(found["ids"], found["metadatas"]))
 
     @_guarded
     def count(self) -> int:
@@ -260,7 +246,7 @@ class ArticleStore:
                 "published": meta.get("published"),
                 "chunks": meta.get("chunks", 0),
             }
-            row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "hash", "chunks", "url", "published"}))
+            row.update(sorted((k, v) for k, v in meta.items() if k not in {"title", "hash", "chunks", "url", "published", "rev"}))
             if "questions" in row:
                 row["questions"] = [q for q in str(row["questions"]).split("\n") if q]
             rows.append(row)
@@ -278,22 +264,29 @@ class ArticleStore:
         """Raise a clear error if the index is empty or ``article_id`` is unknown."""
         if self.count() == 0:
             raise EmptyIndexError()
-        if article_id is not None and not self._article_meta(article_id):
+        if article_id is not None and article_id not in self._article_metas([article_id]):
             raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles` for the ids")
 
     @_guarded
     def article_data(self, article_id: str) -> dict[str, Any]:
         """Everything answering needs about one article, in article order: text, metadata,
         sentences and passages with their vectors (one read, cached by the caller)."""
+        return self._read_vectors(lambda: self._article_data(article_id))
+
+    def _article_data(self, article_id: str) -> dict[str, Any]:
         found = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not found["ids"]:
             raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
-        data: dict[str, Any] = {"id": article_id, "text": found["documents"][0], "meta": found["metadatas"][0]}
+        meta = found["metadatas"][0]
+        rev = meta.get("rev")
+        where = {"article_id": article_id} if rev is None else {"$and": [{"article_id": article_id}, {"rev": rev}]}
+        data: dict[str, Any] = {"id": article_id, "text": found["documents"][0], "meta": meta}
         for kind in ("sentences", "chunks"):
-            got = self._store(kind)._collection.get(
-                where={"article_id": article_id}, include=["documents", "metadatas", "embeddings"]
+            got = self._collection(kind).get(where=where, include=["documents", "metadatas", "embeddings"])
+            order = sorted(
+                (i for i in range(len(got["ids"])) if got["metadatas"][i].get("rev") == rev),
+                key=lambda i: got["metadatas"][i]["start"],
             )
-            order = sorted(range(len(got["ids"])), key=lambda i: got["metadatas"][i]["start"])
             data[kind] = {
                 "ids": [got["ids"][i] for i in order],
                 "texts": [got["documents"][i] for i in order],
@@ -303,18 +296,37 @@ class ArticleStore:
             }
         return data
 
+    def _all_metadatas(self, kind: str) -> list[dict]:
+        return _get_all(self._collection(kind), ["metadatas"])["metadatas"]
+
+    def _current(self, metadatas: list[dict]) -> list[bool]:
+        """Which records belong to their article's current revision."""
+        revs = {a: m.get("rev") for a, m in self._article_metas([m.get("article_id") for m in metadatas]).items()}
+        return [m.get("article_id") in revs and m.get("rev") == revs[m.get("article_id")] for m in metadatas]
+
     @_guarded
     def all_chunks(self) -> dict[str, list]:
-        """Ids, texts and metadata of every stored passage (for the BM25 index)."""
-        got = _get_all(self._store("chunks")._collection, ["documents", "metadatas"])
-        return {"ids": got["ids"], "texts": got["documents"], "metadatas": got["metadatas"]}
+        """Ids, texts and metadata of every current passage (for the BM25 index)."""
+        got = _get_all(self._collection("chunks"), ["documents", "metadatas"])
+        keep = self._current(got["metadatas"])
+        return {key: [v for v, k in zip(got[src], keep) if k] for key, src in (("ids", "ids"), ("texts", "documents"), ("metadatas", "metadatas"))}
 
     @_guarded
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[tuple[Document, float]]:
-        """Top-``k`` passages for a query vector, with cosine similarity as score."""
+        """Top-``k`` current passages for a query vector, with cosine similarity as score."""
         where = {"article_id": article_id} if article_id else None
-        hits = self._store("chunks").similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
-        return [(doc, 1.0 - distance) for doc, distance in hits]
+        pool = self._store("chunks")
+        hits = self._read_vectors(lambda: pool.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where))
+        keep = self._current([doc.metadata for doc, _ in hits])
+        return [(doc, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
+
+
+def _open_failure(path: Path, exc: Exception) -> str:
+    reason = "it is read-only" if "readonly" in str(exc).replace(" ", "").lower() or "read-only" in str(exc).lower() else type(exc).__name__
+    return (
+        f"cannot open the store in {path} ({reason}); the bot needs write access to its data dir "
+        "(Chroma keeps its log there): fix the permissions or give a writable --data-dir (or BOT_DATA_DIR)"
+    )
 
 
 def _get_all(collection, include: list[str], page: int = 2000) -> dict[str, list]:
@@ -342,10 +354,3 @@ def _is_connection_error(exc: BaseException) -> bool:
     return False
 
 
-def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
-    return {"article_id": chunk.article_id, "title": chunk.title, "start": chunk.start, "end": chunk.end, "index": chunk.index}
-
-
-def _sentence_id(article_id: str, sentence: Sentence) -> str:
-    digest = hashlib.sha1(f"{sentence.start}:{sentence.text}".encode()).hexdigest()[:12]
-    return f"{article_id}@{sentence.start}-{digest}"

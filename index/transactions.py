@@ -1,0 +1,346 @@
+"""Writing to the store as recoverable transactions, one writer at a time.
+
+An ingest or a removal of articles is one transaction:
+
+1. a *pending marker* (a record in the ``<prefix>_meta`` collection naming the articles and
+   the new revision) is written first;
+2. the new passages and sentences are added under fresh ids tagged with that revision,
+   beside the old ones, which readers keep using: they only read records whose ``rev``
+   equals the one in their article's record;
+3. the article records are upserted with the new revision: the commit point, one write;
+4. the records of every other revision of those articles are deleted, then the marker.
+
+A crash anywhere leaves the old article or the new one, never passages without an article;
+the marker tells the next writer (``bot ingest``, ``bot remove``, ``bot serve`` start-up or
+``bot repair``) which articles to clean. Writers on one machine are serialised by an
+exclusive ``flock`` on ``<data dir>/store.lock`` (and a thread lock), so a marker found while
+holding the lock belongs to a writer that died. Writers on other machines (Chroma server mode)
+cannot take that lock: their markers count as abandoned once older than ``STALE_AFTER``
+seconds, far longer than the write phase of one batch (embedding happens before it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from bot.errors import BackendUnavailableError, UnknownArticleError
+from index.chunking import Chunk, Sentence, chunk_article, split_sentences
+from index.loader import Article
+
+__all__ = ["IngestResult", "RepairReport", "TransactionalWrites", "WriteLock", "STALE_AFTER", "in_batches"]
+
+#: Seconds after which another machine's pending marker is taken as abandoned.
+STALE_AFTER = 600.0
+MARKER_KIND = "pending"
+_HOST = socket.gethostname()
+
+
+class WriteLock:
+    """One writer at a time: a thread lock in this process and an exclusive ``flock`` across
+    processes on this machine (none for a store without a data dir)."""
+
+    def __init__(self, path: Path | None, timeout: float = 300.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._thread_lock = threading.RLock()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if not self._thread_lock.acquire(timeout=self.timeout):
+            raise BackendUnavailableError("another ingest in this process is still writing; try again later")
+        try:
+            if self.path is None:
+                yield
+                return
+            with self._file_lock():
+                yield
+        finally:
+            self._thread_lock.release()
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        import fcntl
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise BackendUnavailableError(
+                f"cannot write to the data dir {self.path.parent} ({exc.strerror}); "
+                "give a writable --data-dir (or BOT_DATA_DIR)"
+            ) from None
+        try:
+            deadline = time.monotonic() + self.timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise BackendUnavailableError(
+                            f"another process has been writing to {self.path.parent} for over {self.timeout:.0f} s; "
+                            "wait for it to finish and try again"
+                        ) from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock, also when the process is killed
+
+
+def marker_record(rev: str, article_ids: list[str]) -> dict:
+    """The metadata of a pending marker: which articles, which revision, and who writes them."""
+    return {
+        "kind": MARKER_KIND,
+        "rev": rev,
+        "articles": "\n".join(article_ids),
+        "host": _HOST,
+        "pid": os.getpid(),
+        "started": time.time(),
+    }
+
+
+def is_abandoned(marker: dict, now: float | None = None) -> bool:
+    """Whether a marker found while holding the write lock belongs to no live writer: every writer
+    on this machine holds the same lock, so only another machine's recent marker may still be live."""
+    if marker.get("host") == _HOST:
+        return True
+    return (now or time.time()) - float(marker.get("started", 0)) > STALE_AFTER
+
+
+def in_batches(items: list, size: int) -> Iterator[list]:
+    """``items`` in consecutive slices of at most ``size`` (Chroma's maximum batch size)."""
+    for first in range(0, len(items), size):
+        yield items[first : first + size]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    article_id: str
+    title: str
+    status: str  # "added", "updated" or "unchanged"
+    chunks: int
+    sentences: int
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    """What :meth:`TransactionalWrites.repair` found and mended."""
+
+    markers: int  # unfinished writes cleaned up
+    removed: int  # passage and sentence records of no article, or of an old revision
+    reindexed: list[str]  # articles whose passages or sentences were incomplete, indexed again from their text
+
+
+RECORDS = ("chunks", "sentences")
+NO_ARTICLE = object()  # the revision of an article that has no record: matches no passage or sentence
+
+
+class TransactionalWrites:
+    """The writing half of :class:`index.store.ArticleStore`: ingest, removal and repair as
+    transactions (see the module docstring). The store supplies the collections, ``lock``,
+    ``_sync``, ``_bump``, ``_batch_size`` and ``_article_metas``."""
+
+    @contextmanager
+    def _writing(self):
+        """One writer at a time, on a current view of the store, after cleaning up unfinished writes."""
+        with self.lock.hold():
+            self._sync()
+            self._recover()
+            yield
+
+    def ingest(self, article: Article) -> IngestResult:
+        """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
+        return self.ingest_many([article])[0]
+
+    def ingest_many(self, articles: list[Article], batch_articles: int = 64, progress: bool = False) -> list[IngestResult]:
+        """Store many articles, embedding the passages and sentences of up to ``batch_articles``
+        articles in one call and writing each batch as one transaction. Unchanged articles
+        (same content hash) are skipped."""
+        from tqdm.auto import tqdm
+
+        results: list[IngestResult] = []
+        with self._guard(), tqdm(total=len(articles), unit="article", desc="ingest", disable=not progress, leave=False) as bar:
+            for first in range(0, len(articles), batch_articles):
+                batch = articles[first : first + batch_articles]
+                results += self._ingest_batch(batch)
+                bar.update(len(batch))
+        return results
+
+    def _ingest_batch(self, batch: list[Article]) -> list[IngestResult]:
+        existing = self._article_metas([a.id for a in batch])
+        results, changed = [], []
+        for article in batch:
+            old = existing.get(article.id)
+            if old and old.get("hash") == article.content_hash:  # skip before splitting: re-ingests stay cheap
+                results.append(IngestResult(article.id, article.title, "unchanged", int(old["chunks"]), int(old["sentences"])))
+                continue
+            chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
+            sentences = split_sentences(article.text)
+            changed.append((article, chunks, sentences))
+            results.append(IngestResult(article.id, article.title, "updated" if old else "added", len(chunks), len(sentences)))
+        if changed:
+            rows = {
+                "chunks": [(c.id, c.text, _chunk_meta(c)) for _, chunks, _ in changed for c in chunks],
+                "sentences": [(_sentence_id(a.id, s), s.text, _sentence_meta(a.id, s)) for a, _, sentences in changed for s in sentences],
+            }
+            # embedded before the write lock is taken: a slow batch never holds up other writers
+            vectors = {kind: self.embeddings.embed_documents([text for _, text, _ in rows[kind]]) for kind in RECORDS}
+            with self._writing():
+                self._commit(changed, rows, vectors)
+        return results
+
+    def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> None:
+        """Write one batch: marker, new records, article records (the commit), then clean up."""
+        rev = uuid.uuid4().hex[:12]
+        ids = [a.id for a, _, _ in changed]
+        marker = self._mark(rev, ids)
+        try:
+            for kind in RECORDS:
+                self._add(kind, [(f"{i}~{rev}", text, {**meta, "rev": rev}) for i, text, meta in rows[kind]], vectors[kind])
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            for part in in_batches(changed, self._batch_size):
+                self._articles.upsert(
+                    ids=[a.id for a, _, _ in part],
+                    documents=[a.text for a, _, _ in part],
+                    metadatas=[
+                        {**{k: v for k, v in a.meta.items() if v is not None}, "title": a.title, "hash": a.content_hash,
+                         "chunks": len(chunks), "sentences": len(sentences), "ingested_at": now, "rev": rev}
+                        for a, chunks, sentences in part
+                    ],
+                    embeddings=[[1.0]] * len(part),
+                )
+            self._bump()
+        except BaseException:
+            with suppress(Exception):  # undo what can be undone now; the marker covers the rest
+                self._finish(marker, ids)
+            raise
+        self._finish(marker, ids)
+
+    def _add(self, kind: str, records: list[tuple[str, str, dict]], vectors: list[list[float]]) -> None:
+        collection = self._collection(kind)
+        size = self._batch_size
+        for first in range(0, len(records), size):
+            part = records[first : first + size]
+            collection.add(
+                ids=[i for i, _, _ in part],
+                documents=[text for _, text, _ in part],
+                metadatas=[meta for _, _, meta in part],
+                embeddings=vectors[first : first + size],
+            )
+
+    def _mark(self, rev: str, article_ids: list[str]) -> str:
+        marker = f"{MARKER_KIND}:{rev}"
+        self._meta.upsert(ids=[marker], metadatas=[marker_record(rev, article_ids)], embeddings=[[1.0]])
+        return marker
+
+    def _finish(self, marker: str, article_ids: list[str]) -> None:
+        for article_id in article_ids:
+            self._clean(article_id)
+        self._meta.delete(ids=[marker])
+        self._bump()
+
+    def _markers(self) -> list[tuple[str, dict]]:
+        found = self._meta.get(where={"kind": MARKER_KIND}, include=["metadatas"])
+        return list(zip(found["ids"], found["metadatas"]))
+
+    def _live_revs(self) -> set[str]:
+        """Revisions that another machine may still be writing (see :func:`is_abandoned`)."""
+        return {meta["rev"] for _, meta in self._markers() if not is_abandoned(meta)}
+
+    def _recover(self) -> int:
+        """Clean up after writers that died (with the write lock held); how many there were."""
+        abandoned = [(marker, meta) for marker, meta in self._markers() if is_abandoned(meta)]
+        for marker, meta in abandoned:
+            self._finish(marker, [a for a in str(meta.get("articles", "")).split("\n") if a])
+        return len(abandoned)
+
+    def _clean(self, article_id: str, live: set[str] | None = None) -> int:
+        """Delete ``article_id``'s passages and sentences of any revision but its record's
+        (all of them when it has none), sparing revisions still being written; how many."""
+        meta = self._article_metas([article_id]).get(article_id)
+        current = meta.get("rev") if meta is not None else NO_ARTICLE
+        live = self._live_revs() if live is None else live
+        removed = 0
+        for kind in RECORDS:
+            collection = self._collection(kind)
+            found = collection.get(where={"article_id": article_id}, include=["metadatas"])
+            stale = [i for i, m in zip(found["ids"], found["metadatas"]) if m.get("rev") != current and m.get("rev") not in live]
+            for part in in_batches(stale, self._batch_size):
+                collection.delete(ids=part)
+            removed += len(stale)
+        return removed
+
+    def remove(self, article_id: str) -> None:
+        """Delete an article and all its passages and sentences."""
+        with self._guard(), self._writing():
+            if article_id not in self._article_metas([article_id]):
+                raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
+            marker = self._mark(uuid.uuid4().hex[:12], [article_id])
+            self._articles.delete(ids=[article_id])  # the commit point
+            self._bump()
+            self._finish(marker, [article_id])
+
+    def recover(self) -> int:
+        """Finish or undo writes cut short by a crash (``bot serve`` calls it at start-up); how many."""
+        with self._guard(), self.lock.hold():
+            self._sync()
+            return self._recover()
+
+    def repair(self) -> RepairReport:
+        """Make the store consistent: clean up unfinished writes, delete every passage and sentence
+        record of no article or of an old revision, and index again from its stored text any
+        article whose passages or sentences are incomplete (``bot repair``)."""
+        with self._guard():
+            with self.lock.hold():
+                self._sync()
+                markers = self._recover()
+                live = self._live_revs()
+                metas = self._article_metas(None)
+                current = {a: m.get("rev") for a, m in metas.items()}
+                revs: dict[str, set] = {}
+                counts: dict[tuple[str, str], int] = {}
+                for kind in RECORDS:
+                    for meta in self._all_metadatas(kind):
+                        article, rev = meta.get("article_id"), meta.get("rev")
+                        revs.setdefault(article, set()).add(rev)
+                        if rev == current.get(article, NO_ARTICLE):
+                            counts[kind, article] = counts.get((kind, article), 0) + 1
+                removed = sum(self._clean(a, live) for a, found in revs.items() if found - {current.get(a, NO_ARTICLE)} - live)
+                broken = sorted(a for a, m in metas.items() if any(counts.get((k, a), 0) != int(m.get(k, -1)) for k in RECORDS))
+                rebuilt = self._stored_articles(broken)
+            if rebuilt:  # a fresh revision of each, from the text its record keeps
+                self._articles.update(ids=broken, metadatas=[{"hash": ""}] * len(broken))
+                self.ingest_many(rebuilt)
+        return RepairReport(markers, removed, broken)
+
+    def _stored_articles(self, article_ids: list[str]) -> list[Article]:
+        if not article_ids:
+            return []
+        found = self._articles.get(ids=article_ids, include=["documents", "metadatas"])
+        skip = {"title", "hash", "chunks", "sentences", "ingested_at", "rev"}
+        return [
+            Article(i, str(m.get("title", i)), text, {k: v for k, v in m.items() if k not in skip})
+            for i, text, m in zip(found["ids"], found["documents"], found["metadatas"])
+        ]
+
+
+def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
+    return {"article_id": chunk.article_id, "title": chunk.title, "start": chunk.start, "end": chunk.end, "index": chunk.index}
+
+
+def _sentence_meta(article_id: str, sentence: Sentence) -> dict[str, Any]:
+    return {"article_id": article_id, "start": sentence.start, "end": sentence.end}
+
+
+def _sentence_id(article_id: str, sentence: Sentence) -> str:
+    digest = hashlib.sha1(f"{sentence.start}:{sentence.text}".encode()).hexdigest()[:12]
+    return f"{article_id}@{sentence.start}-{digest}"
