@@ -55,7 +55,7 @@ class NewsBot:
     # -- ingest -----------------------------------------------------------------------------
 
     def ingest_file(self, path: str | Path, article_id: str | None = None, title: str | None = None) -> IngestResult:
-        return self.ingest(load_article(path, article_id, title))
+        return self.ingest(load_article(path, article_id, title, self.settings.max_article_bytes))
 
     def ingest(self, article) -> IngestResult:
         return self.ingest_many([article])[0]

@@ -7,6 +7,7 @@ stderr and exit status 1; nothing else is caught here.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -26,6 +27,15 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Answer questions about news articles, citing the passage behind every claim.",
 )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    """Print for a person: control characters from article text or titles (terminal escape
+    sequences above all) are shown as ``\\x1b``, never sent to the terminal raw."""
+    typer.echo(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text), err=err)
 
 
 class _State:
@@ -77,14 +87,15 @@ def ingest(
     """Store articles in the index; unchanged articles are skipped, changed ones replaced."""
     from index.sources import load_sources
 
-    articles = load_sources(sources, article_id, title)  # read and check everything before storing anything
+    # read and check everything before storing anything
+    articles = load_sources(sources, article_id, title, max_bytes=state.settings.max_article_bytes)
     results = _bot().ingest_many(articles, progress=len(articles) > 1 and sys.stderr.isatty())
     if len(results) <= 20:
         for r in results:
-            typer.echo(f"{r.status} {r.article_id}: {r.chunks} passages, {r.sentences} sentences ({r.title})")
+            _echo(f"{r.status} {r.article_id}: {r.chunks} passages, {r.sentences} sentences ({r.title})")
     else:
         counts = {status: sum(r.status == status for r in results) for status in ("added", "updated", "unchanged")}
-        typer.echo(f"{len(results)} articles: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged")
+        _echo(f"{len(results)} articles: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged")
 
 
 @app.command()
@@ -92,7 +103,7 @@ def repair() -> None:
     """Make the store consistent after a crash: finish or undo interrupted writes, drop passages
     that belong to no article, and index again any article whose passages are incomplete."""
     report = _bot().repair()
-    typer.echo(
+    _echo(
         f"repaired: {report.markers} interrupted write(s) cleaned up, {report.removed} leftover record(s) removed, "
         f"{len(report.reindexed)} article(s) indexed again" + (f" ({', '.join(report.reindexed)})" if report.reindexed else "")
     )
@@ -102,18 +113,18 @@ def repair() -> None:
 def remove(article_id: str = typer.Argument(..., help="The id of the article to delete (see `bot articles`).")) -> None:
     """Delete an article and all its passages."""
     _bot().remove(article_id)
-    typer.echo(f"removed {article_id}")
+    _echo(f"removed {article_id}")
 
 
 def _print_answer(answer) -> None:
-    typer.echo(answer.answer)
+    _echo(answer.answer)
     if answer.citations:
-        typer.echo("\nSources:")
+        _echo("\nSources:")
         for c in answer.citations:
-            typer.echo(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end}, score {c.score:.2f})")
+            _echo(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end}, score {c.score:.2f})")
             for line in c.text.splitlines():
                 if line.strip():
-                    typer.echo(f"    {line}")
+                    _echo(f"    {line}")
 
 
 def _batch(path: Path, article: str | None = None) -> int:
@@ -141,13 +152,15 @@ def _batch(path: Path, article: str | None = None) -> int:
             history = item.get("history") or []
             if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
                 raise InputError(f"line {number}: \"history\" must be a list of strings")
-            answer = bot.ask(item.get("question") or "", history, item.get("article") or article)
+            if "question" not in item:
+                raise InputError(f'line {number}: no "question" in the object')
+            answer = bot.ask(item["question"], history, item.get("article") or article)
             typer.echo(json.dumps(answer.as_json(id=item_id), ensure_ascii=False))
         except BotError as exc:
             failures += 1
             typer.echo(json.dumps({"id": item_id, "error": str(exc)}, ensure_ascii=False))
     if failures:
-        typer.echo(f"error: {failures} of the batch's questions failed; see their \"error\" fields", err=True)
+        _echo(f"error: {failures} of the batch's questions failed; see their \"error\" fields", err=True)
     return 1 if failures else 0
 
 
@@ -181,9 +194,9 @@ def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     if not rows:
-        typer.echo("no articles yet: run `bot ingest PATH`")
+        _echo("no articles yet: run `bot ingest PATH`")
     for row in rows:
-        typer.echo(f"{row['id']}\t{row.get('chunks', '?')} passages\t{row['title']}" + (f"\t{row['url']}" if row.get("url") else ""))
+        _echo(f"{row['id']}\t{row.get('chunks', '?')} passages\t{row['title']}" + (f"\t{row['url']}" if row.get("url") else ""))
 
 
 @app.command("eval")
@@ -208,7 +221,7 @@ def eval_command(
 
         typer.echo(json.dumps([asdict(f) for f in results] if compare else asdict(results[0]), indent=2))
     else:
-        typer.echo(table(results))
+        _echo(table(results))
 
 
 @app.command()
@@ -221,16 +234,16 @@ def serve(
 
     bot = _bot()
     if bot.store.recover():
-        typer.echo("cleaned up after an interrupted ingest")
+        _echo("cleaned up after an interrupted ingest")
     if bot.store.count() == 0:
         for result in bot.ingest_bundled():
-            typer.echo(f"{result.status} {result.article_id}: {result.chunks} passages ({result.title})")
+            _echo(f"{result.status} {result.article_id}: {result.chunks} passages ({result.title})")
     from app import create_app
 
     bot.warm_up()
     web = create_app(bot)
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
-    typer.echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
+    _echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
     try:
         uvicorn.run(web, host=host, port=port, log_level="warning")
     except OSError as exc:
@@ -243,8 +256,8 @@ def chat() -> None:
     bot = _bot()
     if bot.store.count() == 0:
         for result in bot.ingest_bundled():
-            typer.echo(f"{result.status} {result.article_id}")
-    typer.echo("Ask about the article; an empty line or Ctrl-D quits.")
+            _echo(f"{result.status} {result.article_id}")
+    _echo("Ask about the article; an empty line or Ctrl-D quits.")
     history: list[str] = []
     while True:
         try:
@@ -257,7 +270,7 @@ def chat() -> None:
             _print_answer(bot.ask(question, history))
             history.append(question)
         except BotError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            _echo(f"error: {exc}", err=True)
 
 
 def main() -> None:
@@ -265,7 +278,7 @@ def main() -> None:
     try:
         app()
     except BotError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         sys.exit(1)
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.loader import MAX_ARTICLE_BYTES
+
 __all__ = ["Settings", "default_data_dir", "default_model_path", "BUNDLED_ARTICLES"]
 
 _ORIGIN_RE = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|\*|'self')\Z")
@@ -77,7 +79,7 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(None, description="When set, /api/* and /v1/* need `Authorization: Bearer <token>`.")
     stream_chunk_words: int = Field(3, ge=1, description="Words per streamed chunk in the web chat and SSE.")
     max_article_bytes: int = Field(
-        2_000_000, ge=1_000, description="Largest article accepted by ingest (a file, a JSONL record or a web page), in bytes of UTF-8."
+        MAX_ARTICLE_BYTES, ge=1_000, description="Largest article accepted by ingest (a file, a JSONL record or a web page), in bytes of UTF-8."
     )
     max_request_bytes: int = Field(
         256_000, ge=1_000, description="Largest HTTP request body the server accepts, in bytes; larger ones get 413."

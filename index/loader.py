@@ -15,10 +15,26 @@ from typing import Any, Iterator
 
 from bot.errors import ArticleError, BotError
 
-__all__ = ["Article", "json_object", "jsonl_objects", "load_article", "normalise_text", "SUPPORTED_SUFFIXES"]
+__all__ = [
+    "Article",
+    "MAX_ARTICLE_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "check_id",
+    "check_option",
+    "check_size",
+    "clean_title",
+    "json_object",
+    "jsonl_objects",
+    "load_article",
+    "normalise_text",
+]
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: Default for the setting ``max_article_bytes``: a long feature is ~100 KB, a book 1 MB.
+MAX_ARTICLE_BYTES = 2_000_000
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -46,11 +62,33 @@ def normalise_text(text: str) -> str:
 
 
 def check_id(article_id: str) -> str:
+    """``article_id`` if it is a valid id (the whole string: no newline may trail it), else :class:`ArticleError`."""
     if not _ID_RE.match(article_id):
         raise ArticleError(
             f"invalid article id {article_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return article_id
+
+
+def clean_title(title: str) -> str:
+    """A title on one line: control characters (terminal escapes, tabs, newlines) and lone surrogates become spaces."""
+    return " ".join(_CONTROL_RE.sub(" ", title).split())
+
+
+def check_size(where: str, size: int, max_bytes: int) -> None:
+    """:class:`ArticleError` if an article of ``size`` bytes is over the ``max_bytes`` limit."""
+    if size > max_bytes:
+        raise ArticleError(
+            f"{where}: {size:,} bytes is more than the {max_bytes:,} allowed for one article; "
+            "split it, or raise BOT_MAX_ARTICLE_BYTES"
+        )
+
+
+def check_option(option: str, value: str | None) -> str | None:
+    """An explicit ``--id``/``--title``: ``None`` when not given, an error when given empty."""
+    if value is not None and not value.strip():
+        raise ArticleError(f"{option} is empty: give a value or leave the option out")
+    return value
 
 
 def _title_from(path: Path, text: str, sidecar: dict[str, Any]) -> str:
@@ -111,12 +149,16 @@ def json_object(line: str, expected: str) -> dict:
     return record
 
 
-def load_article(path: str | Path, article_id: str | None = None, title: str | None = None) -> Article:
+def load_article(
+    path: str | Path, article_id: str | None = None, title: str | None = None, max_bytes: int = MAX_ARTICLE_BYTES
+) -> Article:
     """Read a ``.txt`` or ``.md`` file; raise :class:`ArticleError` with a clear message if it cannot be used.
 
     A ``<stem>.json`` file beside it (like ``articles/*.json``) supplies the id,
-    title and other metadata unless ``article_id``/``title`` are given.
+    title and other metadata unless ``article_id``/``title`` are given (given empty, they are an error).
+    A file over ``max_bytes`` is refused before it is read.
     """
+    article_id, title = check_option("--id", article_id), check_option("--title", title)
     path = Path(path)
     if not path.exists():
         raise ArticleError(f"{path}: no such file")
@@ -125,9 +167,12 @@ def load_article(path: str | Path, article_id: str | None = None, title: str | N
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ArticleError(f"{path}: unsupported file type {path.suffix or '(none)'}; use .txt or .md")
     try:
+        check_size(str(path), path.stat().st_size, max_bytes)
         raw = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"{path}: cannot read ({exc.strerror})") from None
+    if raw.startswith(_UTF16_BOMS) or _looks_utf16(raw[:4096]):
+        raise ArticleError(f"{path}: the file is UTF-16 (or UTF-32) text; re-save it as UTF-8")
     if b"\0" in raw or (raw and sum(b < 9 or 13 < b < 32 for b in raw[:4096]) > len(raw[:4096]) // 20):
         raise ArticleError(f"{path}: looks like a binary file; give a UTF-8 text file")
     try:
@@ -145,8 +190,16 @@ def load_article(path: str | Path, article_id: str | None = None, title: str | N
         meta["questions"] = "\n".join(str(q).strip() for q in questions if str(q).strip())
     meta.setdefault("source_file", path.name)
     return Article(
-        id=check_id(article_id or str(sidecar.get("id") or path.stem)),
-        title=(title or "").strip() or _title_from(path, text, sidecar),
+        id=check_id(article_id if article_id is not None else str(sidecar.get("id") or path.stem)),
+        title=clean_title(title or _title_from(path, text, sidecar)) or path.stem,
         text=text,
         meta=meta,
     )
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: mostly ASCII text with a NUL beside every character."""
+    pairs = len(head) // 2
+    if pairs < 8:
+        return False
+    return max(head[0::2].count(0), head[1::2].count(0)) > pairs * 0.6

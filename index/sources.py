@@ -18,7 +18,18 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bot.errors import ArticleError
-from index.loader import SUPPORTED_SUFFIXES, Article, check_id, jsonl_objects, load_article, normalise_text
+from index.loader import (
+    MAX_ARTICLE_BYTES,
+    SUPPORTED_SUFFIXES,
+    Article,
+    check_id,
+    check_option,
+    check_size,
+    clean_title,
+    jsonl_objects,
+    load_article,
+    normalise_text,
+)
 
 __all__ = ["load_sources", "load_url", "load_jsonl", "url_id"]
 
@@ -34,8 +45,11 @@ def url_id(url: str) -> str:
     return slug or "article"
 
 
-def load_url(url: str, article_id: str | None = None, title: str | None = None, timeout: float = 20.0) -> Article:
-    """Fetch a web page and extract its article text and metadata."""
+def load_url(
+    url: str, article_id: str | None = None, title: str | None = None, timeout: float = 20.0, max_bytes: int = MAX_ARTICLE_BYTES
+) -> Article:
+    """Fetch a web page and extract its article text (at most ``max_bytes``) and metadata."""
+    article_id, title = check_option("--id", article_id), check_option("--title", title)
     import httpx
     import trafilatura
 
@@ -51,6 +65,7 @@ def load_url(url: str, article_id: str | None = None, title: str | None = None, 
     text = trafilatura.extract(html, url=str(response.url), include_comments=False, include_tables=False, favor_precision=True)
     if not text or not text.strip():
         raise ArticleError(f"{url}: found no article text on the page")
+    check_size(url, len(text.encode("utf-8")), max_bytes)
     meta = trafilatura.extract_metadata(html, default_url=str(response.url))
     info = {
         "url": str(response.url),
@@ -59,20 +74,24 @@ def load_url(url: str, article_id: str | None = None, title: str | None = None, 
         "source": getattr(meta, "sitename", None),
     }
     return Article(
-        id=check_id(article_id or url_id(str(response.url))),
-        title=(title or getattr(meta, "title", None) or url_id(url)).strip(),
+        id=check_id(article_id if article_id is not None else url_id(str(response.url))),
+        title=clean_title(title or getattr(meta, "title", None) or "") or url_id(url),
         text=normalise_text(text),
         meta={k: str(v) for k, v in info.items() if v},
     )
 
 
-def load_jsonl(path: Path) -> list[Article]:
-    """Articles from a JSONL file of ``{"id", "title", "text", "url", "published"}`` records."""
+def load_jsonl(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> list[Article]:
+    """Articles from a JSONL file of ``{"id", "title", "text", "url", "published"}`` records (each text at most ``max_bytes``)."""
     articles, seen = [], set()
     for number, record in jsonl_objects(path, ArticleError, 'an object with "id" and "text"'):
         text, article_id = record.get("text"), record.get("id")
         if not isinstance(text, str) or not text.strip():
             raise ArticleError(f"{path}:{number}: \"text\" is missing or empty")
+        try:
+            check_size(f"{path}:{number}", len(text.encode("utf-8")), max_bytes)
+        except UnicodeEncodeError:
+            raise ArticleError(f"{path}:{number}: \"text\" holds a lone UTF-16 surrogate (an invalid character); fix the record") from None
         if not isinstance(article_id, (str, int)) or str(article_id) == "":
             raise ArticleError(f"{path}:{number}: \"id\" is missing")
         article_id = check_id(str(article_id))
@@ -80,7 +99,7 @@ def load_jsonl(path: Path) -> list[Article]:
             raise ArticleError(f"{path}:{number}: id {article_id!r} appears twice in the file")
         seen.add(article_id)
         meta = {k: str(record[k]) for k in ("url", "published", "author", "source") if record.get(k)}
-        title = str(record.get("title") or "").strip() or text.strip().split("\n", 1)[0][:120]
+        title = clean_title(str(record.get("title") or "")) or clean_title(text.strip().split("\n", 1)[0][:120])
         articles.append(Article(id=article_id, title=title, text=normalise_text(text), meta=meta))
     if not articles:
         raise ArticleError(f"{path}: no records")
@@ -101,21 +120,24 @@ def _expand(source: str) -> Iterable[str | Path]:
         yield path
 
 
-def load_sources(sources: list[str], article_id: str | None = None, title: str | None = None) -> list[Article]:
-    """Every article the sources name, read and checked; ``article_id``/``title`` need exactly one article."""
+def load_sources(
+    sources: list[str], article_id: str | None = None, title: str | None = None, max_bytes: int = MAX_ARTICLE_BYTES
+) -> list[Article]:
+    """Every article the sources name, read and checked; ``article_id``/``title`` need exactly one article,
+    and no article may be over ``max_bytes``."""
     articles: list[Article] = []
     for source in sources:
         for item in _expand(source):
             if isinstance(item, str):
-                articles.append(load_url(item, article_id, title))
+                articles.append(load_url(item, article_id, title, max_bytes=max_bytes))
             elif item.suffix.lower() == ".jsonl":
-                articles.extend(load_jsonl(item))
+                articles.extend(load_jsonl(item, max_bytes))
             else:
-                articles.append(load_article(item, article_id, title))
+                articles.append(load_article(item, article_id, title, max_bytes))
     counts = Counter(a.id for a in articles)
     duplicates = sorted(i for i, n in counts.items() if n > 1)
     if duplicates:
         raise ArticleError(f"the same article id comes from more than one source: {', '.join(duplicates[:5])}")
-    if (article_id or title) and len(articles) != 1:
+    if (article_id is not None or title is not None) and len(articles) != 1:
         raise ArticleError("--id and --title name one article: give exactly one file or URL with them")
     return articles

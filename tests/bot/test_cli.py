@@ -163,3 +163,41 @@ def test_jsonl_ingest_scoped_ask_and_remove(seed_bot, tmp_path):
     assert run("remove", "tram", data_dir=data).stdout.strip() == "removed tram"
     _one_clear_line(run("remove", "tram", data_dir=data), "no article with id 'tram'")
     _one_clear_line(run("ask", ALASKA, "--article", "tram", data_dir=data), "no article with id 'tram'")
+
+
+def _read_only(command: list[str], data_dir: Path) -> list[str]:
+    """``command`` with ``data_dir`` read-only: a read-only bind mount when root (root ignores file modes)."""
+    if os.geteuid() != 0:
+        subprocess.run(["chmod", "-R", "a-w", str(data_dir)], check=True)
+        return command
+    shell = f'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", shell, "sh", str(data_dir), *command]
+
+
+@pytest.mark.slow
+def test_read_only_data_dir_is_one_clear_line(seed_bot):
+    data = seed_bot.settings.data_dir
+    for args in (["articles"], ["ask", ALASKA], ["ingest", str(BUNDLED_ARTICLES)], ["repair"]):
+        result = subprocess.run(_read_only([BOT, "--data-dir", str(data), *args], data), capture_output=True, text=True, timeout=300)
+        _one_clear_line(result, r"(?i)read-only.*writable --data-dir")
+
+
+@pytest.mark.slow
+def test_repair_ids_titles_and_batch_messages(seed_dir, tmp_path):
+    data = tmp_path / "data"
+    story = tmp_path / "story.txt"
+    story.write_text("Red \x1b[31malert\x1b[0m\n\n" + "The council met on Monday and voted. " * 5, encoding="utf-8")
+    _one_clear_line(run("ingest", str(story), "--id", "zz\n", data_dir=data), r"invalid article id 'zz\\n'")
+    _one_clear_line(run("ingest", str(story), "--id", "", data_dir=data), "--id is empty")
+    added = run("ingest", str(story), data_dir=data)
+    assert added.returncode == 0 and "\x1b" not in added.stdout and "Red [31malert [0m" in added.stdout
+    assert "\x1b" not in run("articles", data_dir=data).stdout
+    repaired = run("repair", data_dir=data)
+    assert repaired.returncode == 0 and repaired.stdout.startswith("repaired: 0 interrupted write(s) cleaned up, 0 leftover")
+
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": 1, "question": 123}\n{"id": 2}\n{"id": 3, "question": "Who?", "history": ["' + "x" * 1200 + '"]}\n')
+    out = [json.loads(line) for line in run("ask", "--batch", str(batch), "--json", data_dir=seed_dir).stdout.splitlines()]
+    assert "must be text (a string), not int" in out[0]["error"]
+    assert 'no "question"' in out[1]["error"]
+    assert "history item 1 is 1200 characters long" in out[2]["error"]

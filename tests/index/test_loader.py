@@ -36,6 +36,8 @@ def test_sidecar_metadata_is_used(tmp_path):
         ("binary.txt", bytes(range(256)) * 4, "binary"),
         ("empty.txt", b"  \n\n", "empty"),
         ("doc.pdf", b"%PDF-1.4", "unsupported file type"),
+        ("utf16.txt", "Council votes on the tram line.".encode("utf-16"), "UTF-16"),
+        ("utf16be.txt", "Council votes on the tram line.".encode("utf-16-be"), "UTF-16"),
     ],
 )
 def test_bad_files_get_clear_errors(tmp_path, name, content, message):
@@ -51,3 +53,33 @@ def test_bad_id_is_rejected(tmp_path):
     path.write_text("Text.", encoding="utf-8")
     with pytest.raises(ArticleError, match="invalid article id"):
         load_article(path, article_id="../etc/passwd")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"article_id": "zz\n"}, "invalid article id 'zz\\\\n'"),
+        ({"article_id": ""}, "--id is empty"),
+        ({"title": "  "}, "--title is empty"),
+    ],
+)
+def test_explicit_id_and_title_are_checked_whole(tmp_path, options, message):
+    path = tmp_path / "a.txt"
+    path.write_text("Text.", encoding="utf-8")
+    with pytest.raises(ArticleError, match=message):
+        load_article(path, **options)
+
+
+def test_size_limit_is_checked_before_reading(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("A sentence about the council. " * 1000, encoding="utf-8")
+    with pytest.raises(ArticleError, match="30,000 bytes is more than the 10,000 allowed.*BOT_MAX_ARTICLE_BYTES"):
+        load_article(path, max_bytes=10_000)
+    assert load_article(path, max_bytes=30_000).text.startswith("A sentence")
+
+
+def test_titles_lose_control_characters(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("Red \x1b[31malert\x1b[0m\tnow\n\n" + "The body of the article. " * 20, encoding="utf-8")
+    assert load_article(path).title == "Red [31malert [0m now"
+    assert load_article(path, title="A\x07\nB").title == "A B"

@@ -68,6 +68,9 @@ def test_jsonl_records(tmp_path):
         (["not json"], "not valid JSON"),
         (['{"id": "a", "text": "x"}', '{"id": "a", "text": "y"}'], "twice"),
         (['{"id": "../x", "text": "x"}'], "invalid article id"),
+        (['{"id": "x\\n", "text": "x"}'], "invalid article id"),
+        (['{"id": "a", "text": "x\\ud800y"}'], "lone UTF-16 surrogate"),
+        (['{"id": "a", "text": "%s"}' % ("x" * 2_000_001)], "bad.jsonl:1: 2,000,001 bytes is more than the 2,000,000 allowed"),
     ],
 )
 def test_bad_jsonl(tmp_path, lines, message):

@@ -124,3 +124,52 @@ def test_listing_reads_in_pages(store):
     got = _get_all(chunks, ["metadatas"], page=7)
     assert len(got["ids"]) == len(set(got["ids"])) == chunks.count() > 7
     assert [a["id"] for a in store.articles()] == [f"a{i}" for i in range(5)]
+
+
+def test_more_records_than_one_chroma_batch(store):
+    """Chroma refuses a batch over its maximum (5,461 here): writes are split to the size it reports."""
+    text = " ".join(f"Event {i} happened." for i in range(store.client.get_max_batch_size() + 100))
+    result = store.ingest(Article("long", "Long", text))
+    assert result.sentences > store.client.get_max_batch_size()
+    assert len(store.article_data("long")["sentences"]["ids"]) == result.sentences
+    store.remove("long")
+    assert store._collection("sentences").count() == 0
+
+
+def test_repair_removes_leftovers_and_reindexes_incomplete_articles(store):
+    store.ingest(Article("a1", "One", TEXT))
+    store.ingest(Article("a2", "Two", TEXT.replace("city", "town")))
+    chunks = store._collection("chunks")
+    chunks.add(ids=["ghost"], documents=["ghost"], metadatas=[{"article_id": "gone", "start": 0, "end": 5, "rev": "x"}], embeddings=[[0.1] * 32])
+    victim = _ids(store, "chunks", "a2")[0]
+    chunks.delete(ids=[victim])
+    report = store.repair()
+    assert report.removed == 1 and report.reindexed == ["a2"]
+    assert _ids(store, "chunks", "gone") == []
+    assert len(store.article_data("a2")["chunks"]["ids"]) == store._article_metas(["a2"])["a2"]["chunks"]
+    assert store.repair() == type(report)(0, 0, [])
+
+
+def test_a_dead_writers_marker_is_cleaned_by_the_next_writer(store):
+    """What SIGKILL leaves between the first and the last write: a marker and records of an uncommitted revision."""
+    store.ingest(Article("a1", "One", TEXT))
+    store._mark("deadbeef", ["a1", "new"])
+    store._collection("chunks").add(
+        ids=["new#0~deadbeef"], documents=["x"], metadatas=[{"article_id": "new", "start": 0, "end": 1, "rev": "deadbeef"}],
+        embeddings=[[0.1] * 32],
+    )
+    assert [a["id"] for a in store.articles()] == ["a1"]
+    assert all(doc.metadata["article_id"] == "a1" for doc, _ in store.search([0.1] * 32, 50))
+    assert store.recover() == 1
+    assert _ids(store, "chunks", "new") == [] and not store._markers()
+
+
+def test_markers_of_other_machines_stay_until_stale():
+    import time
+
+    from index.transactions import STALE_AFTER, is_abandoned, marker_record
+
+    mine = marker_record("r1", ["a"])
+    assert is_abandoned(mine)  # every writer on this machine holds the write lock: a marker found is a dead one's
+    other = {**mine, "host": "elsewhere"}
+    assert not is_abandoned(other) and is_abandoned(other, now=time.time() + STALE_AFTER + 1)
