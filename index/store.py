@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,8 @@ class ArticleStore(TransactionalWrites):
     @property
     def client(self):
         with self._connecting:
+            if self._client is not None and self._embedded and not _is_current(self._client):
+                self._client, self._stores = None, {}  # another store of this process reopened the path
             if self._client is None:
                 self._client = self._connect()
             return self._client
@@ -126,17 +129,21 @@ class ArticleStore(TransactionalWrites):
     def _reopen(self) -> None:
         """Drop this process's view of the embedded store, so the next call loads what is on disk now.
 
-        Chroma shares one in-memory system per path in a process; it is taken out of that
-        cache (not stopped: requests in flight on other threads finish on it)."""
+        Chroma shares one in-memory system per path in a process: it is taken out of Chroma's
+        cache, so every store of this process on the path moves to a fresh one, and stopped
+        ``_RETIRE_AFTER`` seconds later, when requests in flight on it are long done (a system
+        never stopped keeps its memory)."""
         from chromadb.api.shared_system_client import SharedSystemClient
 
-        with self._connecting:
+        with self._connecting, _RETIRING:
             old, self._client, self._stores = self._client, None, {}
-            if old is not None:
-                cached = SharedSystemClient._identifier_to_system
-                if cached.get(old._identifier) is getattr(old._server, "_system", None):
-                    cached.pop(old._identifier, None)
-                    SharedSystemClient._identifier_to_refcount.pop(old._identifier, None)
+            if old is not None and _is_current(old):
+                SharedSystemClient._identifier_to_system.pop(old._identifier, None)
+                SharedSystemClient._identifier_to_refcount.pop(old._identifier, None)
+                _RETIRED.append((time.monotonic(), old._server._system))
+            while _RETIRED and time.monotonic() - _RETIRED[0][0] > _RETIRE_AFTER:
+                with suppress(Exception):
+                    _RETIRED.pop(0)[1].stop()
 
     def _sync(self) -> None:
         """Embedded store: reopen when another process has written since this one last looked."""
@@ -319,6 +326,18 @@ class ArticleStore(TransactionalWrites):
         hits = self._read_vectors(lambda: pool.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where))
         keep = self._current([doc.metadata for doc, _ in hits])
         return [(doc, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
+
+
+_RETIRE_AFTER = 60.0
+_RETIRED: list[tuple[float, Any]] = []  # (when, Chroma system) replaced by a fresh one, not yet stopped
+_RETIRING = threading.Lock()
+
+
+def _is_current(client) -> bool:
+    """Whether ``client`` (embedded) still uses the system Chroma hands out for its path."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    return SharedSystemClient._identifier_to_system.get(client._identifier) is getattr(client._server, "_system", None)
 
 
 def _open_failure(path: Path, exc: Exception) -> str:
