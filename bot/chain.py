@@ -146,27 +146,12 @@ class NewsBot:
     def check_question(self, question: str, what: str = "the question") -> str:
         """``question`` stripped, or an :class:`InputError` naming ``what`` ("the question",
         "history item 2") and what is wrong with it."""
-        if not isinstance(question, str):
-            raise InputError(f"{what} must be text (a string), not {type(question).__name__}")
+        _check_text(question, what)
         if not question.strip():
             raise InputError(f"{what} is empty: ask something about the article")
         if len(question) > self.settings.max_question_chars:
             raise InputError(f"{what} is {len(question)} characters long; the limit is {self.settings.max_question_chars}")
-        try:
-            question.encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") from JSON: no text can hold it
-            raise InputError(f"{what} holds an invalid character ({question[exc.start]!r}, a lone UTF-16 surrogate); send valid Unicode text") from None
         return question.strip()
-
-    def check_article(self, article: str) -> str:
-        """An article id as given, or an :class:`InputError` if it is not text or cannot be an id."""
-        if not isinstance(article, str):
-            raise InputError(f"the article must be an id (a string), not {type(article).__name__}")
-        try:
-            article.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InputError("the article id holds an invalid character (a lone UTF-16 surrogate)") from None
-        return article
 
     def require(self, article: str | None = None) -> None:
         """Raise a clear error if the index is empty or ``article`` is unknown (from the cached id list,
@@ -175,15 +160,32 @@ class NewsBot:
         if not ids:
             raise EmptyIndexError()
         if article is not None and article not in ids:
-            raise UnknownArticleError(f"no article with id {article!r}; see `bot articles` for the ids")
+            shown = article if len(article) <= 140 else article[:140] + "…"
+            raise UnknownArticleError(f"no article with id {shown!r}; see `bot articles` for the ids")
 
     def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
         """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
         question = self.check_question(question)
         if history is not None and not isinstance(history, list):
             raise InputError(f"history must be a list of earlier questions, not {type(history).__name__}")
-        history = [self.check_question(h, f"history item {i}") for i, h in enumerate(history or [], 1) if not isinstance(h, str) or h.strip()]
+        history = [
+            self.check_question(h, f"history item {i}")
+            for i, h in enumerate(history or [], 1)
+            if not isinstance(h, str) or h.strip()  # blank turns are skipped, as a chat client may send them
+        ]
         if article is not None:
-            article = self.check_article(article)
+            _check_text(article, "the article id")
         self.require(article)
         return self.chain.invoke({"question": question, "history": history, "article": article})
+
+
+def _check_text(value, what: str) -> None:
+    """An :class:`InputError` unless ``value`` is a string that UTF-8 can hold."""
+    if not isinstance(value, str):
+        raise InputError(f"{what} must be text (a string), not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") from JSON: no text can hold it
+        raise InputError(
+            f"{what} holds an invalid character ({value[exc.start]!r}, a lone UTF-16 surrogate); send valid Unicode text"
+        ) from None

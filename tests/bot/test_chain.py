@@ -90,3 +90,23 @@ def test_bad_questions(seed_bot, settings):
         seed_bot.ask("why " * 1000)
     with pytest.raises(EmptyIndexError, match="bot ingest"):
         NewsBot(settings).ask("Anything?")
+
+
+@pytest.mark.parametrize(
+    "question, history, article, message",
+    [
+        (123, [], None, "the question must be text (a string), not int"),
+        ("Who?\ud800", [], None, "the question holds an invalid character ('\\ud800', a lone UTF-16 surrogate)"),
+        ("Who?", ["x" * 1200], None, "history item 1 is 1200 characters long; the limit is 1000"),
+        ("Who?", ["ok", 7], None, "history item 2 must be text"),
+        ("Who?", "not a list", None, "history must be a list"),
+        ("Who?", [], ["id"], "the article id must be text"),
+        ("Who?", [], "a\udfff", "the article id holds an invalid character"),
+    ],
+)
+def test_bad_questions_are_named_before_anything_is_read(settings, question, history, article, message):
+    bot = NewsBot(settings)
+    with pytest.raises(InputError) as caught:
+        bot.ask(question, history, article)
+    assert message in str(caught.value)
+    assert bot.store._client is None  # rejected before the store was opened
