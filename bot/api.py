@@ -8,7 +8,9 @@ Routes (a contract):
 * ``POST /v1/chat/completions`` (streaming and not) and ``GET /v1/models``, OpenAI-compatible.
 
 Every error is JSON ``{"error": {"message", "type"}}`` with a 4xx status for bad
-input; a :class:`BotError` keeps its own status. Nothing a client sends can cause a 500.
+input; a :class:`BotError` keeps its own status. Nothing a client sends can cause a 500:
+a wrong method on a route gets 405 (with ``Allow``), an unknown ``/api/…`` or ``/v1/…``
+path 404, and a body over ``settings.max_request_bytes`` 413, before it is read.
 """
 
 from __future__ import annotations
@@ -24,14 +26,27 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.errors import AuthError, BotError, InputError
 from bot.models import Answer
 
-__all__ = ["create_api", "AskRequest", "MODEL_ID", "footnotes", "stream_pieces"]
+__all__ = [
+    "create_api",
+    "AskRequest",
+    "BodyLimit",
+    "MODEL_ID",
+    "api_token",
+    "check_token",
+    "error_response",
+    "footnotes",
+    "stream_pieces",
+]
 
 MODEL_ID = "newsbot"
 
@@ -59,6 +74,16 @@ class ChatRequest(BaseModel):
     stream: bool = False
     article: str | None = Field(None, description="Extension: scope to one article id.")
 
+    @field_validator("model")
+    @classmethod
+    def _encodable(cls, value: str) -> str:
+        # the reply echoes the model name: a lone surrogate ("\ud800") could not be sent back
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("holds an invalid character (a lone UTF-16 surrogate); send valid Unicode text") from None
+        return value
+
 
 def _text(content: str | list[dict] | None) -> str:
     if isinstance(content, list):
@@ -82,8 +107,78 @@ def stream_pieces(text: str, words: int = 3) -> Iterator[str]:
         yield piece if i + words >= len(parts) else piece + " "
 
 
-def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+def error_response(status: int, message: str, kind: str = "invalid_request_error", headers: dict | None = None) -> JSONResponse:
+    """The JSON error every route answers with: ``{"error": {"message", "type"}}``."""
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")  # it may echo a lone surrogate
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status, headers=headers)
+
+
+def api_token(settings) -> str | None:
+    """The token ``BOT_API_TOKEN`` sets, or None when the API is open."""
+    return settings.api_token.get_secret_value() if settings.api_token else None
+
+
+def check_token(authorization: str | None, token: str | None) -> None:
+    """Raise :class:`AuthError` unless no ``token`` is set or ``authorization`` is ``Bearer <token>``.
+
+    Compared as bytes in constant time: a header holding any bytes at all (starlette
+    decodes them as latin-1) is a wrong token, never an error.
+    """
+    if not token:
+        return
+    raw = (authorization or "").encode("utf-8", "surrogatepass")
+    scheme, _, given = raw.partition(b" ")
+    if scheme.lower() != b"bearer" or not secrets.compare_digest(given.strip(), token.encode("ascii")):
+        raise AuthError("missing or wrong API token: send `Authorization: Bearer <token>`")
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes gets a 413 JSON error.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; a
+    chunked body is counted as it arrives and refused at the chunk that crosses the
+    limit, so the app never holds more than ``limit`` bytes of it.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and not (declared.isascii() and declared.isdigit() and int(declared) <= self.limit):
+            return await self._refuse(scope, receive, send)
+        state = {"seen": 0, "started": False, "over": False}
+
+        async def counted_receive() -> Message:
+            message = await receive()
+            state["seen"] += len(message.get("body", b""))
+            if state["seen"] > self.limit:
+                if not state["over"] and not state["started"]:
+                    await self._refuse(scope, receive, send)
+                state["over"] = True
+                raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not state["over"]:  # once over, the app's own reply (an error about the cut body) goes nowhere
+                state["started"] = True
+                await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not state["over"]:
+                raise
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"the request body is larger than {self.limit} bytes (BOT_MAX_REQUEST_BYTES)"
+        await error_response(413, message, "request_too_large", {"Connection": "close"})(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the app when the body it is reading crosses the limit (the 413 is already sent)."""
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -102,12 +197,12 @@ def create_api(bot) -> FastAPI:
         version="1",
         description="Answers about news articles, with the exact passage behind every claim.",
     )
-    token = settings.api_token.get_secret_value() if settings.api_token else None
+    token = api_token(settings)
     bearer = HTTPBearer(auto_error=False)
 
-    def require_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        if token and (credentials is None or not secrets.compare_digest(credentials.credentials, token)):
-            raise AuthError("missing or wrong API token: send `Authorization: Bearer <token>`")
+    def require_token(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        # `bearer` only declares the scheme in the OpenAPI docs; the raw header is checked
+        check_token(request.headers.get("authorization"), token)
 
     ancestors = " ".join(["'self'", *settings.embed_origins])
 
@@ -120,19 +215,19 @@ def create_api(bot) -> FastAPI:
 
     @api.exception_handler(BotError)
     async def _bot_error(request: Request, exc: BotError):
-        return _error(exc.status_code, str(exc), type(exc).__name__)
+        return error_response(exc.status_code, str(exc), type(exc).__name__)
 
     @api.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError):
-        return _error(422, _describe(exc))
+        return error_response(422, _describe(exc))
 
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return _error(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail))
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # a bug, not bad input: say so without details
-        return _error(500, "internal error; the server logged it and keeps running", "server_error")
+        return error_response(500, "internal error; the server logged it and keeps running", "server_error")
 
     protected = [Depends(require_token)]
 
@@ -193,4 +288,29 @@ def create_api(bot) -> FastAPI:
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
+    _add_fallbacks(api)
+    api.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     return api
+
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _add_fallbacks(api: FastAPI) -> None:
+    """405 for a wrong method on an API route, 404 for an unknown ``/api/…`` or ``/v1/…`` path:
+    JSON errors here, where the pages mounted at ``/`` would otherwise answer."""
+    known = list(api.routes)
+
+    async def no_such_route(request: Request) -> JSONResponse:
+        allowed: set[str] = set()
+        for route in known:  # PARTIAL: the path matches, the method does not
+            if route.matches(request.scope)[0] is not Match.NONE:
+                allowed |= getattr(route, "methods", None) or set()
+        where = f"{request.method} {request.scope['path']}"
+        if allowed:
+            use = ", ".join(sorted(allowed))
+            return error_response(405, f"{where}: method not allowed; use {use}", "method_not_allowed", {"Allow": use})
+        return error_response(404, f"{where}: no such route; the API is described at /docs", "not_found")
+
+    for path in ["/api", "/api/{rest:path}", "/v1", "/v1/{rest:path}", "/healthz"]:
+        api.add_api_route(path, no_such_route, methods=_METHODS, include_in_schema=False)

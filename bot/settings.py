@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins allowed to frame the chat (CSP frame-ancestors), comma-separated, e.g. https://news.example.",
     )
-    api_token: SecretStr | None = Field(None, description="When set, /api/* and /v1/* need `Authorization: Bearer <token>`.")
+    api_token: SecretStr | None = Field(None, description="When set, /api/*, /v1/* and Gradio's /ask endpoint need `Authorization: Bearer <token>`.")
     stream_chunk_words: int = Field(3, ge=1, description="Words per streamed chunk in the web chat and SSE.")
     max_article_bytes: int = Field(
         MAX_ARTICLE_BYTES, ge=1_000, description="Largest article accepted by ingest (a file, a JSONL record or a web page), in bytes of UTF-8."
