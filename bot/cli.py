@@ -75,7 +75,8 @@ def _main(
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise BotError(f"bad setting BOT_{field.upper()}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise BotError(f"bad setting BOT_{field.upper()}: {message}") from None
 
 
 @app.command()
