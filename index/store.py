@@ -78,6 +78,7 @@ class ArticleStore(TransactionalWrites):
         self._client = None
         self._stores: dict[str, Chroma] = {}
         self._seen: str | None = None  # the generation this process's vector indexes reflect (embedded)
+        self._synced = float("-inf")  # when _seen was last compared with the store's
         self._connecting = threading.RLock()
         self.lock = WriteLock(self.data_dir / "store.lock" if self.data_dir else None)
 
@@ -145,11 +146,16 @@ class ArticleStore(TransactionalWrites):
                 with suppress(Exception):
                     _RETIRED.pop(0)[1].stop()
 
-    def _sync(self) -> None:
-        """Embedded store: reopen when another process has written since this one last looked."""
-        if not self._embedded:
+    def _sync(self, max_age: float = 0.0) -> None:
+        """Embedded store: reopen when another process has written since this one last looked.
+
+        Readers look at most every ``max_age`` seconds (a stale view in between is safe: records
+        of a removed revision are filtered out, and a missing one makes :meth:`_read_vectors`
+        reopen); writers always look, as a stale view must never be written back."""
+        if not self._embedded or time.monotonic() - self._synced < max_age:
             return
         current = self.generation()
+        self._synced = time.monotonic()
         with self._connecting:
             if self._seen is None:
                 self._seen = current
@@ -160,7 +166,7 @@ class ArticleStore(TransactionalWrites):
     def _read_vectors(self, read):
         """``read()`` on a current view of the store; a write by another process between the check
         and the read ("Error finding id" from a stale vector index) reopens and reads once more."""
-        self._sync()
+        self._sync(max_age=_READ_SYNC_EVERY)
         try:
             return read()
         except Exception as exc:
@@ -328,6 +334,7 @@ class ArticleStore(TransactionalWrites):
         return [(doc, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
 
 
+_READ_SYNC_EVERY = 1.0  # seconds; as often as the answering caches look (bot.evidence.EvidenceCache)
 _RETIRE_AFTER = 60.0
 _RETIRED: list[tuple[float, Any]] = []  # (when, Chroma system) replaced by a fresh one, not yet stopped
 _RETIRING = threading.Lock()
