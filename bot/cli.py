@@ -234,7 +234,7 @@ def serve(
     import uvicorn
 
     bot = _bot()
-    if bot.store.recover():
+    if bot.store.recover(wait=False):  # a writer busy now recovers by itself
         _echo("cleaned up after an interrupted ingest")
     if bot.store.count() == 0:
         for result in bot.ingest_bundled():

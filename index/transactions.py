@@ -36,12 +36,16 @@ from bot.errors import BackendUnavailableError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.loader import Article
 
-__all__ = ["IngestResult", "RepairReport", "TransactionalWrites", "WriteLock", "STALE_AFTER", "in_batches"]
+__all__ = ["IngestResult", "RepairReport", "TransactionalWrites", "WriteLock", "WriterBusy", "STALE_AFTER", "in_batches"]
 
 #: Seconds after which another machine's pending marker is taken as abandoned.
 STALE_AFTER = 600.0
 MARKER_KIND = "pending"
 _HOST = socket.gethostname()
+
+
+class WriterBusy(BackendUnavailableError):
+    """Another writer held the store's write lock for longer than the caller would wait."""
 
 
 class WriteLock:
@@ -54,20 +58,22 @@ class WriteLock:
         self._thread_lock = threading.RLock()
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
-        if not self._thread_lock.acquire(timeout=self.timeout):
-            raise BackendUnavailableError("another ingest in this process is still writing; try again later")
+    def hold(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock, waiting at most ``timeout`` seconds (default: the lock's own) for it."""
+        timeout = self.timeout if timeout is None else timeout
+        if not self._thread_lock.acquire(timeout=timeout):
+            raise WriterBusy("another ingest in this process is still writing; try again later")
         try:
             if self.path is None:
                 yield
                 return
-            with self._file_lock():
+            with self._file_lock(timeout):
                 yield
         finally:
             self._thread_lock.release()
 
     @contextmanager
-    def _file_lock(self) -> Iterator[None]:
+    def _file_lock(self, timeout: float) -> Iterator[None]:
         import fcntl
 
         try:
@@ -79,15 +85,15 @@ class WriteLock:
                 "give a writable --data-dir (or BOT_DATA_DIR)"
             ) from None
         try:
-            deadline = time.monotonic() + self.timeout
+            deadline = time.monotonic() + timeout
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise BackendUnavailableError(
-                            f"another process has been writing to {self.path.parent} for over {self.timeout:.0f} s; "
+                        raise WriterBusy(
+                            f"another process has been writing to {self.path.parent} for over {timeout:.0f} s; "
                             "wait for it to finish and try again"
                         ) from None
                     time.sleep(0.05)
@@ -289,11 +295,18 @@ class TransactionalWrites:
             self._bump()
             self._finish(marker, [article_id])
 
-    def recover(self) -> int:
-        """Finish or undo writes cut short by a crash (``bot serve`` calls it at start-up); how many."""
-        with self._guard(), self.lock.hold():
-            self._sync()
-            return self._recover()
+    def recover(self, wait: bool = True) -> int:
+        """Finish or undo writes cut short by a crash (``bot serve`` calls it at start-up); how many.
+
+        ``wait=False`` returns 0 at once when another process is writing: that writer recovers."""
+        try:
+            with self._guard(), self.lock.hold(None if wait else 0.0):
+                self._sync()
+                return self._recover()
+        except WriterBusy:
+            if wait:
+                raise
+            return 0
 
     def repair(self) -> RepairReport:
         """Make the store consistent: clean up unfinished writes, delete every passage and sentence

@@ -173,3 +173,17 @@ def test_markers_of_other_machines_stay_until_stale():
     assert is_abandoned(mine)  # every writer on this machine holds the write lock: a marker found is a dead one's
     other = {**mine, "host": "elsewhere"}
     assert not is_abandoned(other) and is_abandoned(other, now=time.time() + STALE_AFTER + 1)
+
+
+def test_serve_start_up_does_not_wait_for_a_busy_writer(tmp_path):
+    from index.transactions import WriterBusy
+
+    store, other = _store(tmp_path, {}), _store(tmp_path, {})
+    store.ingest(Article("a1", "One", TEXT))
+    with other.lock.hold():  # another writer (a separate open of the lock file: flock conflicts as between processes)
+        assert store.recover(wait=False) == 0
+        with pytest.raises(WriterBusy, match="writing"):
+            store.lock.timeout = 0.2
+            store.remove("a1")
+    store.remove("a1")
+    assert store.count() == 0
