@@ -32,7 +32,7 @@ from starlette.datastructures import Headers  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
 from bot.api import api_token, check_token, create_api, error_response, stream_pieces  # noqa: E402
-from bot.errors import AuthError, BotError  # noqa: E402
+from index.errors import AuthError, BotError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
 
 __all__ = ["build_app", "create_app", "FeedbackLog"]

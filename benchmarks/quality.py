@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.evaluate import at_threshold, evaluate, load_eval_set, table  # noqa: E402
+from bot.extractive.weights import load_models  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
@@ -79,7 +80,7 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="also run the report split (articles 7-16)")
     args = parser.parse_args()
     settings = Settings()
-    default = settings.refusal_threshold
+    default = settings.refusal_threshold if settings.refusal_threshold is not None else load_models().refusal_threshold
     tuning = load_eval_set(SQUAD, "1-6")
     dev = load_eval_set(SHARED / "dev.jsonl")
     lines = ["# Answer quality", "", f"Measured by `benchmarks/quality.py` on {time.strftime('%Y-%m-%d')}; refusal threshold {default}.", ""]

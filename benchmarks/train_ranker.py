@@ -1,4 +1,4 @@
-"""Fit the sentence ranker and the answerability model; write bot/ranker.json.
+"""Fit the sentence ranker and the answerability model; write bot/extractive/weights.json.
 
     .venv/bin/python benchmarks/train_ranker.py [--squad FILE] [--dev FILE]
 
@@ -12,7 +12,7 @@ Two rankers are fitted: the prefilter on the sentence features, then the ranker 
 prefilter's candidates with the token-level features added (bot.ranker.score_features).
 The answerability model keeps the features that each add at least --min-gain of
 leave-one-article-out AUC (greedy forward selection): all of them fit the tuning articles
-best but transfer worst. Its weights are sign-constrained (bot.ranker.EVIDENCE_SIGN): missing
+best but transfer worst. Its weights are sign-constrained (each feature's registered sign, bot.extractive.answerability.QUESTION_FEATURES): missing
 evidence may only lower the probability that the article answers, and a closer match only
 raise it. Unconstrained, SQuAD 2.0 teaches the opposite for missing vocabulary (its
 unanswerable questions were written to reuse the paragraph's words, its answerable ones
@@ -44,17 +44,17 @@ sys.path.insert(0, str(ROOT))
 
 from bot.chain import NewsBot  # noqa: E402
 from bot.evaluate import load_eval_set  # noqa: E402
-from bot.question import parse_question  # noqa: E402
-from bot.ranker import (  # noqa: E402
-    CANDIDATES, EVIDENCE_SIGN, MODEL_PATH, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, Models, Scored,
-    question_features, score_features, sentence_features, token_features,
-)
+from bot.extractive.answerability import QUESTION_FEATURES, question_features  # noqa: E402
+from bot.extractive.features import RANK_FEATURES, SENTENCE_FEATURES, sentence_features, token_features  # noqa: E402
+from bot.extractive.question import parse_question  # noqa: E402
+from bot.extractive.ranking import CANDIDATES, Scored, score_features  # noqa: E402
+from bot.extractive.weights import WEIGHTS_FILE, Models  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 DEV_WEIGHT = 10.0  # per dev.jsonl question, in the ranker
 ANSWER_DEV_WEIGHT = 50.0  # per dev.jsonl question, in the answerability model: together about a third of SQuAD's weight
-SIGN = np.asarray([EVIDENCE_SIGN[name] for name in QUESTION_FEATURES])  # per answerability feature, in order
+SIGN = np.asarray([f.sign for f in QUESTION_FEATURES])  # per answerability feature, in order
 
 
 def collect(squad: Path, dev: Path, tmp: Path) -> list[dict]:
@@ -76,7 +76,7 @@ def collect(squad: Path, dev: Path, tmp: Path) -> list[dict]:
                 at = index.text.find(item.gold)
                 spans = [(at, at + len(item.gold))] if at >= 0 else []
             y = np.asarray(
-                [any(s < e_ and s_ < e for s_, e_ in spans) for s, e in zip(index.sent_starts, index.sent_ends)], dtype=np.float32
+                [any(s < e_ and s_ < e for s_, e_ in spans) for s, e in zip(index.sentences.starts, index.sentences.ends)], dtype=np.float32
             )
             rows.append({"group": group, "X": X, "y": y, "answerable": item.answerable, "q": q, "index": index,
                          "dev": bool(item.gold is not None or item.expect is not None)})
@@ -181,7 +181,7 @@ def select_features(F: np.ndarray, y: np.ndarray, weights: np.ndarray, groups: n
             break
         chosen.append(j)
         best = auc
-        print(f"  + {QUESTION_FEATURES[j]:<22} held-out AUC {auc:.4f}", flush=True)
+        print(f"  + {QUESTION_FEATURES.names[j]:<22} held-out AUC {auc:.4f}", flush=True)
     return chosen
 
 
@@ -198,7 +198,7 @@ def main() -> None:
                         help="keep adding answerability features while each adds this much held-out AUC")
     parser.add_argument("--answer-dev-weight", type=float, default=ANSWER_DEV_WEIGHT,
                         help="weight of each dev.jsonl question in the answerability model (a SQuAD question weighs 1)")
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=ROOT / "bot" / "extractive" / WEIGHTS_FILE)
     args = parser.parse_args()
     start = time.time()
     with tempfile.TemporaryDirectory(prefix="newsbot-train-") as tmp:
@@ -232,7 +232,7 @@ def main() -> None:
         print("selecting answerability features (leave-one-article-out AUC on the tuning split)")
         chosen = select_features(F, target, wt, np.asarray(fold_of), squad, args.min_gain)
         cw, ab, cmu, csd = fit_logistic(F[:, chosen], target, wt, SIGN[chosen])
-        # the features left out get weight 0 (and a neutral scale), so ranker.json keeps one layout
+        # the features left out get weight 0 (and a neutral scale), so the weights file keeps one layout
         aw, amu, asd = np.zeros(F.shape[1]), np.zeros(F.shape[1]), np.ones(F.shape[1])
         aw[chosen], amu[chosen], asd[chosen] = cw, cmu, csd
         f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
@@ -272,7 +272,7 @@ def main() -> None:
         models.meta = {
             "fitted": True,
             "trained_on": "SQuAD 2.0 articles 1-6 (tuning split) and dev.jsonl",
-            "answerability_features": [QUESTION_FEATURES[j] for j in chosen],
+            "answerability_features": [QUESTION_FEATURES.names[j] for j in chosen],
             "answerability_fit": {"sign_constrained": True, "dev_weight": args.answer_dev_weight},
             "operating_point": {"refusal_threshold": threshold, "max_wrongly_refused": args.max_wrongly_refused,
                                 "min_refused_unanswerable": args.min_refused,
@@ -281,9 +281,9 @@ def main() -> None:
         }
         args.out.write_text(json.dumps(models.to_json(), indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out} (operating point: refusal_threshold = {threshold}) in {time.time() - start:.0f} s")
-    print("prefilter weights:", {n: round(float(x), 2) for n, x in zip(SENTENCE_FEATURES, models.pre_w)})
-    print("ranker weights:", {n: round(float(x), 2) for n, x in zip(RANK_FEATURES, models.rank_w)})
-    print("answerability weights:", {QUESTION_FEATURES[j]: round(float(aw[j]), 2) for j in chosen})
+    print("prefilter weights:", {n: round(float(x), 2) for n, x in zip(SENTENCE_FEATURES.names, models.pre_w)})
+    print("ranker weights:", {n: round(float(x), 2) for n, x in zip(RANK_FEATURES.names, models.rank_w)})
+    print("answerability weights:", {QUESTION_FEATURES.names[j]: round(float(aw[j]), 2) for j in chosen})
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.errors import AuthError, BotError, InputError
+from index.errors import AuthError, BotError, InputError
 from bot.models import Answer
 
 __all__ = [

@@ -11,9 +11,8 @@ from pathlib import Path
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.conversation import resolve_followup
-from bot.errors import EmptyIndexError, InputError, UnknownArticleError
-from bot.evidence import EvidenceCache
-from bot.extractive import ExtractiveAnswerer
+from index.errors import EmptyIndexError, InputError, UnknownArticleError
+from bot.extractive import EvidenceCache, ExtractiveAnswerer
 from bot.models import Answer
 from bot.settings import BUNDLED_ARTICLES, Settings
 from index.embeddings import LazyEmbeddings

@@ -1,6 +1,6 @@
 """The ``bot`` command line. Its commands, flags and JSON fields are a contract: keep them stable.
 
-Errors meant for users (:class:`bot.errors.BotError`) become one ``error: …`` line on
+Errors meant for users (:class:`index.errors.BotError`) become one ``error: …`` line on
 stderr and exit status 1; nothing else is caught here.
 """
 
@@ -15,7 +15,7 @@ from typing import Optional
 import typer
 from pydantic import ValidationError
 
-from bot.errors import BotError, InputError
+from index.errors import BotError, InputError
 from bot.settings import Settings
 
 __all__ = ["app", "main"]

@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import InputError
-from bot.extractive import refusal_text
+from bot.models import refusal_text
 from bot.settings import BUNDLED_ARTICLES, Settings
+from index.errors import InputError
 from index.loader import Article, jsonl_objects, load_article
 
 __all__ = ["EvalItem", "EvalSet", "Figures", "at_threshold", "evaluate", "load_eval_set", "parse_ranges", "table"]

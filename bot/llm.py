@@ -16,9 +16,8 @@ from langchain_core.messages import HumanMessage
 
 import prompts
 from bot.citations import renumber_markers
-from bot.errors import BackendUnavailableError, InputError
-from bot.extractive import refusal_text
-from bot.models import Answer
+from index.errors import BackendUnavailableError, InputError
+from bot.models import Answer, refusal_text
 
 __all__ = ["LLMAnswerer", "make_chat_model", "condense_question"]
 

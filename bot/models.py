@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-__all__ = ["Answer", "Citation", "Passage"]
+__all__ = ["Answer", "Citation", "Passage", "refusal_text"]
 
 
 class Passage(BaseModel):
@@ -50,3 +50,13 @@ class Answer(BaseModel):
         ordered = {"n": None, "article_id": None, "title": None, "text": None, "start": None, "end": None, "score": None}
         data["citations"] = [{**ordered, **c} for c in data["citations"]]
         return {**extra, **data}
+
+
+def refusal_text(question: str) -> str:
+    """A plain refusal that restates the question."""
+    q = question.strip().rstrip("?.! ")
+    if not q:
+        return "The article doesn't say."
+    if not q[:2].isupper():
+        q = q[0].lower() + q[1:]
+    return f"The article doesn't say: I found nothing in it that answers “{q}?”."

@@ -18,7 +18,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from bot.evidence import bm25_scores
+from bot.extractive.article import bm25_scores
 from index.terms import terms
 
 __all__ = ["HybridRetriever", "GlobalBM25", "rrf"]
@@ -89,7 +89,7 @@ class HybridRetriever(BaseRetriever):
 
     def _in_article(self, article_id: str, query: str, vector: np.ndarray) -> list[Document]:
         index = self.evidence.get(article_id)
-        dense = index.chunk_vecs @ vector
+        dense = index.passages.vecs @ vector
         fused = np.zeros(len(dense))
         if self.mode in ("hybrid", "dense"):
             fused += 1.0 / (RRF_K + 1 + _ranks(dense))
@@ -99,10 +99,10 @@ class HybridRetriever(BaseRetriever):
         top = np.argsort(-fused, kind="stable")[: self.k]
         return [
             Document(
-                index.chunk_texts[i],
+                index.passages.texts[i],
                 metadata={
-                    "article_id": index.article_id, "title": index.title, "start": int(index.chunk_starts[i]),
-                    "end": int(index.chunk_ends[i]), "score": float(dense[i]),
+                    "article_id": index.article_id, "title": index.title, "start": int(index.passages.starts[i]),
+                    "end": int(index.passages.ends[i]), "score": float(dense[i]),
                 },
             )
             for i in top
@@ -131,6 +131,6 @@ class HybridRetriever(BaseRetriever):
         for doc in docs:
             if "score" not in doc.metadata:
                 index = self.evidence.get(doc.metadata["article_id"])
-                hit = np.nonzero(index.chunk_starts == doc.metadata["start"])[0]
-                doc.metadata["score"] = float(index.chunk_vecs[hit[0]] @ vector) if len(hit) else 0.0
+                hit = np.nonzero(index.passages.starts == doc.metadata["start"])[0]
+                doc.metadata["score"] = float(index.passages.vecs[hit[0]] @ vector) if len(hit) else 0.0
         return docs

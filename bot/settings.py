@@ -57,11 +57,12 @@ class Settings(BaseSettings):
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Evidence signals: hybrid (all), or dense-only / BM25-only (ablations)."
     )
-    refusal_threshold: float = Field(
-        0.41,
+    refusal_threshold: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="Probability that the article answers, below which the extractive answerer refuses.",
+        description="Probability that the article answers, below which the extractive answerer refuses. "
+        "Unset: the operating point stored with the fitted weights (0.41).",
     )
     max_answer_chars: int = Field(400, ge=50, description="Longest extractive answer.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")

@@ -47,7 +47,7 @@ def _load(model: str):
             encode_kwargs={"normalize_embeddings": True, "batch_size": 64},
         )
     except OSError as exc:
-        from bot.errors import BotError
+        from index.errors import BotError
 
         raise BotError(
             f"cannot load the embedding model {model!r}: {exc}. "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from bot.errors import ArticleError, BotError
+from index.errors import ArticleError, BotError
 
 __all__ = [
     "Article",

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.errors import ArticleError
+from index.errors import ArticleError
 from index.loader import (
     MAX_ARTICLE_BYTES,
     SUPPORTED_SUFFIXES,

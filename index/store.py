@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,34 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from bot.errors import BackendUnavailableError, BotError, EmptyIndexError, UnknownArticleError
+from index.errors import BackendUnavailableError, BotError, EmptyIndexError, UnknownArticleError
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
-__all__ = ["ArticleStore", "IngestResult", "RepairReport"]
+__all__ = ["ArticleStore", "IngestResult", "RepairReport", "StoredArticle", "StoredSpans"]
 
 _COSINE = {"hnsw": {"space": "cosine"}}
+
+
+@dataclass(frozen=True)
+class StoredSpans:
+    """The sentences or the passages of one stored article, in article order."""
+
+    ids: list[str]
+    texts: list[str]
+    starts: list[int]
+    ends: list[int]
+    vectors: list
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """What answering reads about one article: its text, metadata, sentences and passages."""
+
+    id: str
+    text: str
+    meta: dict[str, Any]
+    sentences: StoredSpans
+    passages: StoredSpans
 
 
 def _guarded(method):
@@ -281,33 +304,33 @@ class ArticleStore(TransactionalWrites):
             raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles` for the ids")
 
     @_guarded
-    def article_data(self, article_id: str) -> dict[str, Any]:
+    def article_data(self, article_id: str) -> StoredArticle:
         """Everything answering needs about one article, in article order: text, metadata,
         sentences and passages with their vectors (one read, cached by the caller)."""
         return self._read_vectors(lambda: self._article_data(article_id))
 
-    def _article_data(self, article_id: str) -> dict[str, Any]:
+    def _article_data(self, article_id: str) -> StoredArticle:
         found = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not found["ids"]:
             raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
         meta = found["metadatas"][0]
         rev = meta.get("rev")
         where = {"article_id": article_id} if rev is None else {"$and": [{"article_id": article_id}, {"rev": rev}]}
-        data: dict[str, Any] = {"id": article_id, "text": found["documents"][0], "meta": meta}
+        spans = {}
         for kind in ("sentences", "chunks"):
             got = self._collection(kind).get(where=where, include=["documents", "metadatas", "embeddings"])
             order = sorted(
                 (i for i in range(len(got["ids"])) if got["metadatas"][i].get("rev") == rev),
                 key=lambda i: got["metadatas"][i]["start"],
             )
-            data[kind] = {
-                "ids": [got["ids"][i] for i in order],
-                "texts": [got["documents"][i] for i in order],
-                "starts": [int(got["metadatas"][i]["start"]) for i in order],
-                "ends": [int(got["metadatas"][i]["end"]) for i in order],
-                "vectors": [got["embeddings"][i] for i in order],
-            }
-        return data
+            spans[kind] = StoredSpans(
+                ids=[got["ids"][i] for i in order],
+                texts=[got["documents"][i] for i in order],
+                starts=[int(got["metadatas"][i]["start"]) for i in order],
+                ends=[int(got["metadatas"][i]["end"]) for i in order],
+                vectors=[got["embeddings"][i] for i in order],
+            )
+        return StoredArticle(article_id, found["documents"][0], meta, spans["sentences"], spans["chunks"])
 
     def _all_metadatas(self, kind: str) -> list[dict]:
         return _get_all(self._collection(kind), ["metadatas"])["metadatas"]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from bot.errors import BackendUnavailableError, UnknownArticleError
+from index.errors import BackendUnavailableError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.loader import Article
 

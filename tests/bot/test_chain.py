@@ -3,7 +3,7 @@
 import pytest
 
 from bot.chain import NewsBot
-from bot.errors import EmptyIndexError, InputError, UnknownArticleError
+from index.errors import EmptyIndexError, InputError, UnknownArticleError
 from tests.conftest import SEED_ID, SEED_TEXT, dev_set, passes
 
 pytestmark = pytest.mark.slow

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.conversation import names_in, resolve_followup
-from bot.question import answer_type, focus_name, question_negated
+from bot.extractive.question import answer_type, focus_name, question_negated
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 import prompts
 from bot.chain import NewsBot
-from bot.errors import BackendUnavailableError
+from index.errors import BackendUnavailableError
 from bot.llm import LLMAnswerer, make_chat_model
 from bot.settings import Settings
 

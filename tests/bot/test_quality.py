@@ -9,9 +9,11 @@ from typer.testing import CliRunner
 
 from bot.chain import NewsBot
 from bot.cli import app
-from bot.extractive import excerpt
-from bot.question import parse_question
-from bot.ranker import EVIDENCE_SIGN, QUESTION_FEATURES, RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, load_models, token_features
+from bot.extractive.answerability import QUESTION_FEATURES
+from bot.extractive.features import RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, token_features
+from bot.extractive.question import parse_question
+from bot.extractive.quote import excerpt
+from bot.extractive.weights import load_models
 from bot.settings import Settings
 from index.loader import Article
 from tests.conftest import DEV_PATH, OTHER_ARTICLE, SEED_ID, SEED_TEXT
@@ -28,8 +30,9 @@ def test_shipped_models_match_features_and_settings():
     assert len(models.answer_w) == len(QUESTION_FEATURES)
     # the answerability model keeps only the features it selected; the rest weigh nothing
     kept = models.meta["answerability_features"]
-    assert kept and {QUESTION_FEATURES[i] for i in np.flatnonzero(models.answer_w)} == set(kept)
-    assert Settings().refusal_threshold == models.meta["operating_point"]["refusal_threshold"]
+    assert kept and {QUESTION_FEATURES.names[i] for i in np.flatnonzero(models.answer_w)} == set(kept)
+    assert Settings().refusal_threshold is None  # unset: the operating point shipped with the weights
+    assert models.refusal_threshold == models.meta["operating_point"]["refusal_threshold"] == 0.41
 
 
 def test_building_the_bot_loads_nothing_heavy(tmp_path):
@@ -73,15 +76,15 @@ def test_token_matching_prefers_the_sentence_that_says_it(seed_bot):
     assert end[-1] == len(vecs) and (end > start).all() and vecs.shape[1] == 384
     q = parse_question("How did India respond to the Alaska summit?",
                        *seed_bot.embeddings.embed_query_tokens("How did India respond to the Alaska summit?"))
-    welcomed = next(i for i, t in enumerate(index.sent_texts) if "formally welcomed" in t)
-    unrelated = next(i for i, t in enumerate(index.sent_texts) if "Kalmykia" in t and i != welcomed)
+    welcomed = next(i for i, t in enumerate(index.sentences.texts) if "formally welcomed" in t)
+    unrelated = next(i for i, t in enumerate(index.sentences.texts) if "Kalmykia" in t and i != welcomed)
     candidates = np.asarray([welcomed, unrelated])
     T, match = token_features(index, q, candidates)
-    col = TOKEN_FEATURES.index("tok_match")
+    col = TOKEN_FEATURES.column("tok_match")
     assert T[welcomed, col] > T[unrelated, col] > 0
     others = np.setdiff1d(np.arange(index.n), candidates)
     assert not T[others].any()
-    far = [i for i in others if index.sent_chunk[i] not in {index.sent_chunk[welcomed], index.sent_chunk[unrelated]}]
+    far = [i for i in others if index.layout.sent_chunk[i] not in {index.layout.sent_chunk[welcomed], index.layout.sent_chunk[unrelated]}]
     assert far and (match[:, far] == -1).all()
 
 
@@ -189,7 +192,7 @@ def test_eval_reads_squad_and_compares(tmp_path):
 
 
 def test_eval_bad_input(tmp_path):
-    from bot.errors import InputError
+    from index.errors import InputError
 
     path = _tiny_squad(tmp_path)
     for args, message in [
@@ -217,10 +220,9 @@ def test_answerability_weights_keep_their_evidence_sign():
     """Missing or contradicting evidence never raises the probability that the article answers, and a closer
     match never lowers it (SQuAD 2.0 alone teaches the opposite for missing vocabulary)."""
     models = load_models()
-    assert set(EVIDENCE_SIGN) == set(QUESTION_FEATURES)
     assert models.meta["answerability_fit"]["sign_constrained"] is True
-    for name, weight in zip(QUESTION_FEATURES, models.answer_w):
-        assert EVIDENCE_SIGN[name] == 0 or weight * EVIDENCE_SIGN[name] >= 0, name
+    for feature, weight in zip(QUESTION_FEATURES, models.answer_w):
+        assert feature.sign == 0 or weight * feature.sign >= 0, feature.name
 
 
 def test_news_check_transfers():
@@ -252,7 +254,7 @@ def test_a_headline_is_never_quoted(seed_bot):
     story's own sentences (the headline "Green Party Wins Surprise Victory …" out-ranked the answer before)."""
     result = seed_bot.ingest_file(NEWS / "election.txt")
     index = seed_bot.evidence.get(result.article_id)
-    assert index.headline[0] and not index.headline[1:].any() and index.sent_texts[0] == index.title
+    assert index.layout.headline[0] and not index.layout.headline[1:].any() and index.sentences.texts[0] == index.title
     answer = seed_bot.ask("Who leads the Green Party?", article=result.article_id)
     assert not answer.refused and "Lindqvist" in answer.answer and index.title not in answer.answer
     assert all(start >= len(index.title) for c in answer.citations for start, _ in c.highlights)

@@ -84,8 +84,8 @@ def test_sigkill_at_every_write_leaves_old_or_new_and_recovers(seed_dir, source,
                 article_id == SEED_ID and metas[article_id]["hash"] == before[0][SEED_ID]["hash"]
             ), kill_at
             data_ = bot.store.article_data(article_id)
-            assert len(data_["chunks"]["ids"]) == metas[article_id]["chunks"], kill_at
-            assert len(data_["sentences"]["ids"]) == metas[article_id]["sentences"], kill_at
+            assert len(data_.passages.ids) == metas[article_id]["chunks"], kill_at
+            assert len(data_.sentences.ids) == metas[article_id]["sentences"], kill_at
         answer = bot.ask(ALASKA)
         assert not answer.refused and ("welcomed" in answer.answer or "criticised" in answer.answer), kill_at
         if "tram-line" in listed:

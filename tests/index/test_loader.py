@@ -1,6 +1,6 @@
 import pytest
 
-from bot.errors import ArticleError
+from index.errors import ArticleError
 from index.loader import load_article
 
 

@@ -7,7 +7,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.errors import ArticleError
+from index.errors import ArticleError
 from index.sources import load_jsonl, load_sources, url_id
 
 PAGE = """<!doctype html><html><head><title>Council backs tram line | The Daily Example</title>

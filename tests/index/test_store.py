@@ -3,7 +3,7 @@
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from bot.errors import EmptyIndexError, UnknownArticleError
+from index.errors import EmptyIndexError, UnknownArticleError
 from index.loader import Article
 from index.store import ArticleStore
 
@@ -92,7 +92,7 @@ def test_generation_changes_on_every_write(store):
 
 
 def test_unreachable_server_is_a_clear_error_and_recovers(tmp_path):
-    from bot.errors import BackendUnavailableError
+    from index.errors import BackendUnavailableError
     from tests.conftest import free_port, start_chroma
 
     port = free_port()
@@ -131,7 +131,7 @@ def test_more_records_than_one_chroma_batch(store):
     text = " ".join(f"Event {i} happened." for i in range(store.client.get_max_batch_size() + 100))
     result = store.ingest(Article("long", "Long", text))
     assert result.sentences > store.client.get_max_batch_size()
-    assert len(store.article_data("long")["sentences"]["ids"]) == result.sentences
+    assert len(store.article_data("long").sentences.ids) == result.sentences
     store.remove("long")
     assert store._collection("sentences").count() == 0
 
@@ -146,7 +146,7 @@ def test_repair_removes_leftovers_and_reindexes_incomplete_articles(store):
     report = store.repair()
     assert report.removed == 1 and report.reindexed == ["a2"]
     assert _ids(store, "chunks", "gone") == []
-    assert len(store.article_data("a2")["chunks"]["ids"]) == store._article_metas(["a2"])["a2"]["chunks"]
+    assert len(store.article_data("a2").passages.ids) == store._article_metas(["a2"])["a2"]["chunks"]
     assert store.repair() == type(report)(0, 0, [])
 
 

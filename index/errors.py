@@ -4,6 +4,9 @@ Every error a user can cause or fix is a :class:`BotError`. Its message says wha
 went wrong and what to do. The CLI, the HTTP API and the web UI turn these into
 their own form at the edge (one stderr line, a 4xx JSON body, a chat message);
 nothing else catches broadly.
+
+This module sits below both ``index`` and ``bot`` (it imports nothing of either), so
+loading and storing raise the same errors as answering.
 """
 
 from __future__ import annotations

@@ -1,64 +1,60 @@
 """The question, read once: what kind of thing it asks for, its terms, names, numbers and negation.
 
 :func:`parse_question` turns a question (and its embedding) into the :class:`Parsed` form that
-:mod:`bot.ranker` scores against any number of articles. Every rule here is about the shape of
+:mod:`bot.extractive.features` scores against any number of articles. Every rule here is about the shape of
 English questions, never about the words of a particular one.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
-from bot.evidence import content_words, word_vectors
+from bot.extractive import lexicon
+from bot.extractive.words import content_words, word_vectors
 from index.terms import STOPWORDS, stem, terms, tokens
 
-__all__ = ["Parsed", "answer_type", "focus_name", "parse_question", "question_negated"]
-
-_QUESTION_START = re.compile(r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"
-                             r"(?:the\s+|a\s+|an\s+)?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*)")
+__all__ = ["AnswerType", "Parsed", "answer_type", "focus_name", "parse_question", "question_negated"]
 
 
-_WH_WORD = re.compile(r"\b(who|whom|whose|when|where|what|which|how|why)\b")
-# nouns whose value is a quantity: "What is the population of …", "What share of …"
-_QUANTITY = r"(?:population|number|amount|cost|price|percentage|percent|proportion|fraction|share|total|budget|toll|age|sum)"
-_STATEMENT_Q = re.compile(r"\b(say|said|says|announce|announced|claim|claimed|argue|argued|comment|commented|"
-                          r"respond|responded|react|reacted|reaction|response|stance)\b")
+class AnswerType(StrEnum):
+    """The kind of thing a question asks for (a ``str``: it compares equal to its value)."""
+
+    NUMBER = "number"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+    STATEMENT = "statement"  # reported speech: "What did the ministry say …", "How did Paris react …"
 
 
-def answer_type(question: str) -> str | None:
-    """The kind of thing the question asks for: number, date, person, place, statement, or None.
+_WH_TYPES = {"who": AnswerType.PERSON, "whom": AnswerType.PERSON, "whose": AnswerType.PERSON,
+             "when": AnswerType.DATE, "where": AnswerType.PLACE}
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """The kind of thing the question asks for, or None.
 
     The question's first wh-word decides, so a clause later in the question does not ("*Who* led the
     troops when Cyprus fell?" asks for a person, "What happened when …" for no particular kind).
-    "statement" is reported speech ("What did the ministry say …", "How did Paris react …"):
-    the answer is a sentence that reports what someone said (see ``bot.evidence``).
+    A statement is reported speech: the answer is a sentence that reports what someone said.
     """
     q = question.lower()
-    match = _WH_WORD.search(q)
+    match = lexicon.WH_WORD.search(q)
     wh, rest = (match.group(1), q[match.end():]) if match else ("", "")
-    if wh in ("who", "whom", "whose"):
-        return "person"
-    if wh == "when":
-        return "date"
-    if wh == "where":
-        return "place"
-    if wh == "how" and re.match(r"\s+(many|much|long|far|old|often|large|big|tall|high|few)\b", rest):
-        return "number"
+    if wh in _WH_TYPES:
+        return _WH_TYPES[wh]
+    if wh == "how" and lexicon.HOW_QUANTITY.match(rest):
+        return AnswerType.NUMBER
     if wh in ("what", "which"):
-        if re.match(r"\s+(year|date|day|time|century|decade|month)\b", rest):
-            return "date"
-        if re.match(rf"\s+(?:(?:is|was|are|were)\s+the\s+(?:\w+\s+)?)?{_QUANTITY}\b", rest):
-            return "number"
-    if _STATEMENT_Q.search(q):
-        return "statement"
+        if lexicon.WHAT_TIME.match(rest):
+            return AnswerType.DATE
+        if lexicon.WHAT_QUANTITY.match(rest):
+            return AnswerType.NUMBER
+    if lexicon.STATEMENT_QUESTION.search(q):
+        return AnswerType.STATEMENT
     return None
-
-
-_NEGATION = {"not", "never", "no", "without"}
-_CONDITION = {"if", "unless", "whether"}
 
 
 def question_negated(question: str) -> float:
@@ -67,21 +63,21 @@ def question_negated(question: str) -> float:
     A negation after "if", "unless" or "whether" does not count: "What happens *if no* deal is
     reached?" asks what the article says will happen, and "whether or not" negates nothing."""
     for word in tokens(question):
-        if word in _CONDITION:
+        if word in lexicon.CONDITIONS:
             return 0.0
-        if word in _NEGATION or word.endswith("n't"):
+        if lexicon.negated([word], lexicon.NEGATIONS):
             return 1.0
     return 0.0
 
 
 def focus_name(question: str) -> str | None:
     """The named subject of the question ("What did *the European Union* say …"), if it has one."""
-    match = _QUESTION_START.match(question)
+    match = lexicon.QUESTION_SUBJECT.match(question)
     return match.group(1) if match else None
 
 
 def _names_in_question(question: str) -> set[str]:
-    caps = re.findall(r"\b[A-Z][a-z]+\b", question[1:])
+    caps = lexicon.CAPITALISED_WORD.findall(question[1:])
     return {stem(c.lower()) for c in caps}
 
 
@@ -95,7 +91,7 @@ class Parsed:
     term_set: set[str]
     bigrams: set[tuple[str, str]]
     names: set[str]
-    kind: str | None
+    kind: AnswerType | None
     words: list[str]
     word_vecs: np.ndarray
     negated: float
@@ -133,7 +129,7 @@ def parse_question(question: str, vector, tokens_=None) -> Parsed:
         words=words,
         word_vecs=word_vectors(words),
         negated=question_negated(question),
-        numbers=set(re.findall(r"\b\d[\d,.]*\b", question)),
+        numbers=set(lexicon.DIGITS.findall(question)),
         focus_terms=terms(focus) if focus else [],
         token_vecs=_content_pieces(tokens_),
     )

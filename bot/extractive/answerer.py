@@ -1,0 +1,120 @@
+"""The default answerer: quotes the article's own sentences, no LLM needed.
+
+One question's path (``docs/architecture.md`` draws it): the question is parsed once
+(:mod:`~bot.extractive.question`); for each article among the retrieved passages its cached
+:class:`~bot.extractive.article.ArticleIndex` gives every sentence's features
+(:mod:`~bot.extractive.features`); the article whose best sentence the prefilter likes most is
+ranked (:mod:`~bot.extractive.ranking`); the answerability model looks at the evidence as a
+whole (:mod:`~bot.extractive.answerability`) and the answerer refuses below ``threshold``;
+otherwise the best sentence, plus the runner-up when it is also likely, are quoted
+(:mod:`~bot.extractive.quote`), each followed by the [n] of the passage that holds it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from langchain_core.documents import Document
+
+from bot.citations import Claim, cite_claims
+from bot.extractive.answerability import question_features
+from bot.extractive.features import SENTENCE_FEATURES, sentence_features
+from bot.extractive.question import Parsed, parse_question
+from bot.extractive.quote import compose, quote
+from bot.extractive.ranking import Scored, score_features
+from bot.extractive.weights import Models, load_models
+from bot.models import Answer, refusal_text
+
+__all__ = ["ExtractiveAnswerer", "MAX_ARTICLES"]
+
+MAX_ARTICLES = 3
+
+
+class ExtractiveAnswerer:
+    """Answers with 1-2 quoted sentences, or refuses when the evidence is weak.
+
+    ``rank`` picks the sentence scorer: ``"model"`` (the fitted ranker), or the
+    ``"dense"``/``"bm25"`` single signals used as ablations by ``bot eval --compare``.
+    ``threshold`` defaults to the operating point stored with the weights.
+    """
+
+    def __init__(
+        self,
+        evidence,
+        embeddings,
+        threshold: float | None = None,
+        max_chars: int = 400,
+        second_ratio: float = 0.05,
+        rank: Literal["model", "dense", "bm25"] = "model",
+        models: Models | None = None,
+    ) -> None:
+        self.evidence = evidence
+        self.embeddings = embeddings
+        self.max_chars = max_chars
+        self.second_ratio = second_ratio
+        self.rank = rank
+        self.models = models or load_models()
+        fitted = self.models.refusal_threshold
+        self.threshold = threshold if threshold is not None else (fitted if fitted is not None else 0.5)
+
+    def _score(self, index, q, X: np.ndarray) -> Scored:
+        if self.rank == "model":
+            return score_features(index, q, X, self.models)
+        column = SENTENCE_FEATURES.column("dense" if self.rank == "dense" else "bm25_norm")
+        return score_features(index, q, X, self.models, signal=X[:, column] * 20.0)
+
+    def evaluate(self, question: str, passages: list[Document]) -> tuple[Scored | None, Parsed | None, float]:
+        """The best article's ranked sentences, the parsed question (its vector and terms, for
+        composing the answer), and the probability that the sentences answer the question.
+
+        With passages from several articles, the article is the one whose best sentence the
+        prefilter likes most; only that one is ranked with token-level matching, so a question
+        over a large archive pays that cost once."""
+        articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
+        if not articles:
+            return None, None, 0.0
+        if hasattr(self.embeddings, "embed_query_tokens"):
+            vector, pieces = self.embeddings.embed_query_tokens(question)
+        else:
+            vector, pieces = self.embeddings.embed_query(question), None
+        q = parse_question(question, vector, pieces)
+        found = [(index, sentence_features(index, q)) for index in map(self.evidence.get, articles) if index.n]
+        if not found:
+            return None, q, 0.0
+        index, X = max(found, key=lambda f: float(self.models.prefilter(f[1]).max()))
+        best = self._score(index, q, X)
+        return best, q, self.models.answerable(question_features(best, q))
+
+    def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
+        shown = display_question or question
+        scored, q, confidence = self.evaluate(question, passages)
+        if scored is None or confidence < self.threshold:
+            result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[])
+            result._confidence = confidence
+            return result
+        chosen = compose(scored, q.term_set, self.max_chars, self.second_ratio)
+        index = scored.index
+        docs: list[Document] = []
+        claims: list[Claim] = []
+        for i, a, b in chosen:
+            c = int(index.layout.sent_chunk[i])
+            key = (index.article_id, int(index.passages.starts[c]))
+            found = [j for j, d in enumerate(docs) if (d.metadata["article_id"], d.metadata["start"]) == key]
+            if not found:
+                docs.append(
+                    Document(
+                        index.passages.texts[c],
+                        metadata={
+                            "article_id": index.article_id, "title": index.title, "start": int(index.passages.starts[c]),
+                            "end": int(index.passages.ends[c]), "score": float(index.passages.vecs[c] @ q.vector),
+                        },
+                    )
+                )
+                found = [len(docs) - 1]
+            start = int(index.sentences.starts[i])
+            claims.append(Claim(quote(index.sentences.texts[i], a, b), found[0], [(start + a, start + b)]))
+        text, citations = cite_claims(claims, docs)
+        result = Answer(question=shown, answer=text, refused=False, citations=citations)
+        result._confidence = confidence
+        return result
