@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,8 +22,9 @@ __all__ = ["Settings", "default_data_dir", "default_model_path", "BUNDLED_ARTICL
 _ORIGIN_RE = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|\*|'self')\Z")
 _TOKEN_RE = re.compile(r"[!-~]+\Z")
 
-#: Articles shipped with the project; `make run` and `bot serve` ingest them into an empty index.
-BUNDLED_ARTICLES = Path(__file__).resolve().parent.parent / "articles"
+#: Articles shipped with the project (package data of ``articles``, in the wheel too);
+#: `make run` and `bot serve` ingest them into an empty index.
+BUNDLED_ARTICLES = Path(str(resources.files("articles")))
 
 
 def default_data_dir() -> Path:
