@@ -155,7 +155,7 @@ def scale(backend: str, settings: Settings, articles: list[Article], questions: 
 def concurrent_api(tmp: Path, seconds: float = 60.0, clients: int = 16) -> dict:
     import httpx
 
-    from tests.conftest import free_port
+    from index.testing import free_port
 
     data = tmp / "api"
     NewsBot(Settings(data_dir=data)).ingest(SEED)
@@ -201,7 +201,7 @@ def concurrent_api(tmp: Path, seconds: float = 60.0, clients: int = 16) -> dict:
 
 
 def main() -> None:
-    from tests.conftest import free_port, start_chroma
+    from index.testing import free_port, start_chroma
 
     paragraphs, squad_questions = squad()
     articles = corpus(10000, paragraphs)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.chain import NewsBot
 from bot.settings import BUNDLED_ARTICLES, Settings
+from index.testing import free_port, start_chroma  # noqa: F401  (tests import them from here)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED_ID = "india-russia-kalmykia-alaska"
@@ -54,14 +55,6 @@ def seed_bot(seed_dir, tmp_path) -> NewsBot:
     data = tmp_path / "seeded"
     shutil.copytree(seed_dir, data)
     return NewsBot(Settings(data_dir=data))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:
@@ -116,31 +109,6 @@ def live(seed_dir, tmp_path_factory):
     with LiveServer(bot, free_port()) as server:
         server.page_port = page_port
         yield server
-
-
-def start_chroma(path: Path, port: int):
-    """`chroma run` (from the chromadb package) on a loopback port; returns the process once it answers."""
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    binary = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen(
-        [str(binary), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("chroma run did not start")
 
 
 @pytest.fixture(scope="session")

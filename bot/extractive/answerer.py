@@ -78,7 +78,7 @@ class ExtractiveAnswerer:
             vector, pieces = self.embeddings.embed_query_tokens(question)
         else:
             vector, pieces = self.embeddings.embed_query(question), None
-        q = parse_question(question, vector, pieces)
+        q = parse_question(question, vector, pieces, self.embeddings)
         found = [(index, sentence_features(index, q)) for index in map(self.evidence.get, articles) if index.n]
         if not found:
             return None, q, 0.0

@@ -110,7 +110,8 @@ class ArticleIndex:
     text: str
     sentences: Spans
     passages: Spans
-    token_source: object = None  # embeddings with ``token_vectors``, for the word pieces on first use
+    #: embeddings with ``token_vectors`` (the word pieces, on first use) and perhaps ``word_vectors``
+    token_source: object = None
     n: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,7 +119,7 @@ class ArticleIndex:
         self.layout = build_layout(self.text, self.title, self.sentences, self.passages)
         self.stats = build_term_stats(self.sentences, self.passages, self.layout)
         self.kinds = build_kinds(self.sentences.texts)
-        self.words = build_word_table(self.sentences.texts)
+        self.words = build_word_table(self.sentences.texts, getattr(self.token_source, "word_vectors", word_vectors))
         self._token_lock = threading.Lock()
         self._tokens: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -315,12 +316,12 @@ def _names(text: str) -> set[str]:
     return found
 
 
-def build_word_table(texts: list[str]) -> WordTable:
-    """The article's content words, in how many sentences each occurs, and their vectors."""
+def build_word_table(texts: list[str], vectors_of=word_vectors) -> WordTable:
+    """The article's content words, in how many sentences each occurs, and their vectors (``vectors_of(words)``)."""
     word_sets = [set(content_words(t)) for t in texts]
     words = sorted(set().union(*word_sets)) if word_sets else []
     word_index = {w: i for i, w in enumerate(words)}
-    return WordTable(word_index, Counter(w for s in word_sets for w in s), word_vectors(words), _binary(word_sets, word_index))
+    return WordTable(word_index, Counter(w for s in word_sets for w in s), vectors_of(words), _binary(word_sets, word_index))
 
 
 def _token_table(vecs: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -112,9 +112,10 @@ def _content_pieces(tokens_) -> np.ndarray:
     return tokens_.vectors[keep] if keep else tokens_.vectors
 
 
-def parse_question(question: str, vector, tokens_=None) -> Parsed:
+def parse_question(question: str, vector, tokens_=None, embeddings=None) -> Parsed:
     """The question prepared for scoring; ``tokens_`` (:class:`index.embeddings.TokenVectors`)
-    enables the token-level features."""
+    enables the token-level features. Word vectors come from ``embeddings.word_vectors`` when the
+    embeddings have one (the fake embedder in :mod:`index.testing`), else from WordLlama."""
     qterms = terms(question)
     words = sorted(set(content_words(question)))
     focus = focus_name(question)
@@ -127,7 +128,7 @@ def parse_question(question: str, vector, tokens_=None) -> Parsed:
         names=_names_in_question(question),
         kind=answer_type(question),
         words=words,
-        word_vecs=word_vectors(words),
+        word_vecs=getattr(embeddings, "word_vectors", word_vectors)(words),
         negated=question_negated(question),
         numbers=set(lexicon.DIGITS.findall(question)),
         focus_terms=terms(focus) if focus else [],

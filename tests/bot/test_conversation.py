@@ -3,6 +3,8 @@ import pytest
 from bot.conversation import names_in, resolve_followup
 from bot.extractive.question import answer_type, focus_name, question_negated
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     "question, history, expected",

@@ -1,8 +1,11 @@
+import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from index.chunking import chunk_article, split_sentences
 from index.loader import Article
 from tests.conftest import SEED_TEXT
+
+pytestmark = pytest.mark.unit
 
 _pieces = st.sampled_from(list("abcde fgh.?!\n—’“”ÄéΩ,;") + ["  ", "\n\n", "Mr. ", "U.S. ", "word ", "Sentence. ", "ca. ", "[1]", "[citation needed] "])
 _text = st.lists(_pieces, min_size=1, max_size=800).map("".join)

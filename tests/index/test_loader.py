@@ -3,6 +3,8 @@ import pytest
 from index.errors import ArticleError
 from index.loader import load_article
 
+pytestmark = pytest.mark.unit
+
 
 def test_crlf_is_normalised_and_nothing_else(tmp_path):
     path = tmp_path / "story.txt"
