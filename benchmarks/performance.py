@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from bot.chain import NewsBot  # noqa: E402
+from bot.evaluate import percentile  # noqa: E402
 from bot.settings import BUNDLED_ARTICLES, Settings  # noqa: E402
 from index.embeddings import LazyEmbeddings  # noqa: E402
 from index.loader import Article, load_article  # noqa: E402
@@ -82,11 +83,6 @@ def corpus(n: int, paragraphs: list[str]) -> list[Article]:
     return out
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -132,7 +128,7 @@ def latency(bot: NewsBot, questions: list[str]) -> tuple[float, float]:
         start = time.perf_counter()
         bot.ask(q)
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), pct(times, 0.95)
+    return statistics.median(times), percentile(times, 0.95)
 
 
 def scale(backend: str, settings: Settings, articles: list[Article], questions: list[str], cached: CachedEmbeddings) -> list[dict]:
@@ -193,7 +189,7 @@ def concurrent_api(tmp: Path, seconds: float = 60.0, clients: int = 16) -> dict:
             t.start()
         for t in threads:
             t.join()
-        return {"requests": len(times), "errors": errors[0], "p50_ms": statistics.median(times), "p95_ms": pct(times, 0.95),
+        return {"requests": len(times), "errors": errors[0], "p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95),
                 "rps": len(times) / seconds}
     finally:
         proc.terminate()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from bot.evaluate import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
     ("What did India say about the Alaska summit?", "welcomed"),
@@ -36,11 +38,6 @@ QUESTIONS = [
     ("Who briefed Prime Minister Modi on the Alaska meeting?", "Putin"),
     ("What is the weather like in New Delhi today?", "doesn't say"),
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def stream_once(client: httpx.Client, question: str) -> tuple[float, float, str]:

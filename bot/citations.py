@@ -17,7 +17,7 @@ from bot.models import Citation
 from index.chunking import split_sentences
 from index.terms import terms
 
-__all__ = ["Claim", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of"]
+__all__ = ["Claim", "citation_problems", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of"]
 
 MARKER_RE = re.compile(r"\s?\[(\d{1,3})\]")
 _GROUP_RE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
@@ -95,3 +95,22 @@ def _best_sentence(doc: Document, claim: str) -> list[tuple[int, int]]:
         return []
     best = max(sentences, key=lambda s: len(wanted & set(terms(s.text))))
     return [(best.start, best.end)] if wanted & set(terms(best.text)) else []
+
+
+def citation_problems(answer: dict, texts: dict[str, str] | str) -> list[str]:
+    """What breaks the citation contract in ``answer`` (the ``bot ask --json`` object), if anything:
+    every ``[n]`` has its citation and every citation is cited, each citation's ``text`` is exactly
+    its article's ``text[start:end]`` (``texts`` by article id, or one text for all), and each
+    highlight lies inside its passage. Empty when the answer keeps the contract."""
+    problems = []
+    markers = {int(n) for n in MARKER_RE.findall(answer["answer"])}
+    cited = {c["n"] for c in answer["citations"]}
+    if markers != cited:
+        problems.append(f"markers {sorted(markers)} but citations {sorted(cited)}")
+    for c in answer["citations"]:
+        text = texts if isinstance(texts, str) else texts.get(c["article_id"], "")
+        if text[c["start"] : c["end"]] != c["text"]:
+            problems.append(f"[{c['n']}]: text is not the article's characters {c['start']}-{c['end']}")
+        if any(not c["start"] <= a < b <= c["end"] for a, b in c.get("highlights", [])):
+            problems.append(f"[{c['n']}]: a highlight lies outside the passage")
+    return problems

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from bot.extractive.lexicon import NAME_RUN, NAME_WORD
+
 __all__ = ["resolve_followup", "names_in"]
 
 _SUBJECT = {"he", "she", "they"}
@@ -29,14 +31,13 @@ _QUESTION_WORDS = {
     "was", "were", "can", "could", "will", "would", "should", "has", "have", "had", "tell", "and", "but", "so",
     "in", "on", "at", "the", "a", "an", "after", "before", "during", "i", "please",
 }
-_NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*")
 _WORD = re.compile(r"\b[\w’']+\b")
 
 
 def names_in(text: str) -> list[str]:
     """Capitalised word runs in ``text``, leading question words dropped, in order."""
     out = []
-    for match in _NAME_RUN.finditer(text):
+    for match in NAME_RUN.finditer(text):
         words = match.group(0).split()
         while words and words[0].lower() in _QUESTION_WORDS:
             words = words[1:]
@@ -62,7 +63,7 @@ def _expand_definites(question: str, history: list[str]) -> str:
     def expand(match: re.Match) -> str:
         noun = match.group(2)
         for turn in reversed(history):
-            found = re.search(rf"((?:[A-Z][\w’'.-]*\s+)+){re.escape(noun)}\b", turn)
+            found = re.search(rf"((?:{NAME_WORD}\s+)+){re.escape(noun)}\b", turn)
             if found:
                 modifier = found.group(1).strip()
                 if modifier.split()[0].lower() not in _QUESTION_WORDS:

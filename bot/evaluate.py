@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.citations import citation_problems
 from bot.models import refusal_text
 from bot.settings import BUNDLED_ARTICLES, Settings
 from index.errors import InputError
@@ -159,10 +160,7 @@ def _cites_gold(item: EvalItem, citations) -> bool:
 
 
 def _valid(answer, text: str) -> bool:
-    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
-    if markers != {c.n for c in answer.citations}:
-        return False
-    return all(text[c.start : c.end] == c.text for c in answer.citations)
+    return not citation_problems(answer.as_json(), text)
 
 
 @dataclass
@@ -233,7 +231,8 @@ class Figures:
     ]
 
 
-def _pct(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0-1) of ``values``, nearest rank; 0 for none."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
 
@@ -253,8 +252,8 @@ def figures(name: str, records: list[Record]) -> Figures:
         refused_unanswerable=ratio([r for r in una if r.refused], una),
         wrongly_refused=ratio([r for r in ans if r.refused], ans),
         mean_answer_chars=sum(r.length for r in answered) / len(answered) if answered else 0.0,
-        p50_ms=_pct([r.seconds * 1000 for r in records], 0.5),
-        p95_ms=_pct([r.seconds * 1000 for r in records], 0.95),
+        p50_ms=percentile([r.seconds * 1000 for r in records], 0.5),
+        p95_ms=percentile([r.seconds * 1000 for r in records], 0.95),
     )
 
 

@@ -16,7 +16,7 @@ from langchain_core.messages import HumanMessage
 
 import prompts
 from bot.citations import renumber_markers
-from index.errors import BackendUnavailableError, InputError
+from index.errors import BackendUnavailableError, InputError, is_connection_error
 from bot.models import Answer, refusal_text
 
 __all__ = ["LLMAnswerer", "make_chat_model", "condense_question"]
@@ -55,7 +55,7 @@ def _call(model: BaseChatModel, prompt: str) -> str:
         reply = model.invoke([HumanMessage(prompt)])
     except Exception as exc:  # the client libraries raise many types; all mean "endpoint unusable"
         name = type(exc).__name__
-        if "Connect" in name or "Timeout" in name or isinstance(exc, (ConnectionError, OSError)):
+        if is_connection_error(exc):
             raise BackendUnavailableError(
                 f"cannot reach the LLM endpoint ({name}); check BOT_LLM_BASE_URL or use BOT_ANSWERER=extractive"
             ) from None

@@ -19,6 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from bot.extractive.article import bm25_scores
+from bot.extractive.features import ranks
 from index.terms import terms
 
 __all__ = ["HybridRetriever", "GlobalBM25", "rrf"]
@@ -33,12 +34,6 @@ def rrf(*rankings: list[str]) -> dict[str, float]:
         for rank, key in enumerate(ranking):
             fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
     return fused
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(values))
-    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
-    return ranks
 
 
 class GlobalBM25:
@@ -92,10 +87,10 @@ class HybridRetriever(BaseRetriever):
         dense = index.passages.vecs @ vector
         fused = np.zeros(len(dense))
         if self.mode in ("hybrid", "dense"):
-            fused += 1.0 / (RRF_K + 1 + _ranks(dense))
+            fused += 1.0 / (RRF_K + 1 + ranks(dense))
         if self.mode in ("hybrid", "bm25"):
             bm = index.chunk_bm25_scores(terms(query))
-            fused += 1.0 / (RRF_K + 1 + _ranks(bm if bm.any() else dense))
+            fused += 1.0 / (RRF_K + 1 + ranks(bm if bm.any() else dense))
         top = np.argsort(-fused, kind="stable")[: self.k]
         return [
             Document(

@@ -19,6 +19,7 @@ __all__ = [
     "UnknownArticleError",
     "BackendUnavailableError",
     "AuthError",
+    "is_connection_error",
 ]
 
 
@@ -64,3 +65,19 @@ class AuthError(BotError):
     """A missing or wrong API token."""
 
     status_code = 401
+
+
+def is_connection_error(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) means a service could not be reached.
+
+    Client libraries (httpx, chromadb, openai, ollama) raise many types for one cause, so the
+    names and the standard connection, timeout and OS errors count, and a ``ValueError`` that
+    says it could not connect (chromadb's)."""
+    while exc is not None:
+        name = type(exc).__name__
+        if "Connect" in name or "Timeout" in name or isinstance(exc, (ConnectionError, TimeoutError, OSError)) or (
+            isinstance(exc, ValueError) and "connect" in str(exc).lower()
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -34,7 +34,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from index.errors import BackendUnavailableError, BotError, EmptyIndexError, UnknownArticleError
+from index.errors import BackendUnavailableError, BotError, EmptyIndexError, UnknownArticleError, is_connection_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
 __all__ = ["ArticleStore", "IngestResult", "RepairReport", "StoredArticle", "StoredSpans"]
@@ -206,7 +206,7 @@ class ArticleStore(TransactionalWrites):
         except BotError:
             raise
         except Exception as exc:
-            if self.host and _is_connection_error(exc):
+            if self.host and is_connection_error(exc):
                 raise self._unreachable(exc) from None
             if self._embedded and "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
                 raise BackendUnavailableError(_open_failure(self.data_dir / "chroma", exc)) from None
@@ -391,15 +391,5 @@ def _get_all(collection, include: list[str], page: int = 2000) -> dict[str, list
             return out
         offset += page
 
-
-def _is_connection_error(exc: BaseException) -> bool:
-    while exc is not None:
-        name = type(exc).__name__
-        if "Connect" in name or "Timeout" in name or isinstance(exc, (ConnectionError, TimeoutError)) or (
-            isinstance(exc, ValueError) and "connect" in str(exc).lower()
-        ):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
