@@ -13,7 +13,8 @@ from functools import cached_property
 
 import numpy as np
 
-from bot.extractive.features import SENTENCE_FEATURES, Feature, Registry, word_idf
+from bot.extractive.features import SENTENCE_FEATURES, word_idf
+from bot.extractive.registry import Feature, Registry
 from bot.extractive.question import Parsed
 from bot.extractive.ranking import Scored
 

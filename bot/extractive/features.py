@@ -1,9 +1,7 @@
 """The sentence features: every column of the sentence ranker, each registered once.
 
-A :class:`Feature` is a name, a function of a lazily computed context, and (for the
-answerability model) the side its evidence may push the probability to. A :class:`Registry`
-gives the column order, the names the weights file must match, and the matrix. Adding a
-feature is one line here (and a refit).
+Each is a :class:`~bot.extractive.registry.Feature` of a :class:`~bot.extractive.registry.Registry`
+(name, function, sign): adding a feature is one line here (and a refit).
 
 * :data:`SENTENCE_FEATURES`: one row per sentence, computed for every sentence of an article;
 * :data:`TOKEN_FEATURES`: late interaction (ColBERT-style MaxSim) of the question's word pieces
@@ -15,65 +13,18 @@ No feature names a word of any evaluation question; every one is a generic signa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from bot.extractive import lexicon
 from bot.extractive.article import ArticleIndex
 from bot.extractive.question import AnswerType, Parsed
+from bot.extractive.registry import Feature, Registry
 
 __all__ = [
-    "Feature", "Registry", "SENTENCE_FEATURES", "TOKEN_FEATURES", "RANK_FEATURES", "sentence_features", "token_features", "ranks", "word_idf",
+    "SENTENCE_FEATURES", "TOKEN_FEATURES", "RANK_FEATURES", "sentence_features", "token_features", "ranks", "word_idf",
 ]
-
-
-@dataclass(frozen=True)
-class Feature:
-    """One column of a fitted model."""
-
-    name: str
-    compute: Callable[[Any], Any]
-    #: answerability only: +1 a closer or surer match can only raise the probability that the article
-    #: answers, -1 missing or contradicting evidence can only lower it, 0 either way (the question's shape)
-    sign: int = 0
-
-
-class Registry:
-    """Features in column order: names, signs and the matrix all come from here."""
-
-    def __init__(self, *features: Feature) -> None:
-        self.features = features
-        self.names = [f.name for f in features]
-        if len(set(self.names)) != len(self.names):
-            raise ValueError("a feature is registered twice")
-        self._columns = {name: i for i, name in enumerate(self.names)}
-
-    def __iter__(self) -> Iterator[Feature]:
-        return iter(self.features)
-
-    def __len__(self) -> int:
-        return len(self.features)
-
-    def __add__(self, other: "Registry") -> "Registry":
-        return Registry(*self.features, *other.features)
-
-    def column(self, name: str) -> int:
-        return self._columns[name]
-
-    @property
-    def signs(self) -> dict[str, int]:
-        return {f.name: f.sign for f in self.features}
-
-    def matrix(self, context) -> np.ndarray:
-        """One column per feature (rows: sentences)."""
-        return np.column_stack([f.compute(context) for f in self.features]).astype(np.float32)
-
-    def vector(self, context) -> np.ndarray:
-        """One value per feature."""
-        return np.asarray([f.compute(context) for f in self.features], dtype=np.float32)
 
 
 def ranks(values: np.ndarray) -> np.ndarray:

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from bot.extractive.features import (
-    RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, Feature, Registry, ranks, sentence_features, token_features,
-)
+from bot.extractive.features import RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, ranks, sentence_features, token_features
+from bot.extractive.registry import Feature, Registry
 from bot.extractive.question import parse_question
 
 pytestmark = pytest.mark.unit
