@@ -97,11 +97,11 @@ def _best_sentence(doc: Document, claim: str) -> list[tuple[int, int]]:
     return [(best.start, best.end)] if wanted & set(terms(best.text)) else []
 
 
-def citation_problems(answer: dict, texts: dict[str, str] | str) -> list[str]:
+def citation_problems(answer: dict, texts: dict[str, str] | str, highlights: bool = True) -> list[str]:
     """What breaks the citation contract in ``answer`` (the ``bot ask --json`` object), if anything:
     every ``[n]`` has its citation and every citation is cited, each citation's ``text`` is exactly
-    its article's ``text[start:end]`` (``texts`` by article id, or one text for all), and each
-    highlight lies inside its passage. Empty when the answer keeps the contract."""
+    its article's ``text[start:end]`` (``texts`` by article id, or one text for all), and (with
+    ``highlights``) each highlight lies inside its passage. Empty when the answer keeps the contract."""
     problems = []
     markers = {int(n) for n in MARKER_RE.findall(answer["answer"])}
     cited = {c["n"] for c in answer["citations"]}
@@ -111,6 +111,6 @@ def citation_problems(answer: dict, texts: dict[str, str] | str) -> list[str]:
         text = texts if isinstance(texts, str) else texts.get(c["article_id"], "")
         if text[c["start"] : c["end"]] != c["text"]:
             problems.append(f"[{c['n']}]: text is not the article's characters {c['start']}-{c['end']}")
-        if any(not c["start"] <= a < b <= c["end"] for a, b in c.get("highlights", [])):
+        if highlights and any(not c["start"] <= a < b <= c["end"] for a, b in c.get("highlights", [])):
             problems.append(f"[{c['n']}]: a highlight lies outside the passage")
     return problems

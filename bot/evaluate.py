@@ -160,7 +160,8 @@ def _cites_gold(item: EvalItem, citations) -> bool:
 
 
 def _valid(answer, text: str) -> bool:
-    return not citation_problems(answer.as_json(), text)
+    """Citation validity as ``bot eval`` has always counted it: markers and exact passage text."""
+    return not citation_problems(answer.as_json(), text, highlights=False)
 
 
 @dataclass
