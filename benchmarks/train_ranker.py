@@ -9,7 +9,7 @@ cannot drift apart. The answerability model is fitted on ranker outputs from
 leave-one-article-out fits, so it sees the kind of scores it will see on new articles.
 
 Two rankers are fitted: the prefilter on the sentence features, then the ranker on the
-prefilter's candidates with the token-level features added (bot.ranker.score_features).
+prefilter's candidates with the token-level features added (bot.extractive.ranking.score_features).
 The answerability model keeps the features that each add at least --min-gain of
 leave-one-article-out AUC (greedy forward selection): all of them fit the tuning articles
 best but transfer worst. Its weights are sign-constrained (each feature's registered sign, bot.extractive.answerability.QUESTION_FEATURES): missing

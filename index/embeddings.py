@@ -124,7 +124,7 @@ class LazyEmbeddings(Embeddings):
         """The query's vector and its contextual word-piece vectors, from one forward pass (memoised).
 
         The vector equals ``embed_query``'s (the model's pooled output, L2-normalised); the
-        word pieces feed the token-level matching in :mod:`bot.ranker`.
+        word pieces feed the token-level matching in :mod:`bot.extractive.features`.
         """
         with self._cache_lock:
             if text in self._cache:

@@ -357,7 +357,7 @@ class ArticleStore(TransactionalWrites):
         return [(doc, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
 
 
-_READ_SYNC_EVERY = 1.0  # seconds; as often as the answering caches look (bot.evidence.EvidenceCache)
+_READ_SYNC_EVERY = 1.0  # seconds; as often as the answering caches look (bot.extractive.cache.EvidenceCache)
 _RETIRE_AFTER = 60.0
 _RETIRED: list[tuple[float, Any]] = []  # (when, Chroma system) replaced by a fresh one, not yet stopped
 _RETIRING = threading.Lock()
