@@ -202,17 +202,20 @@ def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
 
 @app.command("eval")
 def eval_command(
-    file: Path = typer.Argument(..., help="A dev.jsonl-style file or a SQuAD 2.0 JSON file."),
+    file: Path = typer.Argument(..., help="A dev.jsonl-style file, a SQuAD 2.0 JSON file, or a folder of news articles with questions."),
     articles_spec: Optional[str] = typer.Option(None, "--articles", help="SQuAD articles to use, e.g. 1-6 (default: all)."),
     article: list[Path] = typer.Option([], "--article", help="Article file(s) a .jsonl file is asked against (default: the bundled ones)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     compare: bool = typer.Option(False, "--compare", help="Also run dense-only and BM25-only ablations."),
     threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Override BOT_REFUSAL_THRESHOLD."),
+    part: Optional[str] = typer.Option(None, "--part", help="A folder's fit or check articles (its split.json)."),
 ) -> None:
     """Measure answer quality: each article indexed on its own, every question asked."""
-    from bot.evaluate import evaluate, load_eval_set, table
+    from bot.evaluate import by_kind, evaluate, load_eval_set, table
 
-    sets = load_eval_set(file, articles_spec, list(article) or None)
+    if part not in (None, "fit", "check"):
+        raise InputError(f"--part {part!r}: use fit or check")
+    sets = load_eval_set(file, articles_spec, list(article) or None, part)
     base = state.settings.model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
     runs = [("hybrid", "hybrid")] + ([("dense only", "dense"), ("BM25 only", "bm25")] if compare else [])
     outcome = evaluate(sets, {name: base.model_copy(update={"retrieval": mode}) for name, mode in runs})
@@ -222,7 +225,8 @@ def eval_command(
 
         typer.echo(json.dumps([asdict(f) for f in results] if compare else asdict(results[0]), indent=2))
     else:
-        _echo(table(results))
+        kinds = by_kind(next(iter(outcome.values()))[1])
+        _echo(table(results) + (f"\n\nper kind ({results[0].name}):\n\n{kinds}" if kinds else ""))
 
 
 @app.command()

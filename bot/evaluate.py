@@ -15,123 +15,22 @@ asked, and the figures are computed:
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import string
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.citations import citation_problems
 from bot.models import refusal_text
-from bot.settings import BUNDLED_ARTICLES, Settings
-from index.errors import InputError
-from index.loader import Article, jsonl_objects, load_article
+from bot.evalsets import EvalItem, EvalSet, load_eval_set
+from bot.settings import Settings
 
-__all__ = ["EvalItem", "EvalSet", "Figures", "at_threshold", "evaluate", "load_eval_set", "parse_ranges", "table"]
+__all__ = ["EvalItem", "EvalSet", "Figures", "at_threshold", "by_kind", "evaluate", "load_eval_set", "percentile", "table"]
 
 MAX_ANSWER = 400
-
-
-@dataclass
-class EvalItem:
-    id: str
-    question: str
-    answerable: bool
-    history: list[str] = field(default_factory=list)
-    answers: list[str] = field(default_factory=list)  # SQuAD: any one must appear
-    expect: list[list[str]] | None = None  # dev.jsonl: one of each group must appear
-    gold: str | None = None
-    gold_offsets: list[int] = field(default_factory=list)
-
-
-@dataclass
-class EvalSet:
-    article: Article
-    items: list[EvalItem]
-
-
-def parse_ranges(spec: str | None, total: int) -> list[int]:
-    """``"1-6"``, ``"7,9-10"`` → 1-based article numbers; None means all."""
-    if not spec:
-        return list(range(1, total + 1))
-    picked: list[int] = []
-    for part in spec.split(","):
-        part = part.strip()
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not match:
-            raise InputError(f"--articles {spec!r}: use numbers and ranges like 1-6 or 7,9-10")
-        lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
-        if not 1 <= lo <= hi <= total:
-            raise InputError(f"--articles {spec!r}: the file has articles 1-{total}")
-        picked.extend(range(lo, hi + 1))
-    return picked
-
-
-def _squad_sets(data: dict, articles: str | None) -> list[EvalSet]:
-    sets = []
-    for number in parse_ranges(articles, len(data["data"])):
-        entry = data["data"][number - 1]
-        text, items, offset = [], [], 0
-        for paragraph in entry["paragraphs"]:
-            context = paragraph["context"]
-            for qa in paragraph["qas"]:
-                answers = [a["text"] for a in qa.get("answers", [])]
-                items.append(
-                    EvalItem(
-                        id=qa["id"],
-                        question=qa["question"],
-                        answerable=not qa.get("is_impossible", False),
-                        answers=answers,
-                        gold_offsets=[offset + a["answer_start"] for a in qa.get("answers", [])],
-                    )
-                )
-            text.append(context)
-            offset += len(context) + 2
-        article = Article(id=f"squad-{number}", title=entry["title"].replace("_", " "), text="\n\n".join(text))
-        sets.append(EvalSet(article, items))
-    return sets
-
-
-def _dev_set(path: Path, article_paths: list[Path]) -> list[EvalSet]:
-    items = []
-    for number, row in jsonl_objects(path, InputError, 'an object with a "question"'):
-        if not isinstance(row.get("question"), str) or not row["question"].strip():
-            raise InputError(f"{path}:{number}: \"question\" is missing or empty")
-        if not isinstance(row.get("history") or [], list) or not isinstance(row.get("expect") or [], list):
-            raise InputError(f"{path}:{number}: \"history\" and \"expect\" must be lists")
-        items.append(
-            EvalItem(
-                id=str(row.get("id", number)),
-                question=row["question"],
-                answerable=row.get("kind") != "out_of_scope",
-                history=row.get("history") or [],
-                expect=row.get("expect") or [],
-                gold=row.get("gold"),
-            )
-        )
-    articles = [load_article(p) for p in article_paths]
-    return [EvalSet(a, items if i == 0 else []) for i, a in enumerate(articles)]
-
-
-def load_eval_set(path: Path, articles: str | None = None, article_paths: list[Path] | None = None) -> list[EvalSet]:
-    """Read a SQuAD 2.0 JSON file or a dev.jsonl-style file (asked against ``article_paths``)."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InputError(f"{path}: not valid JSON ({exc})") from None
-        if not isinstance(data, dict) or "data" not in data:
-            raise InputError(f"{path}: not a SQuAD file (no \"data\" list)")
-        return _squad_sets(data, articles)
-    if articles:
-        raise InputError("--articles picks SQuAD articles; a .jsonl file is asked against --article files")
-    paths = article_paths or sorted(p for p in BUNDLED_ARTICLES.iterdir() if p.suffix in (".txt", ".md"))
-    return _dev_set(path, paths)
 
 
 _ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
@@ -297,4 +196,18 @@ def table(rows: list[Figures]) -> str:
     lines = [head, sep, counts]
     for label, attr, fmt in Figures.ROWS:
         lines.append(f"| {label} | " + " | ".join(fmt.format(getattr(f, attr)) for f in rows) + " |")
+    return "\n".join(lines)
+
+
+def by_kind(records: list[Record]) -> str:
+    """A Markdown table per question kind: answered correctly (answerable kinds) or refused (the others)."""
+    kinds = list(dict.fromkeys(r.item.kind for r in records if r.item.kind))
+    if not kinds:
+        return ""
+    lines = ["| kind | questions | answered correctly | refused |", "|---|---:|---:|---:|"]
+    for kind in kinds:
+        rows = [r for r in records if r.item.kind == kind]
+        correct = f"{sum(r.correct for r in rows) / len(rows):.3f}" if rows[0].item.answerable else "–"
+        refused = sum(r.refused for r in rows) / len(rows)
+        lines.append(f"| {kind} | {len(rows)} | {correct} | {refused:.3f} |")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from bot.extractive.question import parse_question
 from bot.extractive.quote import excerpt
 from bot.extractive.weights import load_models
 from bot.settings import Settings
+from index.errors import InputError
 from index.loader import Article
 from tests.conftest import DEV_PATH, OTHER_ARTICLE, SEED_ID, SEED_TEXT
 
@@ -229,7 +230,7 @@ def test_news_check_transfers():
     """Three news articles the models were not fitted on (benchmarks/news), through `bot eval`: most answerable
     questions answered with their gold passage cited, few refused, and about half of the out-of-scope ones refused."""
     totals = {"answerable": 0, "unanswerable": 0, "correct": 0.0, "cited": 0.0, "refused": 0.0, "wrongly": 0.0}
-    for questions in sorted(NEWS.glob("*.jsonl")):
+    for questions in (NEWS / f"{name}.jsonl" for name in ("bridge-closure", "election", "vaccine-trial")):
         result = CliRunner().invoke(app, ["eval", str(questions), "--article", str(questions.with_suffix(".txt")), "--json"])
         assert result.exit_code == 0, result.output
         f = json.loads(result.output)
@@ -258,3 +259,22 @@ def test_a_headline_is_never_quoted(seed_bot):
     answer = seed_bot.ask("Who leads the Green Party?", article=result.article_id)
     assert not answer.refused and "Lindqvist" in answer.answer and index.title not in answer.answer
     assert all(start >= len(index.title) for c in answer.citations for start, _ in c.highlights)
+
+
+def test_eval_of_a_news_folder_by_part_and_kind(tmp_path):
+    """`bot eval DIR --part check` asks each check article's questions and prints a table per kind."""
+    for name in ("tram", "other"):
+        (tmp_path / f"{name}.txt").write_text(OTHER_ARTICLE, encoding="utf-8")
+        rows = [
+            {"id": f"{name}1", "kind": "fact", "question": "How much will the tram line cost?", "expect": [["240 million"]]},
+            {"id": f"{name}2", "kind": "near_miss", "question": "How much did the tram line cost in 1990?"},
+            {"id": f"{name}3", "kind": "off_topic", "question": "What is the weather like at the harbour?"},
+        ]
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    (tmp_path / "split.json").write_text(json.dumps({"check": ["tram"]}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", str(tmp_path), "--part", "check"])
+    assert result.exit_code == 0, result.output
+    assert "| questions (answerable / unanswerable) | 1 / 2 |" in result.output
+    assert "| fact | 1 | 1.000 |" in result.output and "| near_miss | 1 | – |" in result.output
+    bad = CliRunner().invoke(app, ["eval", str(tmp_path), "--part", "half"])
+    assert isinstance(bad.exception, InputError) and "fit or check" in str(bad.exception)
