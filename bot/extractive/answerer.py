@@ -18,6 +18,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.citations import Claim, cite_claims
+from bot.extractive import news
 from bot.extractive.answerability import question_features
 from bot.extractive.features import SENTENCE_FEATURES, sentence_features
 from bot.extractive.question import Parsed, parse_question
@@ -89,12 +90,17 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
         shown = display_question or question
         scored, q, confidence = self.evaluate(question, passages)
+        about_story = _about_the_story(scored.index, question) if scored is not None else []
+        if about_story:  # who wrote it, which agency filed it: the credit line or the dateline says
+            return self._cited(scored.index, about_story, q, shown, confidence)
         if scored is None or confidence < self.threshold:
             result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[])
             result._confidence = confidence
             return result
-        chosen = compose(scored, q.term_set, self.max_chars, self.second_ratio)
-        index = scored.index
+        return self._cited(scored.index, compose(scored, q.term_set, self.max_chars, self.second_ratio), q, shown, confidence)
+
+    def _cited(self, index, chosen: list[tuple[int, int, int]], q: Parsed, shown: str, confidence: float) -> Answer:
+        """The answer quoting ``chosen`` (sentence, start, end), each part cited by the passage that holds it."""
         docs: list[Document] = []
         claims: list[Claim] = []
         for i, a, b in chosen:
@@ -118,3 +124,16 @@ class ExtractiveAnswerer:
         result = Answer(question=shown, answer=text, refused=False, citations=citations)
         result._confidence = confidence
         return result
+
+
+def _about_the_story(index, question: str) -> list[tuple[int, int, int]]:
+    """For a question about the story itself (:mod:`bot.extractive.news`), the parts that answer it:
+    the credit lines or byline for who wrote or edited it, the dateline for the agency or the place
+    it was filed from. Empty for any other question, or when the article has no such line."""
+    layout, texts = index.layout, index.sentences.texts
+    if news.asks_author(question):
+        return [(i, 0, len(texts[i])) for i in np.flatnonzero(layout.credit)[:2]]
+    if news.asks_source(question):
+        found = np.flatnonzero(layout.quote_from)[:1]
+        return [(int(i), 0, len(texts[i][: layout.quote_from[i]].rstrip(" -–—"))) for i in found]
+    return []

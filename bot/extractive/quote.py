@@ -21,20 +21,28 @@ _WORD = re.compile(r"\S+")
 
 def compose(scored: Scored, wanted: set[str], max_chars: int, second_ratio: float) -> list[tuple[int, int, int]]:
     """(sentence, start, end) of what to quote: the best sentence, plus the best runner-up
-    whose probability is at least ``second_ratio`` of the best's, in article order."""
+    whose probability is at least ``second_ratio`` of the best's, in article order. A sentence's
+    dateline is never quoted (``Layout.quote_from``)."""
     texts, order, probs = scored.index.sentences.texts, scored.order, scored.probs
+    skips = scored.index.layout.quote_from
     first = int(order[0])
-    a, b = excerpt(texts[first], wanted, max_chars - 5)
+    a, b = _part(texts[first], int(skips[first]), wanted, max_chars - 5)
     chosen = [(first, a, b)]
     room = max_chars - len(quote(texts[first], a, b)) - 10  # two " [n]" and a space
     for other in order[1:4]:
         other = int(other)
         if probs[other] < second_ratio * probs[first]:
             break
-        if len(texts[other]) <= room or room >= MIN_PART:
-            chosen.append((other, *excerpt(texts[other], wanted, room)))
+        if len(texts[other]) - int(skips[other]) <= room or room >= MIN_PART:
+            chosen.append((other, *_part(texts[other], int(skips[other]), wanted, room)))
             break
     return sorted(chosen)
+
+
+def _part(text: str, skip: int, wanted: set[str], limit: int) -> tuple[int, int]:
+    """:func:`excerpt` of ``text`` from character ``skip`` on, in ``text``'s offsets."""
+    a, b = excerpt(text[skip:], wanted, limit - (1 if skip else 0))
+    return a + skip, b + skip
 
 
 def excerpt(text: str, wanted: set[str], limit: int) -> tuple[int, int]:

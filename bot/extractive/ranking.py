@@ -44,13 +44,14 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
     other sentences keep the prefilter's order far below.
 
     With ``signal`` (one score per sentence: the ablations of ``bot eval --compare``), that
-    signal alone picks the candidates and orders the sentences. A headline comes last either way."""
+    signal alone picks the candidates and orders the sentences. A headline, a credit line and a
+    byline come last either way."""
     if signal is not None:
-        signal = _last(signal, index.layout.headline)
+        signal = _last(signal, index.layout.unquotable)
         order = np.argsort(-signal, kind="stable")
         T, match = token_features(index, q, order[:CANDIDATES])
         return Scored(index, np.hstack([X, T]), signal, softmax(signal), order, match)
-    pre = _last(models.prefilter(X), index.layout.headline)
+    pre = _last(models.prefilter(X), index.layout.unquotable)
     pre_order = np.argsort(-pre, kind="stable")
     candidates = pre_order[:CANDIDATES]
     T, match = token_features(index, q, candidates)
@@ -60,13 +61,13 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
     if index.n > len(candidates):
         rest = pre_order[len(candidates):]
         scores[rest] = scores[candidates].min() - 30.0 - np.arange(len(rest)) * 1e-3
-    scores = _last(scores, index.layout.headline)
+    scores = _last(scores, index.layout.unquotable)
     order = np.argsort(-scores, kind="stable")
     return Scored(index, full, scores, softmax(scores), order, match)
 
 
 def _last(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``scores`` with the masked sentences below all the others: a headline is never quoted (ArticleIndex.headline)."""
+    """``scores`` with the masked sentences below all the others (``Layout.unquotable``)."""
     return np.where(mask, scores.min() - 100.0, scores) if mask.any() else scores
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.extractive import lexicon
+from bot.extractive import lexicon, news
 from bot.extractive.words import content_words, word_vectors
 from index.terms import terms, tokens
 
@@ -52,6 +52,13 @@ class Layout:
     next_vecs: np.ndarray
     ctx_vecs: np.ndarray  # a sentence with half of each neighbour, unit length
     sent_chunk: np.ndarray  # the passage that holds each sentence
+    credit: np.ndarray  # True for a credit line or a byline (bot.extractive.news)
+    quote_from: np.ndarray  # where quoting may start in each sentence: after a dateline, else 0
+
+    @property
+    def unquotable(self) -> np.ndarray:
+        """Sentences searched but never quoted for a question about the story's content."""
+        return self.headline | self.credit
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,18 @@ def build_layout(text: str, title: str, sentences: Spans, passages: Spans) -> La
     ctx = v + 0.5 * prev_vecs + 0.5 * next_vecs
     ctx_vecs = ctx / np.maximum(np.linalg.norm(ctx, axis=1, keepdims=True), 1e-9)
     sent_chunk = np.asarray([_chunk_of(sentences, passages, i) for i in range(n)], dtype=int)
+    lines = [_own_line(text, int(a), int(b)) for a, b in zip(sentences.starts, sentences.ends)]
+    credit = np.asarray([news.is_credit(t, whole) for t, whole in zip(sentences.texts, lines)], dtype=bool)
+    quote_from = np.asarray([news.dateline_end(t) for t in sentences.texts], dtype=int)
     return Layout(para, np.asarray(first, dtype=np.float32), headline, same_prev, same_next, prev_vecs, next_vecs,
-                  ctx_vecs, sent_chunk)
+                  ctx_vecs, sent_chunk, credit, quote_from)
+
+
+def _own_line(text: str, start: int, end: int) -> bool:
+    """Whether the span ``start:end`` is a whole line of ``text`` (but for white space)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return not text[line_start:start].strip() and not text[end : len(text) if line_end < 0 else line_end].strip()
 
 
 def _chunk_of(sentences: Spans, passages: Spans, i: int) -> int:

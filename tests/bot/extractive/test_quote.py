@@ -18,8 +18,9 @@ def test_excerpt_keeps_short_text_and_centres_long_text_on_the_wanted_terms():
 
 
 class _Index:
-    def __init__(self, texts):
+    def __init__(self, texts, skips=None):
         self.sentences = type("S", (), {"texts": texts})()
+        self.layout = type("L", (), {"quote_from": np.asarray(skips or [0] * len(texts))})()
 
 
 def test_compose_quotes_a_likely_runner_up_in_article_order():
@@ -34,3 +35,11 @@ def test_a_runner_up_needs_room_for_a_real_part():
     scored = Scored(_Index(texts), np.zeros((2, 1)), np.zeros(2), np.asarray([0.5, 0.5]), np.asarray([0, 1]), np.zeros(0))
     chosen = compose(scored, {"cost"}, len(LONG) + 10 + MIN_PART - 1, 0.05)
     assert chosen == [(0, 0, len(LONG))]
+
+
+def test_a_dateline_is_never_quoted():
+    lede = "KESTREL BAY, May 14 (Meridian Press) - The council voted on Tuesday to build a tram line."
+    skip = lede.index("The council")
+    scored = Scored(_Index([lede], [skip]), np.zeros((1, 1)), np.zeros(1), np.asarray([1.0]), np.asarray([0]), np.zeros(0))
+    assert compose(scored, {"tram"}, 400, 0.05) == [(0, skip, len(lede))]
+    assert quote(lede, skip, len(lede)) == "…The council voted on Tuesday to build a tram line."
