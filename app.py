@@ -78,11 +78,12 @@ def _passage_html(c: Citation) -> str:
     return "".join(parts).replace("\n\n", "<br><br>")
 
 
-def sources_html(answer: Answer) -> str:
-    """One entry per [n]: the article title and the passage with the cited sentence highlighted."""
+def sources_html(answer: Answer, related: bool = False) -> str:
+    """One entry per [n]: the article title and the passage with the cited sentence highlighted
+    (``related``: the closest passage, which no marker points at)."""
     return "".join(
-        f"<p><strong>[{c.n}] {html.escape(c.title)}</strong></p><blockquote>{_passage_html(c)}</blockquote>"
-        for c in answer.citations
+        f"<p><strong>{'' if related else f'[{c.n}] '}{html.escape(c.title)}</strong></p><blockquote>{_passage_html(c)}</blockquote>"
+        for c in (answer.related if related else answer.citations)
     )
 
 
@@ -145,7 +146,10 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         if answer.refused:
             content = f"🤷 <em>{shown(answer.answer)}</em>"
             remember(turns[-1], content, answer, scope_of(picker, fixed))
-            yield history + [gr.ChatMessage(content=content)]
+            closest = [gr.ChatMessage(
+                content=sources_html(answer, related=True), metadata={"title": "🔎 Closest passage", "status": "done"}
+            )] if answer.related else []
+            yield history + [gr.ChatMessage(content=content), *closest]
             return
         so_far = ""
         for piece in stream_pieces(answer.answer, bot.settings.stream_chunk_words):

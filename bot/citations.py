@@ -100,14 +100,15 @@ def _best_sentence(doc: Document, claim: str) -> list[tuple[int, int]]:
 def citation_problems(answer: dict, texts: dict[str, str] | str, highlights: bool = True) -> list[str]:
     """What breaks the citation contract in ``answer`` (the ``bot ask --json`` object), if anything:
     every ``[n]`` has its citation and every citation is cited, each citation's ``text`` is exactly
-    its article's ``text[start:end]`` (``texts`` by article id, or one text for all), and (with
+    its article's ``text[start:end]`` (``texts`` by article id, or one text for all; the ``related``
+    passage too), and (with
     ``highlights``) each highlight lies inside its passage. Empty when the answer keeps the contract."""
     problems = []
     markers = {int(n) for n in MARKER_RE.findall(answer["answer"])}
     cited = {c["n"] for c in answer["citations"]}
     if markers != cited:
         problems.append(f"markers {sorted(markers)} but citations {sorted(cited)}")
-    for c in answer["citations"]:
+    for c in answer["citations"] + answer.get("related", []):
         text = texts if isinstance(texts, str) else texts.get(c["article_id"], "")
         if text[c["start"] : c["end"]] != c["text"]:
             problems.append(f"[{c['n']}]: text is not the article's characters {c['start']}-{c['end']}")

@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 import prompts
-from bot.citations import renumber_markers
+from bot.citations import passage_of, renumber_markers
 from index.errors import BackendUnavailableError, InputError, is_connection_error
 from bot.models import Answer, refusal_text
 
@@ -80,10 +80,11 @@ class LLMAnswerer:
             return Answer(question=shown, answer=refusal_text(shown), refused=True)
         raw = _call(self.model, prompts.render("answer", passages=format_passages(passages), question=question)).strip()
         text, citations = renumber_markers(raw, passages)
+        related = [passage_of(passages[0], 0)]  # the retriever's best passage
         if not text or text.lower().startswith(REFUSAL_PREFIX) or not citations:
             plain = text if text.lower().startswith(REFUSAL_PREFIX) and not citations else refusal_text(shown)
-            return Answer(question=shown, answer=plain, refused=True)
-        return Answer(question=shown, answer=text, refused=False, citations=citations)
+            return Answer(question=shown, answer=plain, refused=True, related=related)
+        return Answer(question=shown, answer=text, refused=False, citations=citations, related=related)
 
 
 def condense_question(model: BaseChatModel, question: str, history: list[str]) -> str:

@@ -35,6 +35,11 @@ class Answer(BaseModel):
     answer: str
     refused: bool
     citations: list[Citation] = Field(default_factory=list)
+    related: list[Citation] = Field(
+        default_factory=list,
+        description="The passage closest to the question, refusals included, for a reader to check: "
+        "no marker in the answer points at it (its n is 0).",
+    )
     _confidence: float | None = PrivateAttr(default=None)
 
     @property
@@ -45,10 +50,11 @@ class Answer(BaseModel):
     def as_json(self, **extra) -> dict:
         """The contract's JSON object, with ``extra`` keys (such as ``id``) first."""
         data = self.model_dump(mode="json")
-        for citation in data["citations"]:
-            citation["highlights"] = [list(h) for h in citation["highlights"]]
         ordered = {"n": None, "article_id": None, "title": None, "text": None, "start": None, "end": None, "score": None}
-        data["citations"] = [{**ordered, **c} for c in data["citations"]]
+        for key in ("citations", "related"):
+            for citation in data[key]:
+                citation["highlights"] = [list(h) for h in citation["highlights"]]
+            data[key] = [{**ordered, **c} for c in data[key]]
         return {**extra, **data}
 
 

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.citations import Claim, cite_claims
+from bot.citations import Claim, cite_claims, passage_of
 from bot.extractive import news
 from bot.extractive.answerability import question_features
 from bot.extractive.features import SENTENCE_FEATURES, sentence_features
@@ -25,7 +25,7 @@ from bot.extractive.question import Parsed, parse_question
 from bot.extractive.quote import compose, quote
 from bot.extractive.ranking import Scored, score_features
 from bot.extractive.weights import Models, load_models
-from bot.models import Answer, refusal_text
+from bot.models import Answer, Citation, refusal_text
 
 __all__ = ["ExtractiveAnswerer", "MAX_ARTICLES"]
 
@@ -90,16 +90,19 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
         shown = display_question or question
         scored, q, confidence = self.evaluate(question, passages)
-        about_story = _about_the_story(scored.index, question) if scored is not None else []
+        if scored is None:
+            return _refusal(shown, confidence, [])
+        related = [_closest(scored, q)]
+        about_story = _about_the_story(scored.index, question)
         if about_story:  # who wrote it, which agency filed it: the credit line or the dateline says
-            return self._cited(scored.index, about_story, q, shown, confidence)
-        if scored is None or confidence < self.threshold:
-            result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[])
-            result._confidence = confidence
-            return result
-        return self._cited(scored.index, compose(scored, q.term_set, self.max_chars, self.second_ratio), q, shown, confidence)
+            return self._cited(scored.index, about_story, q, shown, confidence, related)
+        if confidence < self.threshold:
+            return _refusal(shown, confidence, related)
+        chosen = compose(scored, q.term_set, self.max_chars, self.second_ratio)
+        return self._cited(scored.index, chosen, q, shown, confidence, related)
 
-    def _cited(self, index, chosen: list[tuple[int, int, int]], q: Parsed, shown: str, confidence: float) -> Answer:
+    def _cited(self, index, chosen: list[tuple[int, int, int]], q: Parsed, shown: str, confidence: float,
+               related: list[Citation]) -> Answer:
         """The answer quoting ``chosen`` (sentence, start, end), each part cited by the passage that holds it."""
         docs: list[Document] = []
         claims: list[Claim] = []
@@ -108,22 +111,40 @@ class ExtractiveAnswerer:
             key = (index.article_id, int(index.passages.starts[c]))
             found = [j for j, d in enumerate(docs) if (d.metadata["article_id"], d.metadata["start"]) == key]
             if not found:
-                docs.append(
-                    Document(
-                        index.passages.texts[c],
-                        metadata={
-                            "article_id": index.article_id, "title": index.title, "start": int(index.passages.starts[c]),
-                            "end": int(index.passages.ends[c]), "score": float(index.passages.vecs[c] @ q.vector),
-                        },
-                    )
-                )
+                docs.append(_passage(index, c, q))
                 found = [len(docs) - 1]
             start = int(index.sentences.starts[i])
             claims.append(Claim(quote(index.sentences.texts[i], a, b), found[0], [(start + a, start + b)]))
         text, citations = cite_claims(claims, docs)
-        result = Answer(question=shown, answer=text, refused=False, citations=citations)
+        result = Answer(question=shown, answer=text, refused=False, citations=citations, related=related)
         result._confidence = confidence
         return result
+
+
+def _passage(index, c: int, q: Parsed) -> Document:
+    """Passage ``c`` of the article as a retrieved document, scored against the question."""
+    return Document(
+        index.passages.texts[c],
+        metadata={
+            "article_id": index.article_id, "title": index.title, "start": int(index.passages.starts[c]),
+            "end": int(index.passages.ends[c]), "score": float(index.passages.vecs[c] @ q.vector),
+        },
+    )
+
+
+def _closest(scored: Scored, q: Parsed) -> Citation:
+    """The passage of the best-ranked sentence, that sentence highlighted (past its dateline, within the passage)."""
+    index, best = scored.index, int(scored.order[0])
+    c = int(index.layout.sent_chunk[best])
+    start = max(int(index.sentences.starts[best]) + int(index.layout.quote_from[best]), int(index.passages.starts[c]))
+    end = min(int(index.sentences.ends[best]), int(index.passages.ends[c]))
+    return passage_of(_passage(index, c, q), 0, [(start, end)] if start < end else [])
+
+
+def _refusal(shown: str, confidence: float, related: list[Citation]) -> Answer:
+    result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[], related=related)
+    result._confidence = confidence
+    return result
 
 
 def _about_the_story(index, question: str) -> list[tuple[int, int, int]]:

@@ -30,7 +30,7 @@ def test_health_articles_and_ask(live):
         assert {a["id"] for a in listed} == {SEED_ID, "tram-line"}
 
         answer = client.post("/api/ask", json={"question": ALASKA, "history": [], "article": None}).json()
-        assert set(answer) == {"question", "answer", "refused", "citations"}
+        assert set(answer) == {"question", "answer", "refused", "citations", "related"}
         assert not answer["refused"] and "welcomed" in answer["answer"]
         check_answer(answer, {SEED_ID: SEED_TEXT})
         assert all(c["article_id"] == SEED_ID for c in answer["citations"])

@@ -55,6 +55,10 @@ def test_chat_page_answers_with_sources_and_feedback(live, browser):
     refusal = _bot_messages(page).filter(has_text="doesn't say").first
     refusal.wait_for(timeout=60_000)
     assert "🤷" in refusal.inner_text() and refusal.locator("em").count() == 1
+    closest = page.locator("#chat").get_by_text("Closest passage").first
+    closest.wait_for(timeout=60_000)
+    closest.click()  # collapsed until the reader opens it
+    page.locator("#chat mark").last.wait_for(state="visible")
 
     page.locator("#clear").click()
     page.wait_for_function("document.querySelectorAll(\"#chat [data-testid='bot']\").length === 0")

@@ -39,3 +39,14 @@ def test_refuses_below_the_threshold_and_defaults_to_the_fitted_one(story, fake)
     assert refused.refused and refused.citations == [] and refused.answer.startswith("The article doesn't say")
     assert ExtractiveAnswerer(_Cache(story), fake).threshold == 0.41
     assert ExtractiveAnswerer(_Cache(story), fake).answer("Anything?", []).refused  # nothing retrieved
+
+
+def test_every_answer_carries_the_closest_passage(story, fake):
+    for threshold in (0.0, 1.0):  # answered, then refused
+        answer = ExtractiveAnswerer(_Cache(story), fake, threshold=threshold).answer("How much will it cost?", _passages(story))
+        assert answer.refused == (threshold == 1.0)
+        [related] = answer.related
+        assert related.n == 0 and "240 million" in related.text and story.text[related.start:related.end] == related.text
+        [(a, b)] = related.highlights
+        assert related.start <= a < b <= related.end and "240 million" in story.text[a:b]
+        assert f"[{related.n}]" not in answer.answer
