@@ -1,4 +1,5 @@
-"""Answer quality on the SQuAD 2.0 tuning split, dev.jsonl and the news check; writes docs/quality.md and docs/quality.png.
+"""Answer quality on the SQuAD 2.0 tuning split, dev.jsonl, the news check and the news corpus (fit and check parts,
+with a table per question kind); writes docs/quality.md and docs/quality.png.
 
     .venv/bin/python benchmarks/quality.py            # tuning split: table, ablations, threshold sweep, latency
     .venv/bin/python benchmarks/quality.py --report   # also the report split (articles 7-16), once, after tuning
@@ -19,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluate import at_threshold, evaluate, load_eval_set, table  # noqa: E402
+from bot.evaluate import at_threshold, by_kind, evaluate, load_eval_set, table  # noqa: E402
 from bot.extractive.weights import load_models  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -110,6 +111,13 @@ def main() -> None:
     news_table = table([f for f, _ in news_runs.values()])
     print(news_table)
     lines += ["## News check (benchmarks/news: three short news articles, not fitted on)", "", news_table, "", NEWS_HISTORY, ""]
+
+    for part, about in (("fit", "the 21 fit articles: a refit may use them"),
+                        ("check", "the 12 check articles: nothing is fitted or chosen on them")):
+        part_runs = evaluate(load_eval_set(NEWS, part=part), {"hybrid": settings})
+        part_table = table([f for f, _ in part_runs.values()]) + "\n\n" + by_kind(part_runs["hybrid"][1])
+        print(part_table)
+        lines += [f"## News corpus, {part} part ({about})", "", part_table, ""]
 
     records = runs["hybrid"][1]
     sweep = []

@@ -211,7 +211,7 @@ def eval_command(
     part: Optional[str] = typer.Option(None, "--part", help="A folder's fit or check articles (its split.json)."),
 ) -> None:
     """Measure answer quality: each article indexed on its own, every question asked."""
-    from bot.evaluate import by_kind, evaluate, load_eval_set, table
+    from bot.evaluate import by_kind, evaluate, kind_figures, load_eval_set, table
 
     if part not in (None, "fit", "check"):
         raise InputError(f"--part {part!r}: use fit or check")
@@ -223,7 +223,9 @@ def eval_command(
     if as_json:
         from dataclasses import asdict
 
-        typer.echo(json.dumps([asdict(f) for f in results] if compare else asdict(results[0]), indent=2))
+        kinds = kind_figures(next(iter(outcome.values()))[1])
+        first = {**asdict(results[0]), **({"by_kind": kinds} if kinds else {})}
+        typer.echo(json.dumps([first, *(asdict(f) for f in results[1:])] if compare else first, indent=2))
     else:
         kinds = by_kind(next(iter(outcome.values()))[1])
         _echo(table(results) + (f"\n\nper kind ({results[0].name}):\n\n{kinds}" if kinds else ""))

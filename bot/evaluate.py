@@ -28,7 +28,9 @@ from bot.models import refusal_text
 from bot.evalsets import EvalItem, EvalSet, load_eval_set
 from bot.settings import Settings
 
-__all__ = ["EvalItem", "EvalSet", "Figures", "at_threshold", "by_kind", "evaluate", "load_eval_set", "percentile", "table"]
+__all__ = [
+    "EvalItem", "EvalSet", "Figures", "at_threshold", "by_kind", "evaluate", "kind_figures", "load_eval_set", "percentile", "table",
+]
 
 MAX_ANSWER = 400
 
@@ -199,15 +201,26 @@ def table(rows: list[Figures]) -> str:
     return "\n".join(lines)
 
 
+def kind_figures(records: list[Record]) -> dict[str, dict]:
+    """Per question kind: how many, answered correctly (answerable kinds; None for the others), refused."""
+    out = {}
+    for kind in dict.fromkeys(r.item.kind for r in records if r.item.kind):
+        rows = [r for r in records if r.item.kind == kind]
+        out[kind] = {
+            "questions": len(rows),
+            "answered_correctly": sum(r.correct for r in rows) / len(rows) if rows[0].item.answerable else None,
+            "refused": sum(r.refused for r in rows) / len(rows),
+        }
+    return out
+
+
 def by_kind(records: list[Record]) -> str:
-    """A Markdown table per question kind: answered correctly (answerable kinds) or refused (the others)."""
-    kinds = list(dict.fromkeys(r.item.kind for r in records if r.item.kind))
+    """:func:`kind_figures` as a Markdown table ("" when the questions have no kinds)."""
+    kinds = kind_figures(records)
     if not kinds:
         return ""
     lines = ["| kind | questions | answered correctly | refused |", "|---|---:|---:|---:|"]
-    for kind in kinds:
-        rows = [r for r in records if r.item.kind == kind]
-        correct = f"{sum(r.correct for r in rows) / len(rows):.3f}" if rows[0].item.answerable else "–"
-        refused = sum(r.refused for r in rows) / len(rows)
-        lines.append(f"| {kind} | {len(rows)} | {correct} | {refused:.3f} |")
+    for kind, f in kinds.items():
+        correct = "–" if f["answered_correctly"] is None else f"{f['answered_correctly']:.3f}"
+        lines.append(f"| {kind} | {f['questions']} | {correct} | {f['refused']:.3f} |")
     return "\n".join(lines)

@@ -276,5 +276,7 @@ def test_eval_of_a_news_folder_by_part_and_kind(tmp_path):
     assert result.exit_code == 0, result.output
     assert "| questions (answerable / unanswerable) | 1 / 2 |" in result.output
     assert "| fact | 1 | 1.000 |" in result.output and "| near_miss | 1 | – |" in result.output
+    as_json = json.loads(CliRunner().invoke(app, ["eval", str(tmp_path), "--part", "fit", "--json"]).output)
+    assert as_json["by_kind"]["fact"]["questions"] == 1 and as_json["by_kind"]["near_miss"]["answered_correctly"] is None
     bad = CliRunner().invoke(app, ["eval", str(tmp_path), "--part", "half"])
     assert isinstance(bad.exception, InputError) and "fit or check" in str(bad.exception)
