@@ -156,12 +156,12 @@ class TransactionalWrites:
     ``_sync``, ``_bump``, ``_batch_size`` and ``_article_metas``."""
 
     @contextmanager
-    def _writing(self):
-        """One writer at a time, on a current view of the store, after cleaning up unfinished writes."""
-        with self.lock.hold():
+    def _writing(self, timeout: float | None = None):
+        """One writer at a time (waiting at most ``timeout`` seconds for the lock), on a current view of
+        the store, after cleaning up unfinished writes; yields how many it cleaned up."""
+        with self.lock.hold(timeout):
             self._sync()
-            self._recover()
-            yield
+            yield self._recover()
 
     def ingest(self, article: Article) -> IngestResult:
         """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
@@ -249,8 +249,9 @@ class TransactionalWrites:
         return marker
 
     def _finish(self, marker: str, article_ids: list[str]) -> None:
+        live = self._live_revs()  # read once for the batch, not once per article
         for article_id in article_ids:
-            self._clean(article_id)
+            self._clean(article_id, live)
         self._meta.delete(ids=[marker])
         self._bump()
 
@@ -300,9 +301,8 @@ class TransactionalWrites:
 
         ``wait=False`` returns 0 at once when another process is writing: that writer recovers."""
         try:
-            with self._guard(), self.lock.hold(None if wait else 0.0):
-                self._sync()
-                return self._recover()
+            with self._guard(), self._writing(None if wait else 0.0) as recovered:
+                return recovered
         except WriterBusy:
             if wait:
                 raise
@@ -313,9 +313,7 @@ class TransactionalWrites:
         record of no article or of an old revision, and index again from its stored text any
         article whose passages or sentences are incomplete (``bot repair``)."""
         with self._guard():
-            with self.lock.hold():
-                self._sync()
-                markers = self._recover()
+            with self._writing() as markers:
                 live = self._live_revs()
                 metas = self._article_metas(None)
                 current = {a: m.get("rev") for a, m in metas.items()}

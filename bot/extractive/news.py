@@ -28,7 +28,8 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"By\s+[A-Z][\w’'.-]+(?:\s+(?:[A-Z][\w’'.-]+|de|van|von|da|al|and))*\s*(?:,.{0,60})?")
-_STORY = r"(?:this|it|the\s+(?:story|article|report|piece|news\s+report))"
+_STORY_WORDS = r"this|it|the\s+(?:story|article|report|piece|news\s+report)"  # the story itself
+_STORY = rf"(?:{_STORY_WORDS})"
 _AUTHOR = re.compile(
     rf"\bwho\b[^?]*\b(?:wrote|write|written|writes|edited|authored|compiled|filed|reported\s+on)\s+{_STORY}"
     rf"|\bwho\s+(?:is|was|are|were)\s+(?:the\s+)?(?:author|writer|reporter|journalist|editor)s?\b"
@@ -38,7 +39,7 @@ _AUTHOR = re.compile(
 )
 _SOURCE = re.compile(
     r"\b(?:news\s+agency|wire\s+service|newswire|news\s+wire|news\s+service|press\s+agency)\b"
-    rf"|\bagency\b[^?]*\b(?:filed|carried|published|distributed|{_STORY[3:-1]})\b"
+    rf"|\bagency\b[^?]*\b(?:filed|carried|published|distributed|{_STORY_WORDS})\b"
     rf"|\bwhere\b[^?]*\b(?:reported|filed|written|datelined)\s+from\b|\bwhere\s+(?:is|was)\s+{_STORY}\s+from\b"
     r"|\bdateline\b",
     re.IGNORECASE,
