@@ -13,8 +13,12 @@ from functools import cached_property
 
 import numpy as np
 
+import re
+
+from bot.extractive import lexicon
 from bot.extractive.features import SENTENCE_FEATURES, word_idf
 from bot.extractive.registry import Feature, Registry
+from bot.extractive.words import content_words
 from bot.extractive.question import Parsed
 from bot.extractive.ranking import Scored
 
@@ -78,6 +82,41 @@ class _Evidence:
         return [float(v) for v, row in zip(idf, sim) if row.max() < 0.6]
 
     @cached_property
+    def window_rows(self) -> list[int]:
+        """The best sentence and its same-paragraph neighbours."""
+        layout, best = self.index.layout, self.best
+        return [best] + ([best - 1] if layout.same_prev[best] else []) + ([best + 1] if layout.same_next[best] else [])
+
+    @cached_property
+    def specific(self) -> tuple[np.ndarray, np.ndarray]:
+        """For the question's specific words (content words that neither shape the question nor name
+        the article's topic: in the title or in a quarter of its sentences), the closest word
+        (WordLlama cosine) near the best sentence, and anywhere in the article. A question about
+        the article's subject but another detail has a specific word the article lacks."""
+        index, q = self.index, self.q
+        table = index.words
+        title = set(content_words(index.title or ""))
+        keep = [i for i, w in enumerate(q.words) if w not in lexicon.QUESTION_SHAPE_WORDS]
+        if not keep or not len(table.word_index):
+            return np.ones(0), np.ones(0)
+        topic = [table.word_df.get(q.words[i], 0) >= 0.25 * index.n or q.words[i] in title for i in keep]
+        chosen = [i for i, t in zip(keep, topic) if not t] or keep
+        vecs = q.word_vecs[chosen]
+        near = np.nonzero(table.SW[self.window_rows].any(axis=0))[0]
+        best = (vecs @ table.word_vecs[near].T).max(axis=1) if len(near) else np.zeros(len(chosen))
+        return best, (vecs @ table.word_vecs.T).max(axis=1)
+
+    @cached_property
+    def qualifier_missing(self) -> float:
+        """1.0 when the question pins a period or an ordinal (:data:`~bot.extractive.lexicon.QUALIFIER`)
+        that the best sentence and its neighbours do not say."""
+        found = {m.group(0).lower() for m in lexicon.QUALIFIER.finditer(self.q.text)}
+        if not found:
+            return 0.0
+        near = " ".join(self.index.sentences.texts[i] for i in self.window_rows).lower()
+        return 1.0 if any(not re.search(rf"\b{re.escape(w)}\b", near) for w in found) else 0.0
+
+    @cached_property
     def top5(self) -> np.ndarray:
         return np.sort(self.X[:, _COL["dense"]])[-5:]
 
@@ -136,6 +175,12 @@ QUESTION_FEATURES = Registry(
     Feature("para_missing_max_idf", lambda e: max(e.para_missing or [0.0]) / e.unknown_idf, -1),
     Feature("para_missing_share", lambda e: sum(e.para_missing) / e.total, -1),
     Feature("top_chunk_dense", lambda e: e.top("chunk_dense"), +1),
+    Feature("specific_near_min", lambda e: float(e.specific[0].min()) if e.specific[0].size else 1.0, +1),
+    Feature("specific_near_mean", lambda e: float(e.specific[0].mean()) if e.specific[0].size else 1.0, +1),
+    Feature("specific_unmatched", lambda e: float((e.specific[0] < 0.6).sum()), -1),
+    Feature("specific_article_min", lambda e: float(e.specific[1].min()) if e.specific[1].size else 1.0, +1),
+    Feature("soft_unknown", lambda e: float((e.specific[1] < 0.55).sum()), -1),
+    Feature("qualifier_missing", lambda e: e.qualifier_missing, -1),
     *(_token(i, name) for i, name in enumerate(
         ["tok_best_min", "tok_best_mean", "tok_passage_min", "tok_passage_mean", "tok_anywhere_min", "tok_top2_min"])),
 )

@@ -22,7 +22,9 @@ from bot.extractive import news
 from bot.extractive.answerability import question_features
 from bot.extractive.features import SENTENCE_FEATURES, sentence_features
 from bot.extractive.question import Parsed, parse_question
-from bot.extractive.quote import compose, quote
+from bot.extractive.question import AnswerType
+from bot.extractive.quote import compose, part, quote
+from index.terms import terms
 from bot.extractive.ranking import Scored, score_features
 from bot.extractive.weights import Models, load_models
 from bot.models import Answer, Citation, refusal_text
@@ -98,7 +100,8 @@ class ExtractiveAnswerer:
             return self._cited(scored.index, about_story, q, shown, confidence, related)
         if confidence < self.threshold:
             return _refusal(shown, confidence, related)
-        chosen = compose(scored, q.term_set, self.max_chars, self.second_ratio)
+        wanted = q.term_set | _speaker_terms(scored, q)
+        chosen = _with_speaker(scored, q, compose(scored, wanted, self.max_chars, self.second_ratio), self.max_chars)
         return self._cited(scored.index, chosen, q, shown, confidence, related)
 
     def _cited(self, index, chosen: list[tuple[int, int, int]], q: Parsed, shown: str, confidence: float,
@@ -114,11 +117,54 @@ class ExtractiveAnswerer:
                 docs.append(_passage(index, c, q))
                 found = [len(docs) - 1]
             start = int(index.sentences.starts[i])
-            claims.append(Claim(quote(index.sentences.texts[i], a, b), found[0], [(start + a, start + b)]))
+            text = _named(index, i, a, b, [c.text for c in claims])
+            claims.append(Claim(text, found[0], [(start + a, start + b)]))
         text, citations = cite_claims(claims, docs)
         result = Answer(question=shown, answer=text, refused=False, citations=citations, related=related)
         result._confidence = confidence
         return result
+
+
+_SPEAKER_TYPES = (AnswerType.PERSON, AnswerType.STATEMENT)
+
+
+def _speaker_terms(scored: Scored, q: Parsed) -> set[str]:
+    """For a "who said" or "what did X say" question, the words of the best sentence's attribution
+    ("…," said Marta Voss, the chief executive), so a long sentence is quoted with its speaker."""
+    if q.kind not in _SPEAKER_TYPES:
+        return set()
+    text = scored.index.sentences.texts[int(scored.order[0])]
+    found = news.attribution(text)
+    return set(terms(text[found[0]:found[1]])) if found else set()
+
+
+def _with_speaker(scored: Scored, q: Parsed, chosen: list[tuple[int, int, int]], max_chars: int) -> list[tuple[int, int, int]]:
+    """For a "who said" question whose best sentence continues a quotation ('"Please do not wait."'),
+    the sentence before that names the speaker is quoted first, instead of any runner-up."""
+    index, best = scored.index, int(scored.order[0])
+    texts = index.sentences.texts
+    if q.kind not in _SPEAKER_TYPES or not index.layout.same_prev[best] or not news.bare_quote(texts, best):
+        return chosen
+    if any(i == best - 1 for i, _, _ in chosen):
+        return chosen
+    own = next(c for c in chosen if c[0] == best)
+    room = max_chars - len(quote(texts[best], own[1], own[2])) - 10
+    if room < 40:
+        return chosen
+    a, b = news.attribution(texts[best - 1])
+    skip = int(index.layout.quote_from[best - 1])
+    return [(best - 1, *part(texts[best - 1], skip, set(terms(texts[best - 1][a:b])), room)), own]
+
+
+def _named(index, i: int, a: int, b: int, earlier: list[str]) -> str:
+    """The quote of sentence ``i`` from ``a`` to ``b``; when it opens with a pronoun subject ("She told …",
+    "The company said …") it names who, in square brackets as journalists do ("[Maria Lopez] told …"),
+    unless an earlier part of the answer names them already. The highlight stays on the article's text."""
+    text = index.sentences.texts[i]
+    found = news.named_subject(index.sentences.texts, i, a) if a == int(index.layout.quote_from[i]) else None
+    if not found or found[0] >= b or any(found[1] in e for e in earlier):
+        return quote(text, a, b)
+    return ("…" if a > 0 else "") + f"[{found[1]}]" + text[found[0]:b] + ("…" if b < len(text) else "")
 
 
 def _passage(index, c: int, q: Parsed) -> Document:

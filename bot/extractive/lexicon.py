@@ -15,7 +15,7 @@ import numpy as np
 __all__ = [
     "NAME_WORD", "NAME_RUN", "ARTICLE_NAME_RUN", "CAPITALISED_WORD", "NUMBER_WORDS", "DIGITS", "YEAR", "DATE_WORDS",
     "STATEMENT", "STATEMENT_QUESTION", "NEGATIONS", "SENTENCE_NEGATIONS", "CONDITIONS", "WH_WORD", "HOW_QUANTITY",
-    "WHAT_TIME", "WHAT_QUANTITY", "QUESTION_SUBJECT", "idf", "negated",
+    "WHAT_TIME", "WHAT_QUANTITY", "QUESTION_SUBJECT", "QUALIFIER", "QUESTION_SHAPE_WORDS", "idf", "negated",
 ]
 
 # -- names ---------------------------------------------------------------------------------------
@@ -39,6 +39,16 @@ YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
 DATE_WORDS = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|century|centuries|decade)\b",
+    re.IGNORECASE,
+)
+
+#: words that pin a fact to one period or one of a series ("the *first* quarter", "*last* year", "in *2023*"):
+#: a question that asks about another one than the article gives is a near miss
+QUALIFIER = re.compile(
+    r"\b(1\d{3}|20\d{2}|first|second|third|fourth|fifth|last|next|previous|former|earlier|later|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|fall|winter|"
+    r"morning|afternoon|evening|night|weekend|quarter|annual|yearly|monthly|daily|weekly)\b",
     re.IGNORECASE,
 )
 
@@ -69,6 +79,11 @@ WHAT_TIME = re.compile(r"\s+(year|date|day|time|century|decade|month)\b")
 #: nouns whose value is a quantity: "What is the population of …", "What share of …"
 _QUANTITY = r"(?:population|number|amount|cost|price|percentage|percent|proportion|fraction|share|total|budget|toll|age|sum)"
 WHAT_QUANTITY = re.compile(rf"\s+(?:(?:is|was|are|were)\s+the\s+(?:\w+\s+)?)?{_QUANTITY}\b")
+#: content words that give a question its shape, not its subject ("How *many* …", "What did she *say* …")
+QUESTION_SHAPE_WORDS = frozenset({
+    "many", "much", "say", "said", "says", "tell", "told", "happen", "happened", "mean", "long", "far", "often", "old",
+    "big", "large", "kind", "type", "name", "called", "number", "amount", "exactly", "get", "got",
+})
 #: the named subject after an auxiliary verb: "What did *the European Union* say …" (original case)
 QUESTION_SUBJECT = re.compile(
     r"^\W*(?:\w+\s+){0,3}?(?i:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might)\s+"

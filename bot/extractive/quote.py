@@ -13,7 +13,7 @@ import re
 from bot.extractive.ranking import Scored
 from index.terms import terms
 
-__all__ = ["MIN_PART", "compose", "excerpt", "quote"]
+__all__ = ["MIN_PART", "compose", "excerpt", "part", "quote"]
 
 MIN_PART = 100  # characters: a shorter piece of a runner-up says too little to be worth quoting
 _WORD = re.compile(r"\S+")
@@ -26,7 +26,7 @@ def compose(scored: Scored, wanted: set[str], max_chars: int, second_ratio: floa
     texts, order, probs = scored.index.sentences.texts, scored.order, scored.probs
     skips = scored.index.layout.quote_from
     first = int(order[0])
-    a, b = _part(texts[first], int(skips[first]), wanted, max_chars - 5)
+    a, b = part(texts[first], int(skips[first]), wanted, max_chars - 5)
     chosen = [(first, a, b)]
     room = max_chars - len(quote(texts[first], a, b)) - 10  # two " [n]" and a space
     for other in order[1:4]:
@@ -34,12 +34,12 @@ def compose(scored: Scored, wanted: set[str], max_chars: int, second_ratio: floa
         if probs[other] < second_ratio * probs[first]:
             break
         if len(texts[other]) - int(skips[other]) <= room or room >= MIN_PART:
-            chosen.append((other, *_part(texts[other], int(skips[other]), wanted, room)))
+            chosen.append((other, *part(texts[other], int(skips[other]), wanted, room)))
             break
     return sorted(chosen)
 
 
-def _part(text: str, skip: int, wanted: set[str], limit: int) -> tuple[int, int]:
+def part(text: str, skip: int, wanted: set[str], limit: int) -> tuple[int, int]:
     """:func:`excerpt` of ``text`` from character ``skip`` on, in ``text``'s offsets."""
     a, b = excerpt(text[skip:], wanted, limit - (1 if skip else 0))
     return a + skip, b + skip

@@ -4,6 +4,7 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.extractive.answerer import ExtractiveAnswerer
+from bot.extractive.weights import load_models
 
 pytestmark = pytest.mark.unit
 
@@ -37,7 +38,7 @@ def test_answers_with_valid_citations(story, fake):
 def test_refuses_below_the_threshold_and_defaults_to_the_fitted_one(story, fake):
     refused = ExtractiveAnswerer(_Cache(story), fake, threshold=1.0).answer("How much will it cost?", _passages(story))
     assert refused.refused and refused.citations == [] and refused.answer.startswith("The article doesn't say")
-    assert ExtractiveAnswerer(_Cache(story), fake).threshold == 0.41
+    assert ExtractiveAnswerer(_Cache(story), fake).threshold == load_models().meta["operating_point"]["refusal_threshold"]
     assert ExtractiveAnswerer(_Cache(story), fake).answer("Anything?", []).refused  # nothing retrieved
 
 

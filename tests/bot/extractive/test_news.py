@@ -49,6 +49,7 @@ def test_credit_lines_and_bylines(sentence, whole_line, credit):
     ("Who is the author?", True, False),
     ("Who wrote the letter to the council?", False, False),
     ("Who reported the fire to the police?", False, False),
+    ("Who reported this story?", True, False),
     ("Which news agency carried the story?", False, True),
     ("Where was this story filed from?", False, True),
     ("Which agency is investigating the crash?", False, False),
@@ -74,3 +75,82 @@ def test_credit_lines_and_datelines_answer_only_questions_about_the_story(wire, 
     content = answerer.answer("How much did the boats cost?", _passages(wire))
     assert "48 million crowns" in content.answer
     assert "NORDVIK" not in content.answer and "Reporting by" not in content.answer  # dateline and credit never quoted
+
+
+PEOPLE = [
+    'LISBON, March 3 (Reuters) - Dr. Ana Ruiz, who led the study at Porto University, said the results were clear.',
+    'She told colleagues the trial would continue.',
+    'Medibook, a company whose software runs 600 clinics, said on Friday that hackers had stolen patient names.',
+    'The company said it had no evidence that the data had been sold.',
+    'It said it would write to every patient.',
+    'A High Court judge on Monday blocked the plan.',
+    'The judge said the permit was unlawful.',
+    'Fuel costs rose by a tenth.',
+    'The court said the ruling could be appealed.',
+    '"We carried more passengers than ever," said Marta Voss, the chief executive of Skyrenn Airways.',
+    'She said fuel costs fell.',
+    'The city said the bridge would reopen.',
+]
+
+
+@pytest.mark.parametrize("i, name", [
+    (1, "Dr. Ana Ruiz"),  # she: the person the sentence before introduced
+    (3, "Medibook"),  # the company: the organisation the story is about
+    (4, "Medibook"),
+    (6, None),  # the judge is never named
+    (8, "High Court"),  # the court: the name with that noun in it
+    (10, "Marta Voss"),  # not Skyrenn Airways, which is no person
+    (11, None),  # "the city": no city named nearby
+    (0, None), (2, None), (7, None),  # these sentences name their subjects
+])
+def test_pronoun_subjects_are_named_from_the_sentences_before(i, name):
+    found = news.named_subject(PEOPLE, i, news.dateline_end(PEOPLE[i]))
+    assert (found[1] if found else None) == name
+    if found:
+        assert PEOPLE[i][found[0]:].startswith(" ")  # the subject ends where the name goes
+
+
+def test_a_quoted_pronoun_subject_is_named_in_brackets_and_cited_exactly(fake):
+    text = ("Clinic software maker hacked\n\n"
+            "MERROW, Jan 12 (Coast News) - Medibook, a company whose software runs 600 clinics, said on Friday that "
+            "hackers had stolen the names of about 420,000 patients.\n\n"
+            "The company said the attackers got in on January 9 using a stolen password.\n")
+    index = ArticleIndex.from_record(stored(Article("medibook", "Clinic software maker hacked", text), fake), fake)
+    answer = ExtractiveAnswerer(_Cache(index), fake, threshold=0.0).answer(
+        "When did the attackers get in?", _passages(index))
+    assert answer.answer.startswith("[Medibook] said the attackers got in on January 9")
+    c = answer.citations[0]
+    assert text[c.start:c.end] == c.text
+    assert [text[a:b] for a, b in c.highlights] == ["The company said the attackers got in on January 9 using a stolen password."]
+
+
+@pytest.mark.parametrize("sentence, speaker", [
+    ('"We have never seen the river rise this fast," said Fiona Bartram, the head of the emergency service.',
+     '" said Fiona Bartram, the head of the emergency service'),
+    ("Strand said the port's income had fallen.", "Strand said"),
+    ('"People must leave now. Please do not wait."', None),
+    ("The deal was signed on Friday.", None),
+])
+def test_quote_attribution(sentence, speaker):
+    found = news.attribution(sentence)
+    assert (sentence[found[0]:found[1]] if found else None) == speaker
+
+
+FLOOD = """River bursts its banks in Lowmarsh
+
+LOWMARSH, March 3 (Valley Wire) - About 4,300 residents of Lowmarsh were ordered to leave their homes on Saturday after the River Wendle burst its banks.
+
+"We have never seen the river rise this fast," said Fiona Bartram, the head of the Lowmarsh District Emergency Service. "People who were told to leave must leave now, because the water will keep rising overnight."
+
+Three shelters have been opened in schools and church halls.
+"""
+
+
+def test_who_said_quotes_the_speaker_of_a_quotation_that_runs_on(fake):
+    index = ArticleIndex.from_record(stored(Article("flood", "River bursts its banks in Lowmarsh", FLOOD), fake), fake)
+    answerer = ExtractiveAnswerer(_Cache(index), fake, threshold=0.0)
+    answer = answerer.answer("Who said people who were told to leave must leave now?", _passages(index))
+    assert "Fiona Bartram" in answer.answer and "must leave now" in answer.answer
+    c = answer.citations[0]
+    assert FLOOD[c.start:c.end] == c.text and all(FLOOD[a:b] in answer.answer for a, b in c.highlights)
+    assert answer.answer.index("Fiona Bartram") < answer.answer.index("must leave now")  # in the article's order
