@@ -109,13 +109,23 @@ class NewsBot:
                 self._answerer = LLMAnswerer(self.chat_model)
         return self._answerer
 
-    def condense(self, question: str, history: list[str]) -> str:
-        """A stand-alone question for retrieval: the LLM's rewrite if one is configured, else rules."""
+    def condense(self, question: str, history: list[str], article: str | None = None) -> str:
+        """A stand-alone question for retrieval: the LLM's rewrite if one is configured, else rules
+        (which may ask the bot's own answer to the previous turn: "Who leads X?" then "What did she say?")."""
         if history and self.chat_model is not None:
             from bot.llm import condense_question
 
             return condense_question(self.chat_model, question, history)
-        return resolve_followup(question, history)
+        return resolve_followup(question, history, answer_of=lambda turn, earlier: self._earlier_answer(turn, earlier, article))
+
+    def _earlier_answer(self, turn: str, earlier: list[str], article: str | None) -> str | None:
+        """The answer text to an earlier turn (its own follow-up resolved by rules only); when the bot
+        refused it, the closest sentence it found (enough to tell whom "she" means, never shown)."""
+        query = resolve_followup(turn, earlier)
+        answer = self.answerer.answer(query, self.retriever(article).invoke(query))
+        if not answer.refused:
+            return answer.answer
+        return " ".join(c.text[a - c.start:b - c.start] for c in answer.related for a, b in c.highlights) or None
 
     def retriever(self, article_id: str | None = None) -> HybridRetriever:
         return HybridRetriever(
@@ -129,7 +139,7 @@ class NewsBot:
         )
 
     def _retrieve(self, x: dict) -> dict:
-        query = self.condense(x["question"], x["history"])
+        query = self.condense(x["question"], x["history"], x["article"])
         return {**x, "query": query, "passages": self.retriever(x["article"]).invoke(query)}
 
     @property

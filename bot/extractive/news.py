@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["dateline_end", "is_credit", "asks_author", "asks_source", "named_subject", "attribution", "bare_quote"]
+__all__ = ["dateline_end", "is_credit", "asks_author", "asks_source", "named_subject", "attribution", "bare_quote", "is_person_like", "people_in"]
 
 # An upper-case place, optionally a region, optionally a date, optionally (Agency), then a dash.
 _DATELINE = re.compile(
@@ -99,6 +99,8 @@ _NOT_PERSON = frozenset(
     "Airways Airlines Foods Authority Commission Committee Board Police Hospital Church Centre Center Festival "
     "Marathon River Street Square Road Bridge Station Airport Port Parliament Assembly Government Club League "
     "Foundation Trust Society Securities Capital Partners Energy Systems Technologies Space Therapeutics Press "
+    "Isles Islands Island Republic Kingdom States Sea Sound Bay Valley Mountains Lake County Province Region City Town "
+    "Village District Coast North South East West Northern Southern Eastern Western "
     "News Times Post Reuters Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April "
     "May June July August September October November December".split())
 
@@ -145,6 +147,11 @@ _PERSON_CUES = [
 ]
 
 
+def people_in(text: str) -> set[str]:
+    """Surnames of the people ``text`` introduces the way news copy does (see :func:`named_subject`)."""
+    return _people([text])
+
+
 def _people(texts: list[str]) -> set[str]:
     """Surnames (last words) of the people ``texts`` introduce the way news copy does."""
     found = set()
@@ -176,6 +183,12 @@ def _proper(word: str, text: str) -> bool:
     """A single capitalised word is a name when the text also capitalises it inside a sentence
     ("Fuel costs rose" opens a sentence; "said Medibook" names a company)."""
     return re.search(rf"[\w,;:’'\")]\s+{re.escape(word)}\b", text) is not None
+
+
+def is_person_like(name: str) -> bool:
+    """Whether a capitalised run could name a person: no organisation's, place's or date's word in it
+    ("Aurel Kostin", "Foreign Minister Aurel Kostin"; not "Kessel Isles Council" or "High Court")."""
+    return not any(w in _NOT_PERSON or w in _ORG_TAILS for w in name.split())
 
 
 def _org_like(name: str) -> bool:

@@ -23,6 +23,33 @@ def test_followups_stand_alone(question, history, expected):
     assert resolve_followup(question, history) == expected
 
 
+def test_a_pronoun_after_a_who_question_stands_for_the_answer():
+    asked = []
+
+    def answer_of(turn, earlier):
+        asked.append((turn, earlier))
+        return "Opposition leader Hana Ruud of Lakeshire said the plan was rushed. [1]"
+
+    history = ["When was the budget passed?", "Who leads the opposition in Lakeshire?"]
+    assert resolve_followup("What did she say was wrong?", history, answer_of) == "What did Hana Ruud say was wrong?"
+    assert asked == [("Who leads the opposition in Lakeshire?", ["When was the budget passed?"])]
+    # without the bot's answer, or when it refused, the rules fall back to a name in the question
+    assert resolve_followup("What did she say?", history) == "What did Lakeshire say?"
+    assert resolve_followup("What did she say?", history, lambda t, e: None) == "What did Lakeshire say?"
+    # "Who is <Name>?" names the person itself: no answer needed
+    assert resolve_followup("What did she say?", ["Who is Hana Ruud?"], answer_of) == "What did Hana Ruud say?"
+    assert len(asked) == 1  # not asked again for "Who is Hana Ruud?"
+    # "Who is Skyrenn's finance chief?" asks for a person it does not name
+    assert resolve_followup("Why did he wait?", ["Who is Skyrenn's finance chief?"],
+                            lambda t, e: "Finance chief Lars Eklund told analysts the company would wait.") == \
+        "Why did Lars Eklund wait?"
+
+
+def test_a_possessive_name_is_used_without_its_s():
+    assert resolve_followup("Why did it cut the forecast?", ["What did Skyrenn's results show?"]) == \
+        "Why did Skyrenn cut the forecast?"
+
+
 def test_latest_name_wins():
     history = ["Who is Batu Khasikov?", "What did Narendra Modi say?"]
     assert resolve_followup("Whom did he call?", history) == "Whom did Narendra Modi call?"
