@@ -35,3 +35,19 @@ def test_evidence_of_an_answerable_and_a_near_miss_question(story, fake):
 def test_negated_question_without_a_negated_sentence(story, fake):
     found, _ = _evidence(story, fake, "Which councillors did not vote for the tram?")
     assert found["question_negated"] == 1.0 and found["negation_mismatch"] in (0.0, 1.0)
+
+
+def test_a_period_or_ordinal_the_best_sentence_lacks_is_evidence_of_a_near_miss(story, fake):
+    asked, _ = _evidence(story, fake, "When is construction expected to start?")
+    assert asked["qualifier_missing"] == 0.0
+    other_month, _ = _evidence(story, fake, "Will construction start in June?")
+    assert other_month["qualifier_missing"] == 1.0  # the article says March
+    last_year, _ = _evidence(story, fake, "How much did the tram line cost last year?")
+    assert last_year["qualifier_missing"] == 1.0
+
+
+def test_specific_words_are_the_questions_own_not_the_articles_topic(story, fake):
+    on_topic, _ = _evidence(story, fake, "How many passengers will the tram line carry?")
+    off_topic, _ = _evidence(story, fake, "What is the weather like at the harbour in winter?")
+    assert on_topic["soft_unknown"] == 0.0 and on_topic["specific_unmatched"] == 0.0
+    assert off_topic["soft_unknown"] >= 1.0 and off_topic["specific_near_min"] < on_topic["specific_near_min"]
