@@ -1,0 +1,249 @@
+"""The grounding guard: a sentence an LLM writes is shown only if the passage it cites supports it.
+
+Every sentence of an LLM answer (:func:`bot.markers.sentences_with_markers` reads what real models
+write) is checked against the retrieved passages its markers cite:
+
+* **Hard checks**, on the cited passages' text: every number (digits or number words), every name
+  (a capitalised word inside the sentence), every date word and every quoted phrase of the sentence
+  must occur there. A wrong figure, a swapped name or an invented quotation fails here whatever else
+  the sentence shares with the passage.
+* **Coverage**, against the best *support*: one sentence of a cited passage, or two neighbouring
+  ones. The sentence's content words are matched exactly (stems) or through WordLlama near-synonyms,
+  weighted by the article's idf, and its MiniLM word pieces take their most similar piece in the
+  support (the token-level matching the extractive ranker computes). A logistic model of those
+  (``bot/guard.json``, fitted by ``benchmarks/guard.py`` on the fit part of the labelled guard set,
+  ``benchmarks/guard/``) gives the probability that the support says what the sentence says; below
+  ``threshold`` the sentence is dropped. A negation on one side only drops it too.
+
+A kept sentence's highlight is the exact span of its support; a dropped one carries its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from langchain_core.documents import Document
+
+from bot.extractive import lexicon
+from bot.extractive.question import parse_question
+from bot.extractive.words import content_words, word_vectors
+from index.errors import BotError
+from index.terms import terms, tokens
+
+__all__ = ["Guard", "Verdict", "GUARD_FEATURES", "WEIGHTS_FILE", "load_guard_model", "hard_problems"]
+
+#: the support model's features, in order (see :func:`_support_features`)
+GUARD_FEATURES = ["cover_exact", "cover_soft", "tok_mean", "tok_min", "tok_low_share", "negation_mismatch",
+                  "unmatched_max_idf", "unmatched_count", "certainty_added", "antonym"]
+#: the fitted support model (package data beside this module), written by ``benchmarks/guard.py --write``
+WEIGHTS_FILE = "guard.json"
+#: a hand-set model, only for fitting the first one (it picks the support the features are read from)
+START = {"weights": [4.0, 3.0, 6.0, 2.0, -3.0, -1.0, -1.0, -0.5, -2.0, -2.0], "bias": -8.0, "threshold": 0.5}
+
+
+@lru_cache(maxsize=1)
+def load_guard_model() -> dict:
+    """The fitted support model: ``weights`` (per :data:`GUARD_FEATURES`), ``bias``, ``threshold``."""
+    try:
+        data = json.loads(resources.files("bot").joinpath(WEIGHTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BotError(f"cannot read the guard's fitted model bot/{WEIGHTS_FILE} ({exc}); run benchmarks/guard.py --write") from None
+    if data.get("features") != GUARD_FEATURES:
+        raise BotError(f"bot/{WEIGHTS_FILE} was fitted for other features: run benchmarks/guard.py --write")
+    return data
+
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+    "dozen": "12",
+}
+#: words that make a claim surer, wider or causal than a source may be ("will *definitely*", "*because*")
+_CERTAINTY = frozenset("definitely certainly certain surely sure exactly precisely guaranteed guarantee always never all "
+                       "every entire entirely because cause caused causing due result resulted only first last".split())
+#: word pairs that say opposite things (either way round); a sentence that says one where its support says the other
+_OPPOSITES = [tuple(pair.split("/")) for pair in (
+    "rose/fell rise/fall rising/falling increased/decreased increase/decrease up/down higher/lower more/fewer more/less "
+    "gained/lost win/lose won/lost approved/rejected approve/reject accepted/rejected accept/refuse agreed/refused "
+    "allowed/banned allow/ban opened/closed open/close raised/cut raise/cut favour/against for/against support/oppose "
+    "supported/opposed welcomed/criticised welcomed/condemned praised/criticised conceded/refused unanimous/divided "
+    "before/after above/below ahead/behind early/late earlier/later profit/loss surplus/deficit majority/minority "
+    "best/worst largest/smallest biggest/smallest highest/lowest most/least guilty/innocent convicted/acquitted "
+    "expanded/shrank grew/shrank strengthened/weakened improved/worsened resigned/appointed hired/fired").split()]
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_QUOTED = re.compile(r"[“\"]([^”\"]{8,})[”\"]")
+_WORD = re.compile(r"[A-Za-z][\w’'-]*")
+_NOT_NAMES = frozenset("I The A An In On At But And It He She They We This That These Those His Her Their Its "
+                       "According After Before When While If As For From By With Of To".split())
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers ``text`` states, normalised ("1,200" and "1200" alike; "four" as "4"; "18.6 million" as "18.6")."""
+    found = {m.group(0).replace(",", "").rstrip(".") for m in _DIGITS.finditer(text)}
+    for word in tokens(text):
+        if word in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[word])
+    return found
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words inside the sentence (not the first word, nor function words): the names it uses."""
+    out = set()
+    for i, m in enumerate(_WORD.finditer(text)):
+        word = re.sub(r"[’']s$", "", m.group(0))
+        before = text[: m.start()].rstrip()
+        if i == 0 or before.endswith((".", ":", "“", '"', "!", "?")) or not word[0].isupper() or word in _NOT_NAMES:
+            continue
+        out.add(word)
+    return out
+
+
+def _name_in(name: str, text: str) -> bool:
+    """``name`` occurs in ``text`` as a word or a word's start ("Dorvania" in "Dorvanian", "Russia" in "Russia's")."""
+    return re.search(rf"\b{re.escape(name[:max(len(name) - 2, 4)] if len(name) > 6 else name)}", text) is not None
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("“", '"').replace("”", '"').replace("’", "'")).strip().lower()
+
+
+def hard_problems(sentence: str, passage_text: str) -> list[str]:
+    """What the sentence states that the cited text does not: numbers, names, dates, quotations."""
+    problems = []
+    have = _numbers(passage_text)
+    for number in sorted(_numbers(sentence) - have):
+        if number not in ("1",):  # "one of the …" is rarely a figure
+            problems.append(f"the number {number} is not in the cited passage")
+    for name in sorted(_names(sentence)):
+        if not _name_in(name, passage_text):
+            problems.append(f"the name {name!r} is not in the cited passage")
+    dates = {m.group(0).lower() for m in lexicon.DATE_WORDS.finditer(sentence)}
+    for word in sorted(dates):
+        if word not in passage_text.lower():
+            problems.append(f"{word!r} is not in the cited passage")
+    plain = _normal(passage_text)
+    for m in _QUOTED.finditer(sentence):
+        if _normal(m.group(1)).strip(" ,.") not in plain:
+            problems.append("the quotation is not the cited passage's words")
+    return problems
+
+
+@dataclass
+class Verdict:
+    """The guard's decision on one answer sentence."""
+
+    sentence: str
+    cited: list[int]  # 0-based indexes of the retrieved passages its markers cite
+    kept: bool
+    reason: str = ""
+    support: tuple[int, int] | None = None  # the supporting sentence(s), article offsets
+    support_article: str | None = None
+    score: float = 0.0
+    features: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"sentence": self.sentence, "reason": self.reason, "score": round(self.score, 3)}
+
+
+class Guard:
+    """Checks answer sentences against the passages they cite (see the module docstring)."""
+
+    def __init__(self, evidence, embeddings, model: dict | None = None, threshold: float | None = None) -> None:
+        model = model or load_guard_model()
+        self.evidence = evidence
+        self.embeddings = embeddings
+        self.threshold = float(model["threshold"] if threshold is None else threshold)
+        self.w = np.asarray(model["weights"], dtype=np.float64)
+        self.b = float(model["bias"])
+
+    def check(self, sentence: str, cited: list[int], passages: list[Document]) -> Verdict:
+        """The verdict on ``sentence`` (markers removed), which cites ``passages[i]`` for ``i`` in ``cited``."""
+        docs = [passages[i] for i in cited if 0 <= i < len(passages)]
+        if not docs:
+            return Verdict(sentence, cited, False, "it cites no retrieved passage")
+        text = "\n".join(d.page_content for d in docs)
+        problems = hard_problems(sentence, text)
+        features, support, article = self.features(sentence, docs)
+        score = self.probability(features)
+        verdict = Verdict(sentence, cited, False, support=support, support_article=article, score=score, features=features)
+        if problems:
+            verdict.reason = problems[0]
+        elif support is None:
+            verdict.reason = "the cited passage has no sentence to check it against"
+        elif score < self.threshold:
+            verdict.reason = f"the cited passage does not say this (support {score:.2f} < {self.threshold:.2f})"
+        else:
+            verdict.kept = True
+        return verdict
+
+    def probability(self, features: dict) -> float:
+        x = np.asarray([features.get(name, 0.0) for name in GUARD_FEATURES], dtype=np.float64)
+        return float(1.0 / (1.0 + np.exp(-(x @ self.w + self.b))))
+
+    def features(self, sentence: str, docs: list[Document]) -> tuple[dict, tuple[int, int] | None, str | None]:
+        """The support features of the best support among the cited passages' sentences (one, or two
+        neighbours), with that support's article offsets and article id."""
+        vector, pieces = (self.embeddings.embed_query_tokens(sentence) if hasattr(self.embeddings, "embed_query_tokens")
+                          else (self.embeddings.embed_query(sentence), None))
+        s = parse_question(sentence, vector, pieces, self.embeddings)
+        best: tuple[float, dict, tuple[int, int], str] | None = None
+        for doc in docs:
+            index = self.evidence.get(doc.metadata["article_id"])
+            start, end = int(doc.metadata["start"]), int(doc.metadata["end"])
+            inside = [i for i in range(index.n) if index.sentences.starts[i] < end and index.sentences.ends[i] > start]
+            windows = [[i] for i in inside] + [[i, i + 1] for i in inside if i + 1 in inside]
+            for rows in windows:
+                f = _support_features(index, s, rows)
+                p = self.probability(f)
+                if best is None or p > best[0]:
+                    span = (int(index.sentences.starts[rows[0]]), int(index.sentences.ends[rows[-1]]))
+                    best = (p, f, span, index.article_id)
+        if best is None:
+            return {}, None, None
+        return best[1], best[2], best[3]
+
+
+def _support_features(index, s, rows: list[int]) -> dict:
+    """How well sentences ``rows`` of ``index`` cover the parsed answer sentence ``s``."""
+    wanted = s.term_set
+    have = set().union(*(index.stats.sent_terms[i] for i in rows))
+    idf = {t: index.idf_of(t) for t in wanted}
+    total = sum(idf.values()) or 1.0
+    exact = {t for t in wanted if t in have}
+    cover_exact = sum(idf[t] for t in exact) / total
+    # near-synonyms for the words no stem matched
+    words = [w for w in s.words if not set(terms(w)) & have]
+    soft, unmatched = 0.0, list(words)
+    if words:
+        support_words = sorted({w for i in rows for w in content_words(index.sentences.texts[i])})
+        if support_words:
+            vectors_of = getattr(index.token_source, "word_vectors", word_vectors)
+            sims = (vectors_of(words) @ vectors_of(support_words).T).max(axis=1)
+            matched = {t for w, sim in zip(words, sims) if sim >= 0.6 for t in terms(w)}
+            soft = sum(idf.get(t, 0.0) for t in matched & wanted) / total
+            unmatched = [w for w, sim in zip(words, sims) if sim < 0.6]
+    unmatched_idf = [max((index.idf_of(t) for t in terms(w)), default=0.0) / index.stats.unknown_idf for w in unmatched]
+    said = set(tokens(s.text))
+    support = set(tokens(" ".join(index.sentences.texts[i] for i in rows)))
+    certainty = float(bool((said & _CERTAINTY) - support))
+    antonym = float(any((a in said and b in support and a not in support) or (b in said and a in support and b not in support)
+                        for a, b in _OPPOSITES))
+    vecs, first, last = index.tokens()
+    piece_rows = np.concatenate([np.arange(first[i], last[i]) for i in rows]) if len(vecs) else np.zeros(0, dtype=int)
+    if s.token_vecs.size and piece_rows.size:
+        sims = (s.token_vecs @ vecs[piece_rows].T).max(axis=1)
+        tok_mean, tok_min, low = float(sims.mean()), float(sims.min()), float((sims < 0.5).mean())
+    else:
+        tok_mean = tok_min = low = 0.0
+    negated_s = lexicon.negated(tokens(s.text))
+    negated_t = max(float(index.kinds.negated[i]) for i in rows)
+    return {"cover_exact": cover_exact, "cover_soft": cover_exact + soft, "tok_mean": tok_mean, "tok_min": tok_min,
+            "tok_low_share": low, "negation_mismatch": float(negated_s != negated_t),
+            "unmatched_max_idf": max(unmatched_idf, default=0.0), "unmatched_count": float(len(unmatched)),
+            "certainty_added": certainty, "antonym": antonym}
