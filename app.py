@@ -118,6 +118,19 @@ def _suggestions(articles: list[dict], limit: int = 4) -> list[str]:
     return found[:limit]
 
 
+def _guard_note(answer: Answer) -> list:
+    """For an LLM answer, a collapsed note of what the grounding guard dropped, or that the quote stands in."""
+    guard = answer.guard or {}
+    if answer.fallback:
+        text = "The model's answer was not supported by the article's passages, so the article is quoted instead."
+    elif guard.get("dropped"):
+        text = "Left out, because the cited passage does not support it: " + " ".join(
+            f"“{d['sentence']}” ({d['reason']})." for d in guard["dropped"])
+    else:
+        return []
+    return [gr.ChatMessage(content=shown(text), metadata={"title": "🛡️ Checked against the article", "status": "done"})]
+
+
 def build_app(bot, embed: bool = False) -> gr.Blocks:
     """The chat UI for ``bot``. ``embed=True`` gives the compact version for iframes (``?article=ID`` scopes it)."""
     feedback = FeedbackLog(bot.settings.feedback_path)
@@ -138,29 +151,33 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         turns = [said(m) for m in history if m.get("role") == "user"]
         if not turns:
             return
+        so_far, answer = "", None
         try:
-            answer = bot.ask(turns[-1], turns[:-1], scope_of(picker, fixed))
+            for piece in bot.ask_stream(turns[-1], turns[:-1], scope_of(picker, fixed)):
+                if isinstance(piece, Answer):
+                    answer = piece
+                    break
+                for part in stream_pieces(piece, bot.settings.stream_chunk_words):  # the words appear as they come
+                    so_far += part
+                    yield history + [gr.ChatMessage(content=shown(so_far))]
         except BotError as exc:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
+        notes = _guard_note(answer)
         if answer.refused:
             content = f"🤷 <em>{shown(answer.answer)}</em>"
             remember(turns[-1], content, answer, scope_of(picker, fixed))
             closest = [gr.ChatMessage(
                 content=sources_html(answer, related=True), metadata={"title": "🔎 Closest passage", "status": "done"}
             )] if answer.related else []
-            yield history + [gr.ChatMessage(content=content), *closest]
+            yield history + [gr.ChatMessage(content=content), *closest, *notes]
             return
-        so_far = ""
-        for piece in stream_pieces(answer.answer, bot.settings.stream_chunk_words):
-            so_far += piece
-            yield history + [gr.ChatMessage(content=shown(so_far))]
         remember(turns[-1], shown(answer.answer), answer, scope_of(picker, fixed))
         sources = gr.ChatMessage(
             content=sources_html(answer),
             metadata={"title": f"📚 Sources ({len(answer.citations)})", "status": "done"},
         )
-        yield history + [gr.ChatMessage(content=shown(answer.answer)), sources]
+        yield history + [gr.ChatMessage(content=shown(answer.answer)), sources, *notes]
 
     def add_user(text: str, history: list[dict]):
         if not text or not text.strip():

@@ -15,6 +15,7 @@ path 404, and a body over ``settings.max_request_bytes`` 413, before it is read.
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -88,6 +89,14 @@ def _text(content: str | list[dict] | None) -> str:
     if isinstance(content, list):
         return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return content or ""
+
+
+def _extras(answer: Answer) -> dict:
+    """The answer object's fields an OpenAI client does not know: citations, refused, and for an LLM answer
+    what the grounding guard dropped and whether the extractive answer stood in."""
+    data = answer.as_json()
+    return {"citations": data["citations"], "related": data["related"], "refused": answer.refused,
+            "guard": data["guard"], "fallback": data["fallback"]}
 
 
 def footnotes(answer: Answer) -> str:
@@ -200,24 +209,27 @@ def create_api(bot) -> FastAPI:
         """OpenAI-compatible: the last user message is the question, earlier user messages the history.
 
         The answer, with the cited passages as numbered footnotes, is in
-        `choices[0].message.content`; the structured citations are in `citations`.
+        `choices[0].message.content`; the structured citations are in `citations`. With `stream: true`
+        the answer arrives as it is written (with an LLM answerer, each sentence once the model has
+        finished it and the grounding guard has passed it), and the last chunk carries `citations`,
+        `refused`, `guard` and `fallback`.
         """
         users = [_text(m.content) for m in request.messages if m.role == "user"]
         if not users:
             raise InputError("messages: include at least one message with role \"user\"")
-        answer = await run_in_threadpool(bot.ask, users[-1], users[:-1], request.article)
-        content = footnotes(answer)
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": request.model or MODEL_ID}
-        citations = answer.as_json()["citations"]
         if not request.stream:
+            answer = await run_in_threadpool(bot.ask, users[-1], users[:-1], request.article)
             return {
                 **meta,
                 "object": "chat.completion",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": footnotes(answer)}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                "citations": citations,
-                "refused": answer.refused,
+                **_extras(answer),
             }
+        # the first piece is awaited here, so bad input is still a plain JSON error, not a broken stream
+        pieces = bot.ask_stream(users[-1], users[:-1], request.article)
+        first = await run_in_threadpool(next, pieces)
 
         def events() -> Iterator[str]:
             def chunk(delta: dict, finish: str | None = None, **extra) -> str:
@@ -225,9 +237,21 @@ def create_api(bot) -> FastAPI:
                 return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
             yield chunk({"role": "assistant", "content": ""})
-            for piece in stream_pieces(content, settings.stream_chunk_words):
-                yield chunk({"content": piece})
-            yield chunk({}, "stop", citations=citations, refused=answer.refused)
+            sent = ""
+            try:
+                for piece in itertools.chain([first], pieces):
+                    if isinstance(piece, Answer):
+                        # what was sent is the answer's start; the rest (a fallback, a refusal) and the footnotes follow
+                        rest = piece.answer[len(sent):] if piece.answer.startswith(sent) else "\n\n" + piece.answer
+                        for part in stream_pieces(rest + footnotes(piece)[len(piece.answer):], settings.stream_chunk_words):
+                            yield chunk({"content": part})
+                        yield chunk({}, "stop", **_extras(piece))
+                        break
+                    for part in stream_pieces(piece, settings.stream_chunk_words):
+                        sent += part
+                        yield chunk({"content": part})
+            except BotError as exc:  # the LLM failed mid-answer: say so in the stream, which has begun
+                yield chunk({"content": f"\n\n⚠️ {exc}"}, "stop", error={"message": str(exc), "type": type(exc).__name__})
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -6,6 +6,8 @@ It is cheap to construct: Chroma connects and the model loads on first use.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -95,18 +97,21 @@ class NewsBot:
     @property
     def answerer(self):
         if self._answerer is None:
+            extractive = ExtractiveAnswerer(
+                self.evidence,
+                self.embeddings,
+                threshold=self.settings.refusal_threshold,
+                max_chars=self.settings.max_answer_chars,
+                rank="model" if self.settings.retrieval == "hybrid" else self.settings.retrieval,
+            )
             if self.settings.answerer == "extractive" and self._chat_model is None:
-                self._answerer = ExtractiveAnswerer(
-                    self.evidence,
-                    self.embeddings,
-                    threshold=self.settings.refusal_threshold,
-                    max_chars=self.settings.max_answer_chars,
-                    rank="model" if self.settings.retrieval == "hybrid" else self.settings.retrieval,
-                )
+                self._answerer = extractive
             else:
+                from bot.guard import Guard
                 from bot.llm import LLMAnswerer
 
-                self._answerer = LLMAnswerer(self.chat_model)
+                # every LLM sentence passes the grounding guard; with none left, the extractive answer
+                self._answerer = LLMAnswerer(self.chat_model, guard=Guard(self.evidence, self.embeddings), fallback=extractive)
         return self._answerer
 
     def condense(self, question: str, history: list[str], article: str | None = None) -> str:
@@ -172,8 +177,21 @@ class NewsBot:
             shown = article if len(article) <= 140 else article[:140] + "…"
             raise UnknownArticleError(f"no article with id {shown!r}; see `bot articles` for the ids")
 
-    def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
-        """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
+    def ask_stream(self, question: str, history: list[str] | None = None, article: str | None = None) -> Iterator[str | Answer]:
+        """:meth:`ask`, as it is written: pieces of the answer's text (with the LLM answerer, each sentence
+        as soon as the model has finished it and the grounding guard has passed it; with the extractive
+        answerer, the whole quote at once), then the :class:`Answer`. Bad input raises before anything
+        is yielded, as :meth:`ask` does."""
+        question, history = self._checked(question, history, article)
+        x = self._retrieve({"question": question, "history": history, "article": article})
+        if hasattr(self.answerer, "stream"):
+            yield from self.answerer.stream(x["query"], x["passages"], display_question=question)
+            return
+        answer = self.answerer.answer(x["query"], x["passages"], display_question=question)
+        yield answer.answer
+        yield answer
+
+    def _checked(self, question, history, article) -> tuple[str, list[str]]:
         question = self.check_question(question)
         if history is not None and not isinstance(history, list):
             raise InputError(f"history must be a list of earlier questions, not {type(history).__name__}")
@@ -185,6 +203,11 @@ class NewsBot:
         if article is not None:
             _check_text(article, "the article id")
         self.require(article)
+        return question, history
+
+    def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
+        """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
+        question, history = self._checked(question, history, article)
         return self.chain.invoke({"question": question, "history": history, "article": article})
 
 

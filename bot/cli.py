@@ -209,14 +209,21 @@ def eval_command(
     compare: bool = typer.Option(False, "--compare", help="Also run dense-only and BM25-only ablations."),
     threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Override BOT_REFUSAL_THRESHOLD."),
     part: Optional[str] = typer.Option(None, "--part", help="A folder's fit or check articles (its split.json)."),
+    answerer: Optional[str] = typer.Option(
+        None, "--answerer", help="extractive, local, openai or ollama (default: BOT_ANSWERER); an LLM adds the share of "
+        "its sentences the grounding guard kept and of extractive fallbacks."),
 ) -> None:
     """Measure answer quality: each article indexed on its own, every question asked."""
     from bot.evaluate import by_kind, evaluate, kind_figures, load_eval_set, table
 
     if part not in (None, "fit", "check"):
         raise InputError(f"--part {part!r}: use fit or check")
+    if answerer not in (None, "extractive", "local", "openai", "ollama"):
+        raise InputError(f"--answerer {answerer!r}: use extractive, local, openai or ollama")
     sets = load_eval_set(file, articles_spec, list(article) or None, part)
     base = state.settings.model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
+    if answerer:
+        base = base.model_copy(update={"answerer": answerer})
     runs = [("hybrid", "hybrid")] + ([("dense only", "dense"), ("BM25 only", "bm25")] if compare else [])
     outcome = evaluate(sets, {name: base.model_copy(update={"retrieval": mode}) for name, mode in runs})
     results = [figures for figures, _ in outcome.values()]

@@ -75,6 +75,8 @@ class Record:
     length: int
     seconds: float
     confidence: float | None
+    guard: dict | None = None  # LLM answers: sentences written and kept (Answer.guard)
+    fallback: bool = False  # the extractive answer stood in for the LLM's
 
 
 def run_set(eval_set: EvalSet, variants: list[Settings]) -> list[list[Record]]:
@@ -101,6 +103,8 @@ def run_set(eval_set: EvalSet, variants: list[Settings]) -> list[list[Record]]:
                     length=len(answer.answer),
                     seconds=seconds,
                     confidence=answer.confidence,
+                    guard=answer.guard,
+                    fallback=bool(answer.fallback),
                 )
             )
         out.append(records)
@@ -120,6 +124,8 @@ class Figures:
     mean_answer_chars: float
     p50_ms: float
     p95_ms: float
+    llm_sentences_kept: float | None = None  # LLM answerers: the share of the model's sentences the guard kept
+    fallbacks: float | None = None  # LLM answerers: the share of answers the extractive answer stood in for
 
     ROWS = [
         ("answered correctly", "answered_correctly", "{:.3f}"),
@@ -156,7 +162,17 @@ def figures(name: str, records: list[Record]) -> Figures:
         mean_answer_chars=sum(r.length for r in answered) / len(answered) if answered else 0.0,
         p50_ms=percentile([r.seconds * 1000 for r in records], 0.5),
         p95_ms=percentile([r.seconds * 1000 for r in records], 0.95),
+        **_llm_figures(records),
     )
+
+
+def _llm_figures(records: list[Record]) -> dict:
+    guarded = [r.guard for r in records if r.guard is not None]
+    if not guarded:
+        return {}
+    written = sum(g["sentences"] for g in guarded)
+    return {"llm_sentences_kept": sum(g["kept"] for g in guarded) / written if written else 0.0,
+            "fallbacks": sum(r.fallback for r in records) / len(records)}
 
 
 def evaluate(sets: list[EvalSet], variants: dict[str, Settings]) -> dict[str, tuple[Figures, list[Record]]]:
@@ -198,6 +214,10 @@ def table(rows: list[Figures]) -> str:
     lines = [head, sep, counts]
     for label, attr, fmt in Figures.ROWS:
         lines.append(f"| {label} | " + " | ".join(fmt.format(getattr(f, attr)) for f in rows) + " |")
+    for label, attr in (("LLM sentences kept by the guard", "llm_sentences_kept"), ("extractive fallbacks", "fallbacks")):
+        if any(getattr(f, attr) is not None for f in rows):
+            lines.append(f"| {label} | " + " | ".join("–" if getattr(f, attr) is None else f"{getattr(f, attr):.3f}"
+                                                    for f in rows) + " |")
     return "\n".join(lines)
 
 

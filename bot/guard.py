@@ -163,10 +163,23 @@ class Guard:
         self.b = float(model["bias"])
 
     def check(self, sentence: str, cited: list[int], passages: list[Document]) -> Verdict:
-        """The verdict on ``sentence`` (markers removed), which cites ``passages[i]`` for ``i`` in ``cited``."""
-        docs = [passages[i] for i in cited if 0 <= i < len(passages)]
-        if not docs:
+        """The verdict on ``sentence`` (markers removed), which cites ``passages[i]`` for ``i`` in ``cited``.
+
+        A sentence with no valid marker (small models often forget them) is checked against each
+        retrieved passage alone: kept if one supports it, which its ``cited`` then names."""
+        valid = [i for i in cited if 0 <= i < len(passages)]
+        if valid:
+            return self._check(sentence, valid, passages)
+        if not passages:
             return Verdict(sentence, cited, False, "it cites no retrieved passage")
+        verdicts = [self._check(sentence, [i], passages) for i in range(len(passages))]
+        best = max(verdicts, key=lambda v: (v.kept, v.score))
+        if not best.kept:
+            best.cited, best.reason = [], "it cites no passage, and no retrieved passage supports it"
+        return best
+
+    def _check(self, sentence: str, cited: list[int], passages: list[Document]) -> Verdict:
+        docs = [passages[i] for i in cited]
         text = "\n".join(d.page_content for d in docs)
         problems = hard_problems(sentence, text)
         features, support, article = self.features(sentence, docs)

