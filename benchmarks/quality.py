@@ -29,7 +29,7 @@ SQUAD = SHARED / "squad-v2" / "dev-v2.0-16-articles.json"
 DOCS = ROOT / "docs"
 NEWS = ROOT / "benchmarks" / "news"
 REPORT_HISTORY = (
-    "Disclosure: the report split has been run seven times, each time after a round of tuning on the tuning split and "
+    "Disclosure: the report split has been run eight times, each time after a round of tuning on the tuning split and "
     "dev.jsonl only. First run (ranker of the first quality release, threshold 0.35): answered correctly 0.794, cited the "
     "gold passage 0.819, refused unanswerable 0.394, wrongly refused 0.111. Second run (sentence-splitter mending, passage "
     "and paragraph features, a reported-speech answer type; threshold 0.36): 0.787, 0.803, 0.400, 0.121. Third run "
@@ -38,8 +38,11 @@ REPORT_HISTORY = (
     "quoted in part around the question's terms; threshold 0.365): 0.799, 0.815, 0.406, 0.126. Fifth run (the answer "
     "type taken from the question's first wh-word, quantity nouns; threshold 0.365): 0.802, 0.818, 0.408, 0.124. Sixth "
     "run (the answerability weights sign-constrained, dev.jsonl weighted 50 per question in that model; threshold "
-    "0.405): 0.813, 0.830, 0.392, 0.112. The table above is the seventh run, after a negation inside a condition "
-    "(\"if no …\", \"unless\", \"whether or not\") stopped counting as a negated question (threshold 0.41). "
+    "0.405): 0.813, 0.830, 0.392, 0.112. Seventh run, after a negation inside a condition "
+    "(\"if no …\", \"unless\", \"whether or not\") stopped counting as a negated question (threshold 0.41): "
+    "0.813, 0.830, 0.400, 0.113 was its table. The table above is the eighth run, after the models were refitted "
+    "with the news corpus's fit part and their operating point read off it (threshold 0.46): it answers news "
+    "readers' questions more often, and refuses fewer of SQuAD's adversarial unanswerable questions. "
     "No report-split figure was used to choose anything."
 )
 NEWS_HISTORY = (

@@ -13,7 +13,7 @@ Without an LLM, two rules apply, both reading only the earlier user turns:
   ``answer_of`` (the bot's own answer to the earlier turn), the first person it names
   (two or more capitalised words the earlier question does not use) replaces the pronoun.
 
-With an LLM configured, :mod:`bot.llm` condenses the question with
+With a remote LLM configured (openai, ollama), :mod:`bot.llm` condenses the question with
 ``prompts/condense.txt`` instead.
 """
 
