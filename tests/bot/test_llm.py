@@ -87,3 +87,33 @@ def test_every_prompt_renders_strictly():
             prompts.render(name)
     with pytest.raises(KeyError, match="unexpected"):
         prompts.render("answer", passages="p", question="q", extra="x")
+
+
+@pytest.mark.slow
+def test_every_sentence_is_guarded_as_it_streams(seed_bot):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from bot.models import Answer
+    from tests.conftest import SEED_TEXT
+
+    written = ("Modi expressed gratitude to President Putin for sharing his insights from the Alaska summit. "
+               "The 2026 FIFA World Cup was won by India [1].")
+    bot = NewsBot(seed_bot.settings, chat_model=GenericFakeChatModel(messages=iter([AIMessage(written)])))
+    pieces = list(bot.ask_stream("What did Modi tell Putin?"))
+    answer = pieces[-1]
+    assert isinstance(answer, Answer) and all(isinstance(p, str) for p in pieces[:-1])
+    assert "".join(pieces[:-1]).strip() == answer.answer  # what streamed is the answer
+    # the supported sentence (written without a marker) cites the passage that supports it; the invented one is gone
+    assert answer.answer.startswith("Modi expressed gratitude") and "FIFA" not in answer.answer and "[1]" in answer.answer
+    assert answer.guard["sentences"] == 2 and answer.guard["kept"] == 1
+    assert "India" in answer.guard["dropped"][0]["reason"] or "2026" in answer.guard["dropped"][0]["reason"]
+    c = answer.citations[0]
+    assert SEED_TEXT[c.start:c.end] == c.text and all("gratitude" in SEED_TEXT[a:b] for a, b in c.highlights)
+    assert answer.fallback is None
+
+    invented = NewsBot(seed_bot.settings, chat_model=GenericFakeChatModel(messages=iter([AIMessage(
+        "The summit was held in Paris in 1999 [1]. Modi said the World Cup would be in Tokyo [2].")])))
+    fallback = invented.ask("What did India say about the Alaska summit?")
+    assert fallback.fallback == "extractive" and fallback.guard["kept"] == 0 and not fallback.refused
+    assert "welcomed" in fallback.answer and fallback.citations  # the extractive answer stood in
