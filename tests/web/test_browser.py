@@ -23,7 +23,7 @@ def test_chat_page_answers_with_sources_and_feedback(live, browser):
     page = browser.new_page(viewport={"width": 1000, "height": 1050})
     page.goto(live.url + "/")
     page.get_by_text("Answers only from the article").wait_for()
-    assert page.get_by_label("Article").is_visible()  # two articles: the picker shows
+    page.get_by_label("Article").wait_for(state="visible", timeout=30_000)  # two articles: the picker shows
 
     page.locator("#chat").get_by_text(ALASKA).first.click()
     answer = _bot_messages(page).filter(has_text="welcomed").first
