@@ -113,7 +113,8 @@ class LLMAnswerer:
     With a :class:`~bot.guard.Guard` (what :class:`~bot.chain.NewsBot` always gives it), each
     sentence is shown only if the passage it cites supports it (:mod:`bot.guard`); an answer left
     with nothing falls back to ``fallback`` (the extractive answerer) and says so in
-    ``Answer.fallback``. :meth:`stream` yields each sentence as soon as the model has finished it
+    ``Answer.fallback``. The fallback's answerability model is asked first: when it says the article
+    does not answer, the bot refuses as the extractive answerer does and the model is not asked. :meth:`stream` yields each sentence as soon as the model has finished it
     and the guard has passed it, then the :class:`Answer`.
     """
 
@@ -136,6 +137,11 @@ class LLMAnswerer:
             yield _refused(shown, refusal_text(shown), [])
             return
         related = [passage_of(passages[0], 0)]  # the retriever's best passage
+        if self.fallback is not None and not self.fallback.answerable(question, passages):
+            # the answerability model says the article does not answer: refuse as the extractive answerer does,
+            # without asking the model (a small one answers anyway, with a true sentence about something else)
+            yield self.fallback.answer(question, passages, display_question=shown)
+            return
         prompt = prompts.render("answer", passages=format_passages(passages), question=question)
         state = _Checked(self, passages)
         raw = ""

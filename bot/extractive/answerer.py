@@ -89,6 +89,14 @@ class ExtractiveAnswerer:
         best = self._score(index, q, X)
         return best, q, self.models.answerable(question_features(best, q))
 
+    def answerable(self, question: str, passages: list[Document]) -> bool:
+        """Whether the answerability model says the passages answer ``question`` (what :meth:`answer`
+        decides before quoting; a question about the story itself always is)."""
+        scored, _, confidence = self.evaluate(question, passages)
+        if scored is None:
+            return False
+        return confidence >= self.threshold or bool(_about_the_story(scored.index, question))
+
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
         shown = display_question or question
         scored, q, confidence = self.evaluate(question, passages)
