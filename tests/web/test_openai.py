@@ -59,3 +59,29 @@ def test_refusal_and_bad_request(live):
     assert refused.choices[0].message.content.startswith("The article doesn't say") and refused.model_extra["citations"] == []
     with pytest.raises(openai.UnprocessableEntityError, match="user"):
         _client(live).chat.completions.create(model="newsbot", messages=[{"role": "system", "content": "hi"}])
+
+
+def test_the_openai_backend_streams_from_a_real_endpoint(seed_bot, tmp_path):
+    """BOT_ANSWERER=openai against a real OpenAI-compatible server (another newsbot's /v1, over HTTP, streamed):
+    LangChain's ChatOpenAI streams, every sentence is guarded, and the answer keeps the citation contract."""
+    import shutil
+
+    from bot.chain import NewsBot
+    from bot.citations import citation_problems
+    from bot.models import Answer
+    from bot.settings import Settings
+    from tests.conftest import LiveServer, free_port
+
+    data = tmp_path / "endpoint"
+    shutil.copytree(seed_bot.settings.data_dir, data)
+    endpoint = NewsBot(Settings(data_dir=data, max_question_chars=20_000))  # the whole prompt is its "question"
+    with LiveServer(endpoint, free_port()) as server:
+        settings = seed_bot.settings.model_copy(update={"answerer": "openai", "llm_base_url": f"{server.url}/v1",
+                                                        "llm_model": "newsbot", "llm_timeout": 60})
+        pieces = list(NewsBot(settings).ask_stream(ALASKA))
+    answer = pieces[-1]
+    assert isinstance(answer, Answer) and answer.guard is not None and answer.guard["sentences"] >= 1
+    assert citation_problems(answer.as_json(), SEED_TEXT) == []
+    if answer.fallback is None:  # the model's own sentences were kept: they are what streamed
+        assert answer.guard["kept"] >= 1 and "".join(pieces[:-1]).strip() == answer.answer
+    assert not answer.refused and answer.citations
