@@ -44,6 +44,7 @@ class NewsBot:
         self.bm25 = GlobalBM25(self.store)
         self._chat_model = chat_model
         self._answerer = None
+        self._extractive: ExtractiveAnswerer | None = None
         self._chain: Runnable | None = None
 
     def warm_up(self) -> None:
@@ -95,15 +96,22 @@ class NewsBot:
         return self._chat_model
 
     @property
-    def answerer(self):
-        if self._answerer is None:
-            extractive = ExtractiveAnswerer(
+    def extractive(self) -> ExtractiveAnswerer:
+        """The extractive answerer: the answerer itself by default, the LLM path's gate and fallback otherwise."""
+        if self._extractive is None:
+            self._extractive = ExtractiveAnswerer(
                 self.evidence,
                 self.embeddings,
                 threshold=self.settings.refusal_threshold,
                 max_chars=self.settings.max_answer_chars,
                 rank="model" if self.settings.retrieval == "hybrid" else self.settings.retrieval,
             )
+        return self._extractive
+
+    @property
+    def answerer(self):
+        if self._answerer is None:
+            extractive = self.extractive
             if self.settings.answerer == "extractive" and self._chat_model is None:
                 self._answerer = extractive
             else:
@@ -129,7 +137,7 @@ class NewsBot:
         """The answer text to an earlier turn (its own follow-up resolved by rules only); when the bot
         refused it, the closest sentence it found (enough to tell whom "she" means, never shown)."""
         query = resolve_followup(turn, earlier)
-        answer = self.answerer.answer(query, self.retriever(article).invoke(query))
+        answer = self.extractive.answer(query, self.retriever(article).invoke(query))  # quick, whatever the answerer
         if not answer.refused:
             return answer.answer
         return " ".join(c.text[a - c.start:b - c.start] for c in answer.related for a, b in c.highlights) or None
