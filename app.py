@@ -123,9 +123,10 @@ def _guard_note(answer: Answer) -> list:
     guard = answer.guard or {}
     if answer.fallback:
         text = "The model's answer was not supported by the article's passages, so the article is quoted instead."
-    elif guard.get("dropped"):
-        text = "Left out, because the cited passage does not support it: " + " ".join(
-            f"“{d['sentence']}” ({d['reason']})." for d in guard["dropped"])
+    elif guard.get("dropped"):  # the reasons only: a sentence the guard rejected is never shown to a reader
+        count = len(guard["dropped"])
+        text = f"{count} sentence{'s' if count > 1 else ''} of the model's answer left out: " + "; ".join(
+            dict.fromkeys(d["reason"] for d in guard["dropped"])) + "."
     else:
         return []
     return [gr.ChatMessage(content=shown(text), metadata={"title": "🛡️ Checked against the article", "status": "done"})]

@@ -16,6 +16,7 @@ path 404, and a body over ``settings.max_request_bytes`` 413, before it is read.
 from __future__ import annotations
 
 import itertools
+import logging
 import json
 import secrets
 import time
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 MODEL_ID = "newsbot"
+log = logging.getLogger(__name__)
 
 
 class AskRequest(BaseModel):
@@ -242,7 +244,8 @@ def create_api(bot) -> FastAPI:
                 for piece in itertools.chain([first], pieces):
                     if isinstance(piece, Answer):
                         # what was sent is the answer's start; the rest (a fallback, a refusal) and the footnotes follow
-                        rest = piece.answer[len(sent):] if piece.answer.startswith(sent) else "\n\n" + piece.answer
+                        done = sent.rstrip()
+                        rest = piece.answer[len(done):] if piece.answer.startswith(done) else "\n\n" + piece.answer
                         for part in stream_pieces(rest + footnotes(piece)[len(piece.answer):], settings.stream_chunk_words):
                             yield chunk({"content": part})
                         yield chunk({}, "stop", **_extras(piece))
@@ -252,6 +255,9 @@ def create_api(bot) -> FastAPI:
                         yield chunk({"content": part})
             except BotError as exc:  # the LLM failed mid-answer: say so in the stream, which has begun
                 yield chunk({"content": f"\n\n⚠️ {exc}"}, "stop", error={"message": str(exc), "type": type(exc).__name__})
+            except Exception:  # noqa: BLE001 (the edge: a stream that has begun still ends properly)
+                log.exception("the answer stream failed")
+                yield chunk({"content": "\n\n⚠️ internal error"}, "stop", error={"message": "internal error", "type": "server_error"})
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -198,7 +198,8 @@ class NewsBot:
             yield from self.answerer.stream(x["query"], x["passages"], display_question=question)
             return
         answer = self.answerer.answer(x["query"], x["passages"], display_question=question)
-        yield answer.answer
+        if not answer.refused:  # a refusal is shown as one, not streamed as an answer
+            yield answer.answer
         yield answer
 
     def _checked(self, question, history, article) -> tuple[str, list[str]]:

@@ -56,7 +56,7 @@ _POSSESSIVE_S = re.compile(r"[’']s$")
 _PERSONAL = {"he", "she", "him", "his", "her"}
 #: a question that asks who did something ("Who leads …", "Who is the mayor?"), not who a named person is
 _ASKS_WHO = re.compile(r"^\W*(?:and\s+|so\s+)?(?:who|whom)\b", re.IGNORECASE)
-_NAMES_PERSON = re.compile(rf"^\W*(?i:who\s+(?:is|was|are|were))\s+(?:{NAME_WORD}\s*)+\??\s*$")
+_NAMES_PERSON = re.compile(rf"^\W*(?i:who\s+(?:is|was|are|were))\s+{NAME_WORD}(?:\s+{NAME_WORD})*\s*\??\s*$")
 
 
 def _answer_person(answer: str | None, question: str) -> str | None:

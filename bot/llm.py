@@ -220,9 +220,8 @@ class _Checked:
                          for i, n in self.numbers.items()]
             return Answer(question=shown, answer=" ".join(self.parts), refused=False, citations=citations,
                           related=related, guard=guard)
-        if self.answerer.fallback is None:
-            plain = raw if _REFUSAL.match(raw) and "[" not in raw else refusal_text(shown)
-            return _refused(shown, plain, related, guard=guard)
+        if self.answerer.fallback is None:  # the model's own words are unchecked: the plain refusal
+            return _refused(shown, refusal_text(shown), related, guard=guard)
         # the model refused, or wrote nothing the passages support: the extractive answer (or its refusal)
         # instead, so a weak model never makes the bot worse than quoting
         answer = self.answerer.fallback.answer(question, self.passages, display_question=shown)

@@ -102,3 +102,9 @@ def test_focus_name():
 )
 def test_question_negated(question, negated):
     assert question_negated(question) == negated
+
+
+def test_a_long_run_of_capitals_in_history_is_read_at_once():
+    # "Who is AAAA…!" once made the who-names-a-person pattern backtrack exponentially
+    assert resolve_followup("What did she say?", ["Who is " + "A" * 60 + "!"], lambda t, e: None) == \
+        f"What did {'A' * 60} say?"

@@ -85,3 +85,30 @@ def test_the_openai_backend_streams_from_a_real_endpoint(seed_bot, tmp_path):
     if answer.fallback is None:  # the model's own sentences were kept: they are what streamed
         assert answer.guard["kept"] >= 1 and "".join(pieces[:-1]).strip() == answer.answer
     assert not answer.refused and answer.citations
+
+
+def test_a_streamed_llm_answer_arrives_once(seed_bot, tmp_path):
+    """The guarded sentences stream, then the footnotes: the answer is not sent a second time."""
+    import shutil
+
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from bot.chain import NewsBot
+    from tests.conftest import LiveServer, free_port
+
+    data = tmp_path / "llm"
+    shutil.copytree(seed_bot.settings.data_dir, data)
+    written = "Modi expressed gratitude to President Putin for sharing his insights from the Alaska summit."
+    bot = NewsBot(seed_bot.settings.model_copy(update={"data_dir": data}),
+                  chat_model=GenericFakeChatModel(messages=iter([AIMessage(written)])))
+    with LiveServer(bot, free_port()) as server:
+        stream = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", timeout=60, max_retries=0).chat.completions.create(
+            model="newsbot", messages=[{"role": "user", "content": ALASKA}], stream=True)
+        chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    extra = chunks[-1].model_extra
+    assert extra["guard"]["kept"] == 1 and extra["fallback"] is None
+    answer, notes = text.split("\n\n[1] ", 1)  # the footnotes follow the answer, once
+    assert answer.count("Modi expressed gratitude") == 1 and answer.startswith("Modi expressed gratitude")
+    assert "\n\n[1] " not in notes and answer.strip().endswith("[1].")
