@@ -112,6 +112,14 @@ def main() -> None:
         X = np.asarray([[r["features"].get(n, 0.0) for n in GUARD_FEATURES] for r in part])
         return 1 / (1 + np.exp(-(X @ weights + bias))) if len(X) else np.zeros(0)
 
+    try:  # the shipped model, as the bot runs it (a refit depends on which model picked the supports)
+        shipped = load_guard_model()
+        X = np.asarray([[r["features"].get(n, 0.0) for n in GUARD_FEATURES] for r in held])
+        m = measure(held, 1 / (1 + np.exp(-(X @ np.asarray(shipped["weights"]) + shipped["bias"]))), shipped["threshold"])
+        print(f"shipped bot/{WEIGHTS_FILE} on the check part: unsupported kept {m['unsupported_kept']:.3f}   "
+              f"supported dropped {m['supported_dropped']:.3f}")
+    except Exception:  # noqa: BLE001 (no fitted model yet)
+        pass
     p_fit = probs(fit)
     threshold = 0.5
     for t in np.round(np.arange(0.05, 0.96, 0.01), 2):

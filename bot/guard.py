@@ -31,7 +31,6 @@ from langchain_core.documents import Document
 
 from bot.extractive import lexicon
 from bot.extractive.question import parse_question
-from bot.extractive.words import content_words, word_vectors
 from index.errors import BotError
 from index.terms import terms, tokens
 
@@ -170,21 +169,28 @@ class Guard:
         A sentence with no valid marker (small models often forget them) is checked against each
         retrieved passage alone: kept if one supports it, which its ``cited`` then names."""
         valid = [i for i in cited if 0 <= i < len(passages)]
-        if valid:
-            return self._check(sentence, valid, passages)
-        if not passages:
+        if not valid and not passages:
             return Verdict(sentence, cited, False, "it cites no retrieved passage")
-        verdicts = [self._check(sentence, [i], passages) for i in range(len(passages))]
+        parsed = self._parse(sentence)  # once, however many passages it is checked against
+        if valid:
+            return self._check(sentence, parsed, valid, passages)
+        verdicts = [self._check(sentence, parsed, [i], passages) for i in range(len(passages))]
         best = max(verdicts, key=lambda v: (v.kept, v.score))
         if not best.kept:
             best.cited, best.reason = [], "it cites no passage, and no retrieved passage supports it"
         return best
 
-    def _check(self, sentence: str, cited: list[int], passages: list[Document]) -> Verdict:
+    def _parse(self, sentence: str):
+        """The sentence read as the extractive answerer reads a question: terms, words, word pieces."""
+        vector, pieces = (self.embeddings.embed_query_tokens(sentence) if hasattr(self.embeddings, "embed_query_tokens")
+                          else (self.embeddings.embed_query(sentence), None))
+        return parse_question(sentence, vector, pieces, self.embeddings)
+
+    def _check(self, sentence: str, parsed, cited: list[int], passages: list[Document]) -> Verdict:
         docs = [passages[i] for i in cited]
         text = "\n".join(d.page_content for d in docs)
         problems = hard_problems(sentence, text)
-        features, support, article = self.features(sentence, docs)
+        features, support, article = self.features(parsed, docs)
         score = self.probability(features)
         verdict = Verdict(sentence, cited, False, support=support, support_article=article, score=score, features=features)
         if problems:
@@ -201,12 +207,9 @@ class Guard:
         x = np.asarray([features.get(name, 0.0) for name in GUARD_FEATURES], dtype=np.float64)
         return float(1.0 / (1.0 + np.exp(-(x @ self.w + self.b))))
 
-    def features(self, sentence: str, docs: list[Document]) -> tuple[dict, tuple[int, int] | None, str | None]:
+    def features(self, s, docs: list[Document]) -> tuple[dict, tuple[int, int] | None, str | None]:
         """The support features of the best support among the cited passages' sentences (one, or two
-        neighbours), with that support's article offsets and article id."""
-        vector, pieces = (self.embeddings.embed_query_tokens(sentence) if hasattr(self.embeddings, "embed_query_tokens")
-                          else (self.embeddings.embed_query(sentence), None))
-        s = parse_question(sentence, vector, pieces, self.embeddings)
+        neighbours) for the parsed sentence ``s``, with that support's article offsets and article id."""
         best: tuple[float, dict, tuple[int, int], str] | None = None
         for doc in docs:
             index = self.evidence.get(doc.metadata["article_id"])
@@ -233,13 +236,14 @@ def _support_features(index, s, rows: list[int]) -> dict:
     exact = {t for t in wanted if t in have}
     cover_exact = sum(idf[t] for t in exact) / total
     # near-synonyms for the words no stem matched
-    words = [w for w in s.words if not set(terms(w)) & have]
+    loose = [j for j, w in enumerate(s.words) if not set(terms(w)) & have]
+    words = [s.words[j] for j in loose]
     soft, unmatched = 0.0, list(words)
     if words:
-        support_words = sorted({w for i in rows for w in content_words(index.sentences.texts[i])})
-        if support_words:
-            vectors_of = getattr(index.token_source, "word_vectors", word_vectors)
-            sims = (vectors_of(words) @ vectors_of(support_words).T).max(axis=1)
+        # the support's words and their vectors, from the article's word table (as answerability's soft_missing)
+        support_words = np.nonzero(index.words.SW[rows].any(axis=0))[0]
+        if len(support_words):
+            sims = (s.word_vecs[loose] @ index.words.word_vecs[support_words].T).max(axis=1)
             matched = {t for w, sim in zip(words, sims) if sim >= 0.6 for t in terms(w)}
             soft = sum(idf.get(t, 0.0) for t in matched & wanted) / total
             unmatched = [w for w, sim in zip(words, sims) if sim < 0.6]
