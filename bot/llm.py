@@ -20,6 +20,7 @@ import prompts
 from bot.citations import passage_of
 from bot.markers import STREAM_MARKER, claims, normalise
 from bot.models import Answer, Citation, refusal_text
+from index.chunking import split_sentences
 from index.errors import BackendUnavailableError, BotError, InputError, is_connection_error
 
 __all__ = ["LLMAnswerer", "make_chat_model", "condense_question"]
@@ -137,13 +138,14 @@ class LLMAnswerer:
             yield _refused(shown, refusal_text(shown), [])
             return
         related = [passage_of(passages[0], 0)]  # the retriever's best passage
-        if self.fallback is not None and not self.fallback.answerable(question, passages):
+        quoted = self.fallback.answer(question, passages, display_question=shown) if self.fallback is not None else None
+        if quoted is not None and quoted.refused:
             # the answerability model says the article does not answer: refuse as the extractive answerer does,
             # without asking the model (a small one answers anyway, with a true sentence about something else)
-            yield self.fallback.answer(question, passages, display_question=shown)
+            yield quoted
             return
         prompt = prompts.render("answer", passages=format_passages(passages), question=question)
-        state = _Checked(self, passages)
+        state = _Checked(self, passages, quoted)
         raw = ""
         done = 0  # characters of the normalised text already split into finished sentences
         for piece in _tokens(self.model, prompt):
@@ -153,17 +155,15 @@ class LLMAnswerer:
             if len(found) > 1 and not STREAM_MARKER.search(raw):
                 for sentence, cited in found[:-1]:
                     yield from state.check(sentence, cited)
-                done = _offset_of_last(text, done, found)
+                done = _offset_of_last(text, done)
         text = normalise(raw)
         for sentence, cited in claims(text[done:]):
             yield from state.check(sentence, cited)
-        yield state.result(shown, question, raw.strip(), related)
+        yield state.result(shown, related)
 
 
-def _offset_of_last(text: str, done: int, found: list[tuple[str, list[int]]]) -> int:
+def _offset_of_last(text: str, done: int) -> int:
     """Where the last (unfinished) sentence of ``text[done:]`` starts."""
-    from index.chunking import split_sentences
-
     sentences = split_sentences(text[done:])
     return done + sentences[-1].start if sentences else done
 
@@ -175,17 +175,15 @@ def _refused(shown: str, text: str, related: list[Citation], **fields) -> Answer
 class _Checked:
     """The sentences checked so far, their citations renumbered by first use."""
 
-    def __init__(self, answerer: LLMAnswerer, passages: list[Document]) -> None:
-        self.answerer, self.passages = answerer, passages
+    def __init__(self, answerer: LLMAnswerer, passages: list[Document], quoted: Answer | None) -> None:
+        self.answerer, self.passages, self.quoted = answerer, passages, quoted
         self.parts: list[str] = []
         self.numbers: dict[int, int] = {}  # passage index -> final n
         self.highlights: dict[int, list[tuple[int, int]]] = {}
         self.verdicts: list = []
-        self.refusals = 0
 
     def check(self, sentence: str, cited: list[int]) -> Iterator[str]:
         if _REFUSAL.match(sentence):  # the model says the passages do not answer: no claim to check
-            self.refusals += 1
             return
         indexes = [n - 1 for n in cited if 1 <= n <= len(self.passages)]
         guard = self.answerer.guard
@@ -210,7 +208,7 @@ class _Checked:
         self.parts.append(part)
         yield part + " "
 
-    def result(self, shown: str, question: str, raw: str, related: list[Citation]) -> Answer:
+    def result(self, shown: str, related: list[Citation]) -> Answer:
         guard = None
         if self.answerer.guard is not None:
             dropped = [v.as_json() for v in self.verdicts if not v.kept]
@@ -220,13 +218,12 @@ class _Checked:
                          for i, n in self.numbers.items()]
             return Answer(question=shown, answer=" ".join(self.parts), refused=False, citations=citations,
                           related=related, guard=guard)
-        if self.answerer.fallback is None:  # the model's own words are unchecked: the plain refusal
+        if self.quoted is None:  # the model's own words are unchecked: the plain refusal
             return _refused(shown, refusal_text(shown), related, guard=guard)
-        # the model refused, or wrote nothing the passages support: the extractive answer (or its refusal)
-        # instead, so a weak model never makes the bot worse than quoting
-        answer = self.answerer.fallback.answer(question, self.passages, display_question=shown)
-        answer.guard, answer.fallback = guard, "extractive"
-        return answer
+        # the model refused, or wrote nothing the passages support: the extractive answer instead, so a weak
+        # model never makes the bot worse than quoting
+        self.quoted.guard, self.quoted.fallback = guard, "extractive"
+        return self.quoted
 
 
 def _holds(doc: Document, verdict) -> bool:

@@ -21,13 +21,12 @@ from bot.citations import Claim, cite_claims, passage_of
 from bot.extractive import news
 from bot.extractive.answerability import question_features
 from bot.extractive.features import SENTENCE_FEATURES, sentence_features
-from bot.extractive.question import Parsed, parse_question
-from bot.extractive.question import AnswerType
+from bot.extractive.question import AnswerType, Parsed, parse_question
 from bot.extractive.quote import compose, part, quote
-from index.terms import terms
 from bot.extractive.ranking import Scored, score_features
 from bot.extractive.weights import Models, load_models
 from bot.models import Answer, Citation, refusal_text
+from index.terms import terms
 
 __all__ = ["ExtractiveAnswerer", "MAX_ARTICLES"]
 
@@ -88,14 +87,6 @@ class ExtractiveAnswerer:
         index, X = max(found, key=lambda f: float(self.models.prefilter(f[1]).max()))
         best = self._score(index, q, X)
         return best, q, self.models.answerable(question_features(best, q))
-
-    def answerable(self, question: str, passages: list[Document]) -> bool:
-        """Whether the answerability model says the passages answer ``question`` (what :meth:`answer`
-        decides before quoting; a question about the story itself always is)."""
-        scored, _, confidence = self.evaluate(question, passages)
-        if scored is None:
-            return False
-        return confidence >= self.threshold or bool(_about_the_story(scored.index, question))
 
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
         shown = display_question or question
