@@ -202,7 +202,7 @@ def named_subject(texts: list[str], i: int, start: int) -> tuple[int, str] | Non
     as news copy does ("said X", "X said", "X, 29,", "X, the chief executive", "Dr. X"), by its fullest
     mention. For "it"/"they"/"the <noun>" before a reporting verb: a name with that noun in it ("The
     court" → "High Court"); else, for "it", "they" and a generic noun ("the company", "the union"), the
-    organisation or name the article mentions most often. None when
+    name that opened a sentence as its subject, the one the article mentions most often first. None when
     the sentence names its subject, or the sentences before do not say who it is."""
     text = texts[i][start:]
     other = _OTHER.match(text)
@@ -231,7 +231,10 @@ def named_subject(texts: list[str], i: int, start: int) -> tuple[int, str] | Non
         return other.end() + start, named[-1]
     if other.group(0) not in ("It", "They") and noun.lower() not in _GENERIC_ORG:  # "the court" is no company named before it
         return None
-    chosen = max(reversed(candidates), key=lambda n: whole.count(n.split()[0]))
+    # the one that opened a sentence as its subject ("Brannholm Ferries cancelled …"), not a place the story
+    # names more often ("the island of Skarvøy"); then the one named most
+    subjects = {name for at, name, _ in before if at == 0}
+    chosen = max(reversed(candidates), key=lambda n: (n in subjects, whole.count(n.split()[0])))
     return other.end() + start, max((n for n in candidates if n.split()[0] == chosen.split()[0]), key=len)
 
 

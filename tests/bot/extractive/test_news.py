@@ -90,6 +90,8 @@ PEOPLE = [
     '"We carried more passengers than ever," said Marta Voss, the chief executive of Skyrenn Airways.',
     'She said fuel costs fell.',
     'The city said the bridge would reopen.',
+    'Brannholm Ferries cancelled all crossings to the island of Skarvøy, leaving Skarvøy and Skarvøy\'s school cut off.',
+    'The company said engineers had found a cracked cylinder head.',
 ]
 
 
@@ -101,6 +103,7 @@ PEOPLE = [
     (8, "High Court"),  # the court: the name with that noun in it
     (10, "Marta Voss"),  # not Skyrenn Airways, which is no person
     (11, None),  # "the city": no city named nearby
+    (13, "Brannholm Ferries"),  # the company that opened the sentence, not the island named more often
     (0, None), (2, None), (7, None),  # these sentences name their subjects
 ])
 def test_pronoun_subjects_are_named_from_the_sentences_before(i, name):
