@@ -9,11 +9,10 @@ registered sign gives (``benchmarks/train_ranker.py`` keeps it there).
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 import numpy as np
-
-import re
 
 from bot.extractive import lexicon
 from bot.extractive.features import SENTENCE_FEATURES, word_idf
@@ -70,11 +69,10 @@ class _Evidence:
     @cached_property
     def soft_missing(self) -> list[float]:
         """Idf of question words with no similar word (WordLlama >= 0.6) near the best sentence."""
-        index, q, best = self.index, self.q, self.best
+        index, q = self.index, self.q
         if not q.words:
             return []
-        rows = [best] + ([best - 1] if index.layout.same_prev[best] else []) + ([best + 1] if index.layout.same_next[best] else [])
-        cols = np.nonzero(index.words.SW[rows].any(axis=0))[0]
+        cols = np.nonzero(index.words.SW[self.window_rows].any(axis=0))[0]
         idf = word_idf(index, q.words)
         if not len(cols):
             return list(idf)
