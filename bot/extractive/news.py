@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from bot.extractive.lexicon import NAME_WORD
+
 __all__ = ["dateline_end", "is_credit", "asks_author", "asks_source", "named_subject", "attribution", "bare_quote", "is_person_like", "people_in"]
 
 # An upper-case place, optionally a region, optionally a date, optionally (Agency), then a dash.
@@ -88,7 +90,7 @@ _PERSON_NOUN = re.compile(rf"The\s+(?:[a-z-]+\s+)?(?:{_PERSON_NOUNS})\b")
 _OTHER = re.compile(r"(?:It|They|The\s+(?:[a-z-]+\s+)?[a-z]+)(?=\s+(?:also\s+|later\s+|has\s+|had\s+|have\s+)?"
                     r"(?:said|says|told|tells|added|adds|announced|announces|warned|confirmed|denied|declined|argued|"
                     r"insisted|noted|stated|reported)\b)")
-_NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|de\s+|the\s+|van\s+|von\s+)?[A-Z][\w’'.-]*)*")
+_NAME = re.compile(rf"\b{NAME_WORD}(?:\s+(?:of\s+|de\s+|the\s+|van\s+|von\s+)?{NAME_WORD})*")
 _TITLES = frozenset("Mr Mr. Mrs Mrs. Ms Ms. Dr Dr. Prof Prof. Professor Mayor President Minister Judge Justice Senator "
                     "Governor Councillor Councilor Chancellor Sir Dame Lord Lady Captain General Chief Rev. Father "
                     "Sister Coach Inspector Sergeant Detective Officer".split())
@@ -136,7 +138,7 @@ def _runs(text: str) -> list[tuple[int, str]]:
 
 
 _TITLE_RE = "|".join(re.escape(t) for t in sorted(_TITLES, key=len, reverse=True))
-_RUN = r"[A-Z][\w’'.-]*(?:\s+(?:de\s+|van\s+|von\s+)?[A-Z][\w’'.-]*){0,3}"
+_RUN = rf"{NAME_WORD}(?:\s+(?:de\s+|van\s+|von\s+)?{NAME_WORD}){{0,3}}"
 _SPEECH = r"(?:said|says|told|tells|added|adds|wrote|explained|warned|argued|recalled)"
 #: how news copy introduces a person: "said X", "X said", "X, 29,", "X, the chief executive of …", "Dr. X"
 _PERSON_CUES = [
