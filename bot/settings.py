@@ -95,6 +95,22 @@ class Settings(BaseSettings):
         256_000, ge=1_000, description="Largest HTTP request body the server accepts, in bytes; larger ones get 413."
     )
 
+    database_url: SecretStr | None = Field(
+        None, description="The question log's and the rate limits' database: an SQLAlchemy URL such as "
+        "postgresql://user:password@host/newsbot (PostgreSQL, through psycopg). Unset: SQLite, newsbot.db in the data dir. "
+        "Workers that share it share the limits.")
+    log_questions: bool = Field(True, description="Log every question, its answer and the readers' 👍/👎 (false: log nothing; the limits still count).")
+    log_retention_days: int = Field(90, ge=0, description="Days a logged question is kept; older rows are deleted (0 keeps them forever).")
+    log_salt: SecretStr | None = Field(
+        None, description="Secret mixed into the hash of client addresses (never stored raw). Unset: a random one made "
+        "once and kept in the database, so every worker uses the same.")
+    rate_limit: float = Field(10.0, ge=0, description="Questions a minute one client may ask on average (0: no limit).")
+    rate_burst: int = Field(5, ge=1, description="Questions one client may ask at once before the rate applies.")
+    article_daily_cap: int = Field(0, ge=0, description="Questions a day (UTC) about one article, from all readers; the whole index counts as one scope (0: no cap).")
+    admin_token: SecretStr | None = Field(
+        None, description="Token for the editors' page /admin. Unset: BOT_API_TOKEN; with neither, /admin is off.")
+    suggested_questions: int = Field(4, ge=0, le=12, description="Suggested questions shown per article (0: none).")
+
     @field_validator("embed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):
@@ -105,7 +121,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin like https://news.example or https://*.news.example")
         return [o.rstrip("/") for o in value]
 
-    @field_validator("api_token", mode="after")
+    @field_validator("api_token", "admin_token", mode="after")
     @classmethod
     def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
         # a header carries only visible ASCII: any other token could never match, and comparing it would fail
@@ -130,4 +146,12 @@ class Settings(BaseSettings):
 
     @property
     def feedback_path(self) -> Path:
+        """Where feedback went before the question log (imported into it once)."""
         return self.data_dir / "feedback.jsonl"
+
+    @property
+    def database(self) -> str:
+        """The database URL: the setting, or SQLite in the data dir."""
+        if self.database_url:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'newsbot.db'}"

@@ -19,6 +19,7 @@ __all__ = [
     "UnknownArticleError",
     "BackendUnavailableError",
     "AuthError",
+    "RateLimitedError",
     "is_connection_error",
 ]
 
@@ -65,6 +66,19 @@ class AuthError(BotError):
     """A missing or wrong API token."""
 
     status_code = 401
+
+
+class RateLimitedError(BotError):
+    """A client asking faster than the rate limit allows, or an article over its daily cap.
+
+    ``retry_after`` is the whole number of seconds after which asking again will work
+    (the API sends it as the ``Retry-After`` header)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 def is_connection_error(exc: BaseException | None) -> bool:
