@@ -8,19 +8,21 @@ What readers see is text: every chat bubble is HTML-escaped (the Chatbot renders
 HTML, Markdown and LaTeX off), so an article or a question can put no markup in a
 reader's browser. The pages and their own events are public; Gradio's named API
 (``/ask``) needs ``BOT_API_TOKEN`` when one is set, and its upload routes are off.
+
+Every question the chat answers passes the client's rate limit and the article's daily cap
+first (over them, the reader reads when to try again), and goes to the question log with
+its answer; a 👍/👎 and a 👎's optional comment go to the same row (:mod:`bot.logbook`).
+A reader can copy or download the conversation as Markdown (:mod:`bot.export`).
 """
 
 from __future__ import annotations
 
 import html
 import html.entities
-import json
 import os
 import re
-import threading
 import time
 from collections import OrderedDict
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -31,11 +33,15 @@ from fastapi.responses import RedirectResponse  # noqa: E402
 from starlette.datastructures import Headers  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
-from bot.api import api_token, check_token, create_api, error_response, stream_pieces  # noqa: E402
-from index.errors import AuthError, BotError  # noqa: E402
+from bot.admin import add_admin  # noqa: E402
+from bot.api import admit, api_token, check_token, client_address, create_api, error_response, record, stream_pieces  # noqa: E402
+from bot.export import conversation_markdown  # noqa: E402
+from bot.logbook import Logbook  # noqa: E402
+from index.errors import AuthError, BotError, RateLimitedError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
+from bot.widget import EMBED_JS, add_widget, match_article  # noqa: E402
 
-__all__ = ["build_app", "create_app", "FeedbackLog"]
+__all__ = ["build_app", "create_app"]
 
 ALL = "__all__"
 API_NAME = "ask"  # Gradio's named endpoint: `Client(url).predict(..., api_name="/ask")`
@@ -48,21 +54,6 @@ CSS = """
 .bot-note { font-size: 0.85em; opacity: 0.75; }
 @media (max-width: 600px) { .gradio-container { padding: 4px !important; } }
 """
-
-
-class FeedbackLog:
-    """Appends 👍/👎 feedback as JSON lines to ``path``; one lock per process keeps lines whole."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def write(self, record: dict) -> None:
-        line = json.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **record}, ensure_ascii=False)
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(line + "\n")
 
 
 def _passage_html(c: Citation) -> str:
@@ -114,7 +105,7 @@ def said(message: dict) -> str:
 def _suggestions(articles: list[dict], limit: int = 4) -> list[str]:
     found: list[str] = []
     for article in articles:
-        found += [q for q in article.get("questions", []) if q not in found]
+        found += [q for q in article.get("suggested") or article.get("questions", []) if q not in found]
     return found[:limit]
 
 
@@ -132,29 +123,40 @@ def _guard_note(answer: Answer) -> list:
     return [gr.ChatMessage(content=shown(text), metadata={"title": "🛡️ Checked against the article", "status": "done"})]
 
 
-def build_app(bot, embed: bool = False) -> gr.Blocks:
-    """The chat UI for ``bot``. ``embed=True`` gives the compact version for iframes (``?article=ID`` scopes it)."""
-    feedback = FeedbackLog(bot.settings.feedback_path)
+def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Blocks:
+    """The chat UI for ``bot``. ``embed=True`` gives the compact version for iframes (``?article=ID`` scopes it).
+    ``logbook`` holds the limits and the question log (default: the one the settings name)."""
+    logbook = logbook or Logbook(bot.settings)
+    channel = "embed" if embed else "chat"
     token = api_token(bot.settings)
-    # (question, bubble content) → the answer object, for the feedback log
-    recent: OrderedDict[tuple[str, str], dict] = OrderedDict()
+    # (session, question, bubble content) → the answer and its row in the question log, for 👍/👎 and export
+    recent: OrderedDict[tuple[str, str, str], tuple[Answer, int | None]] = OrderedDict()
     articles = bot.articles()
 
     def scope_of(picker: str | None, fixed: str | None) -> str | None:
         return fixed or (picker if picker and picker != ALL else None)
 
-    def remember(question: str, content: str, answer: Answer, article: str | None) -> None:
-        recent[(question, content)] = {**answer.as_json(), "article": article}
-        while len(recent) > 500:
+    def session(request: gr.Request | None) -> str:
+        return getattr(request, "session_hash", None) or ""
+
+    def remember(request, question: str, content: str, answer: Answer, row: int | None) -> None:
+        recent[(session(request), question, content)] = (answer, row)
+        while len(recent) > 2000:
             recent.popitem(last=False)
 
-    def respond(history: list[dict], picker: str | None, fixed: str | None):
+    def respond(history: list[dict], picker: str | None, fixed: str | None, request: gr.Request):
         turns = [said(m) for m in history if m.get("role") == "user"]
         if not turns:
             return
-        so_far, answer = "", None
+        so_far, answer, scope, client = "", None, scope_of(picker, fixed), client_address(request)
         try:
-            for piece in bot.ask_stream(turns[-1], turns[:-1], scope_of(picker, fixed)):
+            admit(logbook, client, scope)
+        except RateLimitedError as exc:
+            yield history + [gr.ChatMessage(content=f"⏳ {shown(str(exc))}")]
+            return
+        started = time.perf_counter()
+        try:
+            for piece in bot.ask_stream(turns[-1], turns[:-1], scope):
                 if isinstance(piece, Answer):
                     answer = piece
                     break
@@ -164,16 +166,18 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         except BotError as exc:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
+        row = record(logbook, question=turns[-1], article=scope, answer=answer,
+                     latency_ms=(time.perf_counter() - started) * 1000, client=client, channel=channel)
         notes = _guard_note(answer)
         if answer.refused:
             content = f"🤷 <em>{shown(answer.answer)}</em>"
-            remember(turns[-1], content, answer, scope_of(picker, fixed))
+            remember(request, turns[-1], content, answer, row)
             closest = [gr.ChatMessage(
                 content=sources_html(answer, related=True), metadata={"title": "🔎 Closest passage", "status": "done"}
             )] if answer.related else []
             yield history + [gr.ChatMessage(content=content), *closest, *notes]
             return
-        remember(turns[-1], shown(answer.answer), answer, scope_of(picker, fixed))
+        remember(request, turns[-1], shown(answer.answer), answer, row)
         sources = gr.ChatMessage(
             content=sources_html(answer),
             metadata={"title": f"📚 Sources ({len(answer.citations)})", "status": "done"},
@@ -190,36 +194,99 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         text = value.get("text", "") if isinstance(value, dict) else str(value)
         return history + [{"role": "user", "content": shown(text)}]
 
-    def on_like(history: list[dict], liked: gr.LikeData):
+    def on_like(history: list[dict], liked: gr.LikeData, request: gr.Request):
+        """👍/👎 on the answer's row; a 👎 opens the comment box. Gradio sends ``liked`` None when a rating is taken back."""
         index = liked.index if isinstance(liked.index, int) else liked.index[0]
         if not 0 <= index < len(history):
-            return
+            return None, gr.Row(visible=False)
         content = _message_text(history[index])
         question = next((said(m) for m in reversed(history[:index]) if m.get("role") == "user"), "")
-        record = recent.get((question, content)) or {"question": question, "answer": html.unescape(content), "citations": []}
-        feedback.write({"liked": bool(liked.liked), **record})
+        _, row = recent.get((session(request), question, content), (None, None))
+        if row is None:  # not an answer (a notice), or not logged
+            return None, gr.Row(visible=False)
+        value = None if liked.liked is None else bool(liked.liked)
+        try:
+            logbook.rate(row, value, client=client_address(request))
+        except BotError as exc:
+            gr.Warning(html.escape(f"Your rating was not saved: {exc}"))
+            return None, gr.Row(visible=False)
+        return (row, gr.Row(visible=True)) if value is False else (None, gr.Row(visible=False))
+
+    def send_comment(text: str, row: int | None, request: gr.Request):
+        if row is not None and text and text.strip():
+            try:
+                logbook.rate(row, False, text.strip(), client=client_address(request))
+                gr.Info("Thank you: the newsroom reads these.")
+            except BotError as exc:
+                gr.Warning(html.escape(f"Your comment was not saved: {exc}"))
+        return "", None, gr.Row(visible=False)
+
+    def export(history: list[dict], picker: str | None, fixed: str | None, request: gr.Request) -> str:
+        """The conversation so far as Markdown (the answers with their sources, notices as they read)."""
+        turns, question = [], None
+        for message in history:
+            if message.get("role") == "user":
+                question = said(message)
+            elif question is not None and not (message.get("metadata") or {}).get("title"):
+                content = _message_text(message)
+                answer, _ = recent.get((session(request), question, content), (None, None))
+                turns.append((question, answer or html.unescape(re.sub(r"</?em>", "", content))))
+                question = None
+        if not turns:
+            return ""
+        rows = {a["id"]: a for a in bot.articles()}
+        scope = rows.get(scope_of(picker, fixed) or "")
+        return conversation_markdown(turns, title=scope["title"] if scope else None,
+                                     urls={i: a["url"] for i, a in rows.items() if a.get("url")})
+
+    def literal(text: str) -> str:
+        """``text`` on one line for a Markdown component to show as is: every ASCII punctuation mark
+        backslash-escaped, so a title from a link (``?title=``) can make no link, image or markup."""
+        return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(text.split()))
 
     def on_load(request: gr.Request):
-        wanted = request.query_params.get("article") if request else None
-        rows = bot.articles()
-        if wanted and wanted not in {a["id"] for a in rows}:
+        """Scope the chat by ``?article=ID``, else by ``?url=`` (the host page's canonical URL, from
+        /widget.js) matched to an article's stored url. Scoped, the chat suggests that article's own
+        questions and the embed shows its title (``?title=`` overrides); a url that matches nothing
+        leaves the chat on all articles, and the embed says so."""
+        query = request.query_params if request else {}
+        wanted, rows, note = query.get("article"), bot.articles(), None
+        row = next((a for a in rows if a["id"] == wanted), None)
+        if wanted and row is None:
             gr.Warning(html.escape(f"No article with id {wanted!r}; answering from all articles."))
-            wanted = None
+        elif not wanted and query.get("url"):
+            row = match_article(query["url"], rows)
+            note = None if row else "No article matches this page; answering from all articles."
+        wanted, title = (row or {}).get("id"), query.get("title") or (row or {}).get("title")
+        lines = ([f"### {literal(title)}"] if title else []) + ([literal(note)] if note else [])
+        heading = gr.Markdown("\n\n".join(lines), visible=True) if embed and lines else gr.skip()
+        asks = (row.get("suggested") or row.get("questions") or [])[: bot.settings.suggested_questions] if row else []
+        chips = gr.Chatbot(examples=[{"text": q} for q in asks]) if row else gr.skip()
         if embed or wanted or len(rows) < 2:  # the picker stays hidden, so its choices are not sent
-            return gr.Dropdown(visible=False), wanted
-        return gr.Dropdown(choices=[("All articles", ALL)] + [(a["title"], a["id"]) for a in rows], visible=True), None
+            return gr.Dropdown(visible=False), wanted, chips, heading
+        return gr.Dropdown(choices=[("All articles", ALL)] + [(a["title"], a["id"]) for a in rows], visible=True), None, chips, heading
 
     def ask(question: str, history: list[str] | None = None, article: str | None = None, request: gr.Request | None = None) -> dict:
         """Answer a question about the indexed articles: the same object as `bot ask --json`."""
         try:  # gr.Request is not an API input: Gradio fills it in whichever route the call came by
             check_token(request.headers.get("authorization") if request else None, token)
-            return bot.ask(question, history or [], article or None).as_json()
+            client = client_address(request)
+            admit(logbook, client, article or None)
+            started = time.perf_counter()
+            answer = bot.ask(question, history or [], article or None)
+            row = record(logbook, question=question, article=article or None, answer=answer,
+                         latency_ms=(time.perf_counter() - started) * 1000, client=client, channel="api")
+            return answer.as_json(id=row)
         except BotError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
     suggestions = _suggestions(articles)
     with gr.Blocks(title="Ask the article", analytics_enabled=False, fill_height=embed) as demo:
         fixed = gr.State(None)
+        # embed only: the scoped article's title, or the note that the page matched none (see on_load)
+        heading = gr.Markdown(visible=False, elem_id="article-title", latex_delimiters=[])
+        if embed:
+            demo.load(None, None, None, js=EMBED_JS, api_visibility="private")
         if not embed:
             gr.Markdown("## 📰 Ask the article")
             gr.Markdown(NOTE, elem_classes=["bot-note"])
@@ -249,17 +316,32 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
             )
             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
             clear = gr.Button("Clear", variant="secondary", scale=1, min_width=64, elem_id="clear")
-
-        for trigger in (box.submit, send.click):
-            trigger(add_user, [box, chatbot], [box, chatbot], queue=False, api_visibility="private").then(
-                respond, [chatbot, picker, fixed], chatbot, api_visibility="private"
+        disliked = gr.State(None)  # the row a 👎 was given to, for its comment
+        with gr.Row(visible=False, equal_height=True, elem_id="comment-row") as comment_row:
+            comment = gr.Textbox(
+                placeholder="What was wrong with this answer? (optional)", show_label=False, scale=6, max_lines=3,
+                max_length=2000, elem_id="comment", container=False,
             )
-        chatbot.example_select(add_example, [chatbot], chatbot, queue=False, api_visibility="private").then(
-            respond, [chatbot, picker, fixed], chatbot, api_visibility="private"
-        )
-        chatbot.like(on_like, [chatbot], None, api_visibility="private")
-        clear.click(lambda: ([], ""), None, [chatbot, box], queue=False, api_visibility="private")
-        demo.load(on_load, None, [picker, fixed], api_visibility="private")
+            comment_send = gr.Button("Send", scale=1, min_width=64, elem_id="comment-send")
+        with gr.Accordion("Export the conversation (Markdown)", open=False, elem_id="export"):
+            markdown = gr.Code(
+                "", language="markdown", buttons=["copy", "download"], show_label=False, interactive=False,
+                elem_id="export-md", max_lines=20,
+            )
+
+        for run in (
+            *(trigger(add_user, [box, chatbot], [box, chatbot], queue=False, api_visibility="private")
+              for trigger in (box.submit, send.click)),
+            chatbot.example_select(add_example, [chatbot], chatbot, queue=False, api_visibility="private"),
+        ):
+            run.then(respond, [chatbot, picker, fixed], chatbot, api_visibility="private").then(
+                export, [chatbot, picker, fixed], markdown, queue=False, api_visibility="private"
+            )
+        chatbot.like(on_like, [chatbot], [disliked, comment_row], api_visibility="private")
+        for trigger in (comment.submit, comment_send.click):
+            trigger(send_comment, [comment, disliked], [comment, disliked, comment_row], queue=False, api_visibility="private")
+        clear.click(lambda: ([], "", ""), None, [chatbot, box, markdown], queue=False, api_visibility="private")
+        demo.load(on_load, None, [picker, fixed, chatbot, heading], api_visibility="private")
         gr.api(ask, api_name=API_NAME)
     demo.queue(default_concurrency_limit=4)
     return demo
@@ -298,6 +380,8 @@ class GradioGuard:
 def create_app(bot) -> FastAPI:
     """FastAPI app: the API routes, ``/embed`` and ``/``."""
     api = create_api(bot)
+    add_admin(api, bot)
+    add_widget(api)
     token = api_token(bot.settings)
 
     @api.api_route("/embed", methods=["GET", "HEAD"], include_in_schema=False)
@@ -307,7 +391,8 @@ def create_app(bot) -> FastAPI:
         return RedirectResponse("embed/" + (f"?{query}" if query else ""), status_code=307)
 
     theme = gr.themes.Soft()
-    gr.mount_gradio_app(api, build_app(bot, embed=True), path="/embed", css=CSS, theme=theme, footer_links=[])
-    gr.mount_gradio_app(api, build_app(bot), path="/", css=CSS, theme=theme, footer_links=["api"])
+    logbook = api.state.logbook
+    gr.mount_gradio_app(api, build_app(bot, embed=True, logbook=logbook), path="/embed", css=CSS, theme=theme, footer_links=[])
+    gr.mount_gradio_app(api, build_app(bot, logbook=logbook), path="/", css=CSS, theme=theme, footer_links=["api"])
     api.add_middleware(GradioGuard, token=token)
     return api

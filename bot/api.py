@@ -4,6 +4,7 @@ Routes (a contract):
 
 * ``POST /api/ask`` ``{"question", "history", "article"}`` → the ``bot ask --json`` object;
 * ``GET /api/articles`` → the ``bot articles --json`` list;
+* ``POST /api/feedback`` ``{"id", "liked", "comment"}`` → 👍/👎 on a logged answer (``id`` from ``/api/ask``);
 * ``GET /healthz`` → ``{"status": "ok", "articles": N}``;
 * ``POST /v1/chat/completions`` (streaming and not) and ``GET /v1/models``, OpenAI-compatible.
 
@@ -11,6 +12,10 @@ Every error is JSON ``{"error": {"message", "type"}}`` with a 4xx status for bad
 input; a :class:`BotError` keeps its own status. Nothing a client sends can cause a 500:
 a wrong method on a route gets 405 (with ``Allow``), an unknown ``/api/…`` or ``/v1/…``
 path 404, and a body over ``settings.max_request_bytes`` 413, before it is read.
+
+The question routes (``/api/ask``, ``/v1/chat/completions``) admit a question only within the
+client's rate limit and the article's daily cap (429 with ``Retry-After`` otherwise), and log
+it with its answer, scope and latency in the question log (:mod:`bot.logbook`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from index.errors import AuthError, BotError, InputError
+from index.errors import AuthError, BackendUnavailableError, BotError, InputError, RateLimitedError, UnknownQuestionError
+from bot.logbook import Logbook
 from bot.middleware import BodyLimit, error_response
 from bot.models import Answer
 
@@ -44,6 +50,9 @@ __all__ = [
     "MODEL_ID",
     "api_token",
     "check_token",
+    "client_address",
+    "admit",
+    "record",
     "error_response",
     "footnotes",
     "stream_pieces",
@@ -59,6 +68,14 @@ class AskRequest(BaseModel):
     question: str = Field(description="The question.")
     history: list[str] = Field(default_factory=list, description="Earlier user turns, oldest first.")
     article: str | None = Field(None, description="Scope retrieval to this article id; null searches all.")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(description="The `id` of an answer from /api/ask.")
+    liked: bool | None = Field(description="true for 👍, false for 👎, null to take the rating back.")
+    comment: str | None = Field(None, max_length=2000, description="What was right or wrong, in the reader's words.")
 
 
 class ChatMessageIn(BaseModel):
@@ -136,6 +153,32 @@ def check_token(authorization: str | None, token: str | None) -> None:
         raise AuthError("missing or wrong API token: send `Authorization: Bearer <token>`")
 
 
+def client_address(request) -> str:
+    """The address the question came from (a Starlette or Gradio request). Behind a reverse proxy,
+    run uvicorn with ``--forwarded-allow-ips`` so that this is the reader's, not the proxy's."""
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or ""
+
+
+def admit(logbook: Logbook, client: str, article: str | None) -> None:
+    """Let a question in or raise :class:`RateLimitedError`. A database that fails while serving
+    lets the question in (logged): readers keep their answers while the limits' store is down."""
+    try:
+        logbook.admit(client, article)
+    except BackendUnavailableError as exc:
+        log.error("the limits were not checked: %s", exc)
+
+
+def record(logbook: Logbook, **question) -> int | None:
+    """Log an answered question (see :meth:`Logbook.record`); its row id, or None when it was not logged,
+    also when the database fails while serving (logged): the reader still gets the answer."""
+    try:
+        return logbook.record(**question)
+    except BackendUnavailableError as exc:
+        log.error("a question was not logged: %s", exc)
+        return None
+
+
 def _describe(exc: RequestValidationError) -> str:
     problems = []
     for err in exc.errors()[:3]:
@@ -154,6 +197,7 @@ def create_api(bot) -> FastAPI:
     )
     token = api_token(settings)
     bearer = HTTPBearer(auto_error=False)
+    logbook = api.state.logbook = Logbook(settings)
 
     def require_token(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         # `bearer` only declares the scheme in the OpenAPI docs; the raw header is checked
@@ -171,7 +215,8 @@ def create_api(bot) -> FastAPI:
 
     @api.exception_handler(BotError)
     async def _bot_error(request: Request, exc: BotError):
-        return error_response(exc.status_code, str(exc), type(exc).__name__)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
+        return error_response(exc.status_code, str(exc), type(exc).__name__, headers)
 
     @api.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError):
@@ -193,9 +238,24 @@ def create_api(bot) -> FastAPI:
         return {"status": "ok", "articles": bot.store.count()}
 
     @api.post("/api/ask", response_model=None, dependencies=protected, tags=["api"])
-    def ask(request: AskRequest) -> dict:
-        """Answer a question; the same object as `bot ask --json`."""
-        return bot.ask(request.question, request.history, request.article).as_json()
+    def ask(body: AskRequest, request: Request) -> dict:
+        """Answer a question; the same object as `bot ask --json`, with `id`: the answer's number in the
+        question log, for `/api/feedback` (null when questions are not logged). Over the client's rate
+        limit or the article's daily cap: 429 with `Retry-After`."""
+        client = client_address(request)
+        admit(logbook, client, body.article)
+        started = time.perf_counter()
+        answer = bot.ask(body.question, body.history, body.article)
+        row = record(logbook, question=body.question, article=body.article, answer=answer,
+                     latency_ms=(time.perf_counter() - started) * 1000, client=client, channel="api")
+        return answer.as_json(id=row)
+
+    @api.post("/api/feedback", dependencies=protected, tags=["api"])
+    def feedback(body: FeedbackRequest, request: Request) -> dict:
+        """👍/👎, and an optional comment, on an answer from `/api/ask`, by the client that asked it."""
+        if not logbook.rate(body.id, body.liked, body.comment, client=client_address(request)):
+            raise UnknownQuestionError(f"no logged answer {body.id} asked from this client: send the `id` that /api/ask returned")
+        return {"id": body.id, "liked": body.liked, "comment": body.comment}
 
     @api.get("/api/articles", dependencies=protected, tags=["api"])
     def articles() -> list[dict]:
@@ -208,7 +268,7 @@ def create_api(bot) -> FastAPI:
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "newsbot"}]}
 
     @api.post("/v1/chat/completions", dependencies=protected, tags=["openai"], response_model=None)
-    async def chat_completions(request: ChatRequest):
+    async def chat_completions(request: ChatRequest, http: Request):
         """OpenAI-compatible: the last user message is the question, earlier user messages the history.
 
         The answer, with the cited passages as numbered footnotes, is in
@@ -220,9 +280,18 @@ def create_api(bot) -> FastAPI:
         users = [_text(m.content) for m in request.messages if m.role == "user"]
         if not users:
             raise InputError("messages: include at least one message with role \"user\"")
+        client = client_address(http)
+        await run_in_threadpool(admit, logbook, client, request.article)
+        started = time.perf_counter()
+
+        def logged(answer: Answer) -> None:
+            record(logbook, question=users[-1], article=request.article, answer=answer,
+                   latency_ms=(time.perf_counter() - started) * 1000, client=client, channel="openai")
+
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": request.model or MODEL_ID}
         if not request.stream:
             answer = await run_in_threadpool(bot.ask, users[-1], users[:-1], request.article)
+            await run_in_threadpool(logged, answer)
             return {
                 **meta,
                 "object": "chat.completion",
@@ -244,6 +313,7 @@ def create_api(bot) -> FastAPI:
             try:
                 for piece in itertools.chain([first], pieces):
                     if isinstance(piece, Answer):
+                        logged(piece)
                         # what was sent is the answer's start; the rest (a fallback, a refusal) and the footnotes follow
                         done = sent.rstrip()
                         rest = piece.answer[len(done):] if piece.answer.startswith(done) else "\n\n" + piece.answer

@@ -6,6 +6,8 @@ It is cheap to construct: Chroma connects and the model loads on first use.
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Iterator
 
 from pathlib import Path
@@ -17,9 +19,10 @@ from index.errors import EmptyIndexError, InputError, UnknownArticleError
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
 from bot.models import Answer
 from bot.settings import BUNDLED_ARTICLES, Settings
+from bot.suggest import suggest_questions
 from index.embeddings import LazyEmbeddings
 from bot.retrieval import GlobalBM25, HybridRetriever
-from index.loader import SUPPORTED_SUFFIXES, load_article
+from index.loader import SUPPORTED_SUFFIXES, Article, load_article
 from index.store import ArticleStore, IngestResult, RepairReport
 
 __all__ = ["NewsBot"]
@@ -46,13 +49,20 @@ class NewsBot:
         self._answerer = None
         self._extractive: ExtractiveAnswerer | None = None
         self._chain: Runnable | None = None
+        # suggested questions by (article id, content hash), and the article list by store generation
+        self._suggested: dict[tuple[str, str], list[str]] = {}
+        self._suggesting: dict[tuple[str, str], threading.Lock] = {}
+        self._listed: tuple[str, list[dict]] | None = None
+        self._listing: tuple[str, list[dict]] | None = None
+        self._suggest_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Load the model, open the store and build the first 32 articles' evidence (with their word-piece
-        vectors) now, so the first question answers quickly."""
+        vectors) and suggested questions now, so the first question answers quickly."""
         self.embeddings.embed_query("warm up")
         for article_id in self.evidence.article_ids()[:32]:
             self.evidence.get(article_id).tokens()
+            self.suggested_questions(article_id)
 
     # -- ingest -----------------------------------------------------------------------------
 
@@ -83,7 +93,54 @@ class NewsBot:
         return [self.ingest_file(p) for p in paths]
 
     def articles(self) -> list[dict]:
-        return self.store.articles()
+        """Every article's row (:meth:`ArticleStore.articles`) with its ``"suggested"`` questions
+        (:meth:`suggested_questions`); cached until the store changes."""
+        generation, rows = self._rows()
+        with self._suggest_lock:
+            if self._listing is not None and self._listing[0] == generation:
+                return copy.deepcopy(self._listing[1])
+        listing = [{**row, "suggested": self.suggested_questions(row["id"])} for row in rows]
+        with self._suggest_lock:
+            self._listing = (generation, listing)
+        return copy.deepcopy(listing)
+
+    def _rows(self) -> tuple[str, list[dict]]:
+        """The store's generation and its article rows, read again only when the generation changes."""
+        generation = self.store.generation()
+        with self._suggest_lock:
+            if self._listed is not None and self._listed[0] == generation:
+                return self._listed
+        listed = (generation, self.store.articles())
+        with self._suggest_lock:
+            self._listed = listed
+        return listed
+
+    def suggested_questions(self, article_id: str) -> list[str]:
+        """At most ``settings.suggested_questions`` questions to suggest for an article: its metadata's own
+        ``questions`` first, then questions made from its sentences that the bot answers confidently
+        (:func:`bot.suggest.suggest_questions`). Made once per article revision (its content hash, the
+        one the store keeps), so a re-ingested article gets new ones; safe to call from many threads."""
+        limit = self.settings.suggested_questions
+        self.require(article_id)
+        row = next((r for r in self._rows()[1] if r["id"] == article_id), {})
+        own = list(dict.fromkeys(row.get("questions", [])))[:limit]
+        if len(own) >= limit:
+            return own
+        index = self.evidence.get(article_id)
+        key = (article_id, Article(article_id, index.title, index.text).content_hash)
+        with self._suggest_lock:
+            lock = self._suggesting.setdefault(key, threading.Lock())
+        with lock:  # one thread makes an article's suggestions; the others wait for them
+            with self._suggest_lock:
+                made = self._suggested.get(key)
+            if made is None:
+                made = suggest_questions(self, article_id, limit - len(own))
+                with self._suggest_lock:
+                    for old in [k for k in self._suggested if k[0] == article_id]:  # an earlier revision's
+                        del self._suggested[old]
+                    self._suggested[key] = made
+                    self._suggesting.pop(key, None)
+        return (own + [q for q in made if q not in own])[:limit]
 
     # -- answering --------------------------------------------------------------------------
 

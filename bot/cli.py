@@ -239,6 +239,43 @@ def eval_command(
 
 
 @app.command()
+def report(
+    article: Optional[str] = typer.Option(None, "--article", help="Only questions asked about (or answered from) this article id."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only questions asked on or after this day (YYYY-MM-DD, UTC)."),
+    csv_file: Optional[Path] = typer.Option(None, "--csv", help="Also write one row per article and day to this CSV file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """The editors' report from the question log: questions per article and day, the most disliked
+    answers, and what readers asked that the article didn't answer (refused questions, grouped)."""
+    from bot.logbook import Logbook
+    from bot.logbook.report import build_report, parse_day
+
+    day = parse_day(since)
+    bot = _bot()
+    book = getattr(bot, "logbook", None) or Logbook(state.settings)
+    try:
+        rows = book.rows(article=article, since=day)
+    finally:
+        book.close()
+    if not rows:
+        scope = (f" about {article}" if article else "") + (f" since {day.isoformat()}" if day else "")
+        _echo(f"no questions logged{scope} yet: they are logged as readers ask (BOT_LOG_QUESTIONS)")
+        return
+    result = build_report(rows, bot.embeddings, article=article, since=day)
+    if csv_file is not None:
+        try:
+            result.write_csv(csv_file)
+        except OSError as exc:
+            raise InputError(f"cannot write {csv_file}: {exc.strerror}") from None
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    else:
+        _echo(result.text())
+    if csv_file is not None:
+        _echo(f"wrote {len(result.days)} rows (one per article and day) to {csv_file}", err=as_json)
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; 0.0.0.0 exposes the bot to the network."),
     port: int = typer.Option(7860, "--port", min=1, max=65535, help="TCP port."),
@@ -256,6 +293,7 @@ def serve(
 
     bot.warm_up()
     web = create_app(bot)
+    web.state.logbook.engine  # connects, migrates and imports an old feedback.jsonl now: a wrong BOT_DATABASE_URL stops here
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
     _echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
     try:

@@ -20,6 +20,7 @@ __all__ = [
     "BackendUnavailableError",
     "AuthError",
     "RateLimitedError",
+    "UnknownQuestionError",
     "is_connection_error",
 ]
 
@@ -66,6 +67,12 @@ class AuthError(BotError):
     """A missing or wrong API token."""
 
     status_code = 401
+
+
+class UnknownQuestionError(BotError):
+    """Feedback for a question id that is not in the question log (or was asked by someone else)."""
+
+    status_code = 404
 
 
 class RateLimitedError(BotError):

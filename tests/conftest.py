@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,11 @@ import pytest
 from bot.chain import NewsBot
 from bot.settings import BUNDLED_ARTICLES, Settings
 from index.testing import free_port, start_chroma  # noqa: F401  (tests import them from here)
+
+#: The suite asks hundreds of questions from one address: no rate limit, unless a test sets one (the limits'
+#: own tests do). Set here, not only per test, because module- and session-scoped servers start before
+#: the per-test environment below.
+os.environ["BOT_RATE_LIMIT"] = "0"
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED_ID = "india-russia-kalmykia-alaska"
@@ -30,10 +36,12 @@ def passes(answer: str, expect: list[list[str]]) -> bool:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test reads the user's real data dir or settings."""
-    for key in list(__import__("os").environ):
+    for key in list(os.environ):
         if key.startswith("BOT_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    # the suite asks hundreds of questions from one address; the limits' own tests set them
+    monkeypatch.setenv("BOT_RATE_LIMIT", "0")
 
 
 @pytest.fixture
@@ -102,7 +110,7 @@ def live(seed_dir, tmp_path_factory):
     data = tmp_path_factory.mktemp("live") / "data"
     shutil.copytree(seed_dir, data)
     page_port = free_port()
-    bot = NewsBot(Settings(data_dir=data, embed_origins=[f"http://127.0.0.1:{page_port}"]))
+    bot = NewsBot(Settings(data_dir=data, embed_origins=[f"http://127.0.0.1:{page_port}"], rate_limit=0))
     other = tmp_path_factory.mktemp("other") / "tram-line.txt"
     other.write_text(OTHER_ARTICLE, encoding="utf-8")
     bot.ingest_file(other)
@@ -137,3 +145,48 @@ def backend(request) -> dict:
         return {}
     host, port = request.getfixturevalue("chroma_server")
     return {"chroma_host": host, "chroma_port": port, "collection": f"t{uuid.uuid4().hex[:12]}"}
+
+
+# ---- the question log's databases (bot/logbook) ------------------------------------------------
+# A block of its own: the fixtures above and below belong to other parts of the bot.
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The URL of an empty database for the question log, once per backend.
+
+    SQLite: a file under tmp_path. PostgreSQL: a database made for this test (and dropped after it)
+    on the server ``NEWSBOT_TEST_DATABASE_URL`` names, e.g.
+    postgresql://newsbot:newsbot@127.0.0.1:5432/newsbot, whose role may CREATEDB (.ci/run sets one
+    up). Without it the PostgreSQL run is skipped, except in CI (``CI`` set), where that fails."""
+    import os
+    import uuid
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/log.db"
+        return
+    server = os.environ.get("NEWSBOT_TEST_DATABASE_URL")
+    if not server:
+        reason = "NEWSBOT_TEST_DATABASE_URL is not set: the question log's PostgreSQL tests need a server (see .ci/run)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from bot.logbook.db import parse_url
+
+    url = parse_url(server)
+    name = f"t{uuid.uuid4().hex}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:  # FORCE: a test that failed may have left connections open
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# ---- end of the question log's block -------------------------------------------------------------

@@ -1,12 +1,13 @@
 """The chat in a real headless Chromium (Debian's package) driven by Playwright."""
 
-import json
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from bot.logbook import Logbook
 
 from tests.conftest import SEED_ID
 
@@ -38,17 +39,15 @@ def test_chat_page_answers_with_sources_and_feedback(live, browser):
     assert any("welcomed" in m.inner_text() for m in page.locator("#chat mark").all())
     page.screenshot(path=str(DOCS / "screenshot.png"))  # a full-page shot re-renders and closes the Sources
 
-    feedback = live.bot.settings.feedback_path
-    before = feedback.read_text().count("\n") if feedback.exists() else 0
+    log = Logbook(live.bot.settings)
+    [asked] = [row for row in log.rows() if row.question == ALASKA and row.channel == "chat" and row.liked is None][-1:]
+    assert "welcomed" in asked.answer and not asked.refused and asked.cited_article == SEED_ID
     page.locator("#chat button[aria-label='Like']").last.click()
-    page.wait_for_function("true", timeout=1000)
     for _ in range(50):
-        if feedback.exists() and feedback.read_text().count("\n") > before:
+        if any(r.id == asked.id and r.liked for r in log.rows()):
             break
         page.wait_for_timeout(100)
-    record = json.loads(feedback.read_text().splitlines()[-1])
-    assert record["liked"] is True and record["question"] == ALASKA
-    assert "welcomed" in record["answer"] and record["citations"] and record["citations"][0]["text"]
+    assert next(r for r in log.rows() if r.id == asked.id).liked is True
 
     page.locator("#question textarea").fill("What is the weather like in New Delhi today?")
     page.locator("#ask").click()
@@ -96,3 +95,35 @@ def test_embed_inside_an_iframe_of_another_origin(live, browser, tmp_path):
         page.close()
     finally:
         server.shutdown()
+
+
+def test_a_dislike_takes_a_comment_and_the_conversation_exports_as_markdown(live, browser):
+    page = browser.new_page(viewport={"width": 1000, "height": 1200})
+    page.goto(f"{live.url}/embed/?article={SEED_ID}")
+    page.locator("#question textarea").fill(ALASKA)
+    page.locator("#ask").click()
+    _bot_messages(page).filter(has_text="welcomed").first.wait_for(timeout=60_000)
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('Sources (')", timeout=60_000)
+
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    comment = page.locator("#comment textarea")
+    comment.wait_for(state="visible", timeout=10_000)
+    note = "It should say who spoke for India."
+    comment.fill(note)
+    page.locator("#comment-send").click()
+    comment.wait_for(state="hidden", timeout=10_000)
+    log = Logbook(live.bot.settings)
+    for _ in range(50):
+        if any(r.comment == note for r in log.rows()):
+            break
+        page.wait_for_timeout(100)
+    [row] = [r for r in log.rows() if r.comment == note]
+    assert row.liked is False and row.question == ALASKA and row.channel == "embed" and row.article == SEED_ID
+
+    page.locator("#export").get_by_text("Export the conversation").click()
+    page.wait_for_function("document.querySelector('#export-md') && document.querySelector('#export-md').innerText.includes('## Sources')",
+                           timeout=10_000)
+    markdown = page.locator("#export-md").inner_text()
+    assert f"**Q:** {ALASKA}" in markdown and "[1]" in markdown and "welcomed" in markdown
+    assert "Rijiju meets Kalmykia" in markdown  # the article's title, as the heading and on its source
+    page.close()

@@ -13,6 +13,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+
+from bot.logbook import Logbook
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
@@ -204,14 +206,14 @@ def test_chat_bubbles_show_article_text_exactly_as_quoted(hostile, browser):
     assert page.evaluate("window.pwned") is None
     assert not _trapped(requested)
 
-    feedback = hostile.bot.settings.feedback_path
     page.locator("#chat button[aria-label='Like']").last.click()
+    log = Logbook(hostile.bot.settings)
     for _ in range(50):
-        if feedback.exists() and feedback.read_text(encoding="utf-8").strip():
+        if any(row.liked for row in log.rows()):
             break
         page.wait_for_timeout(100)
-    record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
-    assert record["question"] == question and CURATOR in record["answer"] and record["citations"]
+    [row] = [row for row in log.rows() if row.liked]
+    assert row.question == question and CURATOR in row.answer and row.cited_article == "museum"
     page.close()
 
 

@@ -1,0 +1,10 @@
+"""The question log and the abuse limits, in one SQL database (SQLite by default, or PostgreSQL).
+
+:class:`Logbook` admits a question (the client's rate limit, the article's daily cap), records it
+with its answer, takes the reader's 👍/👎, and hands the rows to the editors' report. The tables are
+in :mod:`bot.logbook.schema`; Alembic migrations in ``bot/logbook/migrations`` create them.
+"""
+
+from bot.logbook.log import Logbook, QuestionRow, client_key
+
+__all__ = ["Logbook", "QuestionRow", "client_key"]

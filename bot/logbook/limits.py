@@ -1,0 +1,91 @@
+"""The abuse limits, as single atomic statements every worker sharing the database agrees on.
+
+A client's token bucket and a scope's daily count are each one ``INSERT … ON CONFLICT DO UPDATE
+… WHERE … RETURNING``: the database applies it atomically, so two processes admitting the same
+client at once can never both spend its last token. No row returned means "over the limit".
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, case, select
+
+from bot.logbook.db import insert
+from bot.logbook.schema import daily_counts, rate_buckets
+
+__all__ = ["ALL_SCOPE", "take_token", "count_question", "seconds_to_midnight", "rate_message", "cap_message"]
+
+#: The daily-count scope of questions asked across all articles.
+ALL_SCOPE = "*"
+
+
+def take_token(conn: Connection, key: str, *, per_minute: float, burst: int, now: float) -> int | None:
+    """Spend one token of ``key``'s bucket; ``None`` when spent, else the seconds until one is there.
+
+    The bucket holds at most ``burst`` tokens and refills at ``per_minute`` a minute; a new bucket
+    starts full. ``now`` is epoch seconds; a clock behind the bucket's (another worker's) refills nothing."""
+    rate = per_minute / 60
+    b = rate_buckets.c
+    elapsed = case((b.updated < now, now - b.updated), else_=0.0)
+    level = b.tokens + elapsed * rate
+    refilled = case((level > burst, float(burst)), else_=level)
+    stmt = (
+        insert(conn, rate_buckets)
+        .values(key=key, tokens=float(burst - 1), updated=now)
+        .on_conflict_do_update(
+            index_elements=[b.key],
+            set_={"tokens": refilled - 1, "updated": case((b.updated < now, now), else_=b.updated)},
+            where=refilled >= 1,
+        )
+        .returning(b.tokens)
+    )
+    if conn.execute(stmt).first() is not None:
+        return None
+    tokens, updated = conn.execute(select(b.tokens, b.updated).where(b.key == key)).one()
+    current = min(float(burst), tokens + max(0.0, now - updated) * rate)
+    return max(1, math.ceil((1 - current) / rate))
+
+
+def count_question(conn: Connection, scope: str, day: str, cap: int) -> bool:
+    """Count one question of ``scope`` on ``day``; False (and nothing counted) when it already has ``cap``."""
+    c = daily_counts.c
+    stmt = (
+        insert(conn, daily_counts)
+        .values(scope=scope, day=day, count=1)
+        .on_conflict_do_update(index_elements=[c.scope, c.day], set_={"count": c.count + 1}, where=c.count < cap)
+        .returning(c.count)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def seconds_to_midnight(now: float) -> int:
+    """Whole seconds from ``now`` (epoch) to the next midnight UTC, when the daily counts start over."""
+    moment = datetime.fromtimestamp(now, UTC)
+    midnight = datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), UTC)
+    return max(1, math.ceil((midnight - moment).total_seconds()))
+
+
+def _wait(seconds: int) -> str:
+    """"6 seconds", "3 minutes", "5 hours": rounded up, so the reader never comes back too early."""
+    if seconds > 90 * 60:
+        n, unit = math.ceil(seconds / 3600), "hour"
+    elif seconds >= 120:
+        n, unit = math.ceil(seconds / 60), "minute"
+    else:
+        n, unit = seconds, "second"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def rate_message(per_minute: float, retry_after: int) -> str:
+    """What a client over its rate limit reads."""
+    rate = f"{per_minute:g} question{'' if per_minute == 1 else 's'} a minute"
+    return f"You're asking faster than this chat allows ({rate}). Try again in {_wait(retry_after)}."
+
+
+def cap_message(scope: str, cap: int, retry_after: int) -> str:
+    """What a reader of a scope over its daily cap reads."""
+    what = "The articles together have" if scope == ALL_SCOPE else "This article has"
+    return (f"{what} had {'their' if scope == ALL_SCOPE else 'its'} {cap} question{'s' if cap != 1 else ''} for today; "
+            f"asking works again tomorrow (in {_wait(retry_after)}).")

@@ -1,0 +1,1 @@
+"""The revisions, hand-written: each one a frozen record of one schema change."""
