@@ -261,9 +261,14 @@ _CLAUSE_START = re.compile(r"(?:^|;\s+|,\s+(?:and|but)\s+|\s+(?:because|after|wh
 _CLAUSE = re.compile(rf"{_SUBJ}\s+(?:(?P<aux>{_AUX})\s+)?(?:also\s+)?(?P<verb>[a-z]+)\s+(?P<rest>.+)")
 
 
+_WHICH = re.compile(rf"((?:[Tt]he\s+)?{NAME_RUN.pattern}|the\s+(?:{_LOWER}\s+){{0,2}}{_LOWER}),\s+which\s+(?!said|says)")
+
+
 def _clauses(sentence: str) -> list[str]:
-    """The clauses of a sentence, each from where it starts to the sentence's end."""
-    return [sentence[m.end():] for m in _CLAUSE_START.finditer(sentence)]
+    """The clauses of a sentence, each from where it starts to the sentence's end; a relative clause
+    with its antecedent as its subject ("Stonebrook, which employs 110 people" → "Stonebrook employs …")."""
+    return [sentence[m.end():] for m in _CLAUSE_START.finditer(sentence)] + [
+        f"{m.group(1)} {sentence[m.end():]}" for m in _WHICH.finditer(sentence)]
 
 
 def _subject(subj: str, text: str) -> str | None:
@@ -433,7 +438,7 @@ def _why(sentences: list[str], text: str) -> list[Candidate]:
 _SAME_PAST = frozenset("won held led built made sent paid found bought sold met left kept caught brought taught told "
                        "shot struck hit cut set put spent lost".split())
 _AGENT = re.compile(rf"(?:^|[,;]\s+|\s(?:and|but|as|after)\s+){_DET}\s+(?P<np>(?:{_LOWER}(?:['’]s)?\s+){{0,2}}{_LOWER}),?\s+"
-                    rf"(?:(?:was|were|is|are|has\s+been|have\s+been|had\s+been)\s+)?(?P<part>[a-z]+ed|{'|'.join(_SAME_PAST)})"
+                    rf"(?:which\s+)?(?:(?P<be>was|were|is|are|will\s+be|has\s+been|have\s+been|had\s+been)\s+)?(?P<part>[a-z]+ed|{'|'.join(_SAME_PAST)})"
                     rf"(?:\s+[^,;.]{{1,50}}?)??\s+by\s+(?:(?:(?:the|a|an|its|his|her)\s+)?(?:[a-z][\w-]*\s+){{0,3}}(?P<agent>{NAME_RUN.pattern})"
                     rf"|the\s+(?P<thing>{_LOWER})\s+of\s)")
 
@@ -446,12 +451,13 @@ def _by_whom(sentences: list[str], text: str) -> list[Candidate]:
     for i, sentence in enumerate(sentences):
         m = _AGENT.search(sentence)
         wh = "Who" if m and m.group("agent") else "What"
-        if m and m.group("np").split()[0] not in _NOT_TOPIC and (q := _question(wh, m.group("part"), "the", m.group("np"))):
+        verb = ("will " + (base_form(m.group("part")) or "")) if m and m.group("be") == "will be" else m and m.group("part")
+        if m and m.group("np").split()[0] not in _NOT_TOPIC and (q := _question(wh, verb, "the", m.group("np"))):
             out.append(Candidate(q, i, "who_did"))
     return out
 
 
-_WHEN = re.compile(rf"{_SUBJ}(?:,\s+which)?\s+(?:(?P<aux>will|would|[a-z]+s)\s+)?(?P<verb>[a-z]+)\s+(?P<mid>(?:[\w-]+\s+){{0,3}}?)"
+_WHEN = re.compile(rf"{_SUBJ}(?:,\s+which)?\s+(?:(?P<aux>will|would|(?:is|are)\s+due\s+to|[a-z]+s)\s+)?(?P<verb>[a-z]+)\s+(?P<mid>(?:[\w-]+\s+){{0,3}}?)"
                    rf"(?:on|in|at|by|from|until|before|next|this)\s+(?P<when>[^,;.]{{1,40}})")
 
 
@@ -468,6 +474,8 @@ def _when(sentences: list[str], text: str) -> list[Candidate]:
             aux, verb = m.group("aux"), m.group("verb")
             if aux in ("will", "would"):
                 did = ("will", subj, verb)
+            elif aux and aux.endswith("due to"):  # "is due to open in 2028"
+                did = (aux.split()[0], subj, f"due to {verb}")
             elif aux in ("was", "were") and _is_past(verb):
                 did = (aux, subj, verb)
             elif aux and aux.endswith("s") and verb == "effect":  # "which takes effect on April 1"

@@ -30,7 +30,7 @@ def test_health_articles_and_ask(live):
         assert {a["id"] for a in listed} == {SEED_ID, "tram-line"}
 
         answer = client.post("/api/ask", json={"question": ALASKA, "history": [], "article": None}).json()
-        assert set(answer) == {"question", "answer", "refused", "citations", "related", "guard", "fallback"}
+        assert set(answer) == {"id", "question", "answer", "refused", "citations", "related", "guard", "fallback"}
         assert not answer["refused"] and "welcomed" in answer["answer"]
         assert answer["guard"] is None and answer["fallback"] is None  # the extractive answerer: no LLM to guard
         check_answer(answer, {SEED_ID: SEED_TEXT})
