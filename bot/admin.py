@@ -28,13 +28,16 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.api import check_token
+from bot.api import check_token, client_address
 from bot.logbook.report import DayPoint, Report, build_report, parse_day
 from index.errors import AuthError, InputError
 
 __all__ = ["add_admin", "admin_token", "plot_svg", "CSP", "COOKIE", "SESSION_SECONDS"]
 
 COOKIE = "newsbot_admin"
+#: Wrong tokens one client may send in :data:`FAILURE_WINDOW` seconds before it must wait (429).
+MAX_FAILURES = 10
+FAILURE_WINDOW = 600
 #: How long a login lasts.
 SESSION_SECONDS = 12 * 3600
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
@@ -208,6 +211,28 @@ def add_admin(api: FastAPI, bot) -> None:
     token = admin_token(bot.settings)
     opened: list = []
     lock = threading.Lock()
+    failures: dict[str, list[float]] = {}  # client address → times of its wrong tokens (per process)
+
+    def failed(request: Request) -> None:
+        now, address = time.monotonic(), client_address(request)
+        with lock:
+            recent = [t for t in failures.get(address, []) if now - t < FAILURE_WINDOW] + [now]
+            failures[address] = recent
+            while len(failures) > 10_000:
+                failures.pop(next(iter(failures)))
+
+    def wait_for(request: Request) -> int:
+        """Seconds before this client may try a token again (0: now)."""
+        now = time.monotonic()
+        with lock:
+            recent = [t for t in failures.get(client_address(request), []) if now - t < FAILURE_WINDOW]
+        return int(FAILURE_WINDOW - (now - recent[-MAX_FAILURES])) + 1 if len(recent) >= MAX_FAILURES else 0
+
+    def too_many(seconds: int) -> HTMLResponse:
+        response = _page("Too many attempts", f"<p class='error'>Too many wrong tokens from this address. "
+                         f"Try again in {_e(seconds)} seconds.</p>", 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     def logbook():
         shared = getattr(api.state, "logbook", None) or getattr(bot, "logbook", None)
@@ -227,6 +252,7 @@ def add_admin(api: FastAPI, bot) -> None:
                 check_token(request.headers.get("authorization"), token)
                 return "bearer"
             except AuthError:
+                failed(request)
                 return None
         return "cookie" if _valid_session(request.cookies.get(COOKIE), token, time.time()) else None
 
@@ -241,6 +267,8 @@ def add_admin(api: FastAPI, bot) -> None:
         root = request.scope.get("root_path", "")
         if token is None:
             return _off_page()
+        if seconds := wait_for(request):
+            return too_many(seconds)
         if (how := who(request)) is None:
             return _login_page(root)
         report, error, status = None, "", 200
@@ -267,8 +295,11 @@ def add_admin(api: FastAPI, bot) -> None:
         root = request.scope.get("root_path", "")
         if token is None:
             return _off_page()
+        if seconds := wait_for(request):
+            return too_many(seconds)
         given = (await request.form()).get("token")
         if not isinstance(given, str) or not secrets.compare_digest(given.strip().encode("utf-8", "surrogatepass"), token.encode("ascii")):
+            failed(request)
             return _login_page(root, "Wrong token.")
         response = RedirectResponse(f"{root}/admin", status_code=303, headers=_HEADERS)
         response.set_cookie(COOKIE, _session(token, int(time.time())), max_age=SESSION_SECONDS, path=f"{root}/admin",

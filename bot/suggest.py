@@ -258,7 +258,7 @@ _LOWER = rf"(?!{_STOP})[a-z][\w-]*"
 _SUBJ = rf"(?P<subj>(?:{_DET}\s+)?(?:{NAME_RUN.pattern}['’]s\s+)?(?:{_LOWER}\s+){{0,2}}{_LOWER}|(?:The\s+)?{NAME_RUN.pattern})"
 _CLAUSE_START = re.compile(r"(?:^|;\s+|,\s+(?:and|but)\s+|\s+(?:because|after|when|while|although|as)\s+"
                            r"|\s(?:said|says|told\s+\w+|added|warned)(?:\s+that)?\s+)")
-_CLAUSE = re.compile(rf"{_SUBJ}\s+(?:(?P<aux>{_AUX})\s+)?(?:also\s+)?(?P<verb>[a-z]+)\s+(?P<rest>.+)")
+_CLAUSE = re.compile(rf"{_SUBJ}\s+(?:(?P<aux>{_AUX})\s+(?=also\s|{_LOWER}))?(?:also\s+)?(?P<verb>[a-z]+)\s+(?P<rest>.+)")
 
 
 _WHICH = re.compile(rf"((?:[Tt]he\s+)?{NAME_RUN.pattern}|the\s+(?:{_LOWER}\s+){{0,2}}{_LOWER}),\s+which\s+(?!said|says)")
@@ -283,7 +283,8 @@ def _subject(subj: str, text: str) -> str | None:
         words[0] = words[0].lower()
     if len(words) == 1 and words[0][0].isupper() and not _proper(words[0], text):
         words[0] = words[0].lower()
-    if any(w.lower() in STOPWORDS for w in words[1:]) or words[-1].endswith("ly"):
+    if any(w.lower() in STOPWORDS for w in words[1:]) or words[-1].endswith("ly") or words[-1].lower() in _NOT_TOPIC \
+            or re.fullmatch(_COUNT, words[-1]):
         return None
     return " ".join(words)
 
@@ -292,7 +293,7 @@ def _did(aux: str | None, verb: str, subj: str, present: bool = False) -> tuple[
     """(auxiliary, subject, verb) that ask about ``subj`` ``aux`` ``verb``: ("did", "the storm", "cut");
     with ``present``, a present-tense verb too ("has" → "does … have", "adds" → "does … add")."""
     if aux:
-        return aux, subj, verb
+        return (aux, subj, verb) if aux not in ("has", "have", "had") or _is_past(verb) else None
     if present and verb in ("has", "have"):
         return ("does" if verb == "has" else "do"), subj, "have"
     if present and re.fullmatch(r"[a-z]{3,}[^s]s", verb) and not _is_past(verb):
@@ -369,7 +370,7 @@ def _topic(what: str, speaker: str, folks: dict[str, int], text: str, texts: lis
             if sum(head in map(stem, re.findall(r"[a-z]+", t.lower())) for t in texts) >= 2:
                 return "the " + np
         elif len(np) > 2 and not re.search(r"['’]$|^The\s", np) and (len(words) > 1 or _proper(np, text)):
-            return np
+            return ("the " if re.search(r"\bthe\s+$", what[: m.start("name")]) else "") + np
     return None
 
 
@@ -471,9 +472,11 @@ def _when(sentences: list[str], text: str) -> list[Candidate]:
                 continue
             if re.search(r"\d|[A-Z]", m.group("mid")) or (subj := _subject(m.group("subj"), text)) is None:
                 continue
-            aux, verb = m.group("aux"), m.group("verb")
+            aux, verb, mid = m.group("aux"), m.group("verb"), m.group("mid")
             if aux in ("will", "would"):
                 did = ("will", subj, verb)
+            elif verb in ("has", "have", "had") and mid.startswith("been "):  # "which had been granted in 2019"
+                did, mid = (verb, subj, "been"), mid[5:]
             elif aux and aux.endswith("due to"):  # "is due to open in 2028"
                 did = (aux.split()[0], subj, f"due to {verb}")
             elif aux in ("was", "were") and _is_past(verb):
@@ -481,8 +484,8 @@ def _when(sentences: list[str], text: str) -> list[Candidate]:
             elif aux and aux.endswith("s") and verb == "effect":  # "which takes effect on April 1"
                 did = ("does", subj, aux[:-1] + " effect")
             else:
-                did = None if aux else _did(None, verb, subj)
-            if did and (q := _question("When", *did, *_trim(m.group("mid"), 3))):
+                did = None if aux or verb in ("has", "have", "had") else _did(None, verb, subj)
+            if did and (q := _question("When", *did, *_trim(mid, 3))):
                 out.append(Candidate(q, i, "when"))
                 break
     return out

@@ -66,8 +66,12 @@ def _admin_headers(response: httpx.Response) -> None:
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},
                                      {"Authorization": f"Basic {TOKEN}"}, {"Authorization": f"Bearer {TOKEN}x"}])
 def test_without_the_token_the_page_is_a_login_form_and_no_data(admin, headers):
-    for path in ("/admin", "/admin/", "/admin/report.csv", "/admin?article=tram-line"):
-        response = httpx.get(admin.url + path, headers=headers)
+    # each case from an address of its own: wrong tokens count towards the guessing limit (tested below)
+    address = f"127.0.1.{len(repr(headers)) % 250 + 1}"
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as client:
+        responses = [(path, client.get(admin.url + path, headers=headers))
+                     for path in ("/admin", "/admin/", "/admin/report.csv", "/admin?article=tram-line")]
+    for path, response in responses:
         assert response.status_code == 401, path
         _admin_headers(response)
         assert 'name="token"' in response.text and 'action="/admin/login"' in response.text
@@ -197,3 +201,15 @@ def test_an_editor_logs_in_and_sees_the_report_in_the_browser(admin, browser):
     page.get_by_label("Token").wait_for()
     assert not errors, errors
     page.close()
+
+
+@pytest.mark.slow
+def test_a_client_guessing_tokens_must_wait_and_others_are_unaffected(admin):
+    guesser = httpx.Client(base_url=admin.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.9"))
+    with guesser, httpx.Client(base_url=admin.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.8")) as editor:
+        statuses = [guesser.post("/admin/login", data={"token": f"guess-{i}"}).status_code for i in range(10)]
+        assert statuses == [401] * 10
+        for attempt in (guesser.post("/admin/login", data={"token": TOKEN}), guesser.get("/admin", headers=BEARER)):
+            assert attempt.status_code == 429 and 1 <= int(attempt.headers["Retry-After"]) <= 601  # even the right token
+            assert SECRET_TEXT not in attempt.text
+        assert editor.get("/admin", headers=BEARER).status_code == 200
