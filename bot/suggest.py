@@ -60,6 +60,9 @@ _BOUNDARY = frozenset("and but or after before when while because as which who t
                       "unless where whereas so than despite amid following including between".split())
 #: words left dangling when a phrase is cut before a figure ("orders worth", "by about")
 _DANGLING = STOPWORDS | frozenset("worth record total estimated nearly almost around roughly least".split())
+#: words that open a phrase: a cut phrase is dropped from the last of them
+_PHRASE_START = frozenset("of to in on at for from with by into over about after before during under between against "
+                          "without through across towards toward near and or".split())
 _AUX = r"has|have|had|will|would|could|can|may|might|should|must"
 _BE = frozenset("was were is are".split())
 _TITLE_RE = "|".join(re.escape(t) for t in sorted(_TITLES, key=len, reverse=True))
@@ -126,8 +129,8 @@ def _trim(text: str, limit: int = MAX_COPIED) -> list[str]:
         if len(out) == limit:
             cut = len(text.split()) > limit
             break
-    if cut and any(w.lower() in STOPWORDS for w in out[1:]):
-        out = out[: max(i for i, w in enumerate(out) if i and w.lower() in STOPWORDS)]
+    if cut and any(w.lower() in _PHRASE_START for w in out[1:]):
+        out = out[: max(i for i, w in enumerate(out) if i and w.lower() in _PHRASE_START)]
     while out and out[-1].lower() in (_DANGLING if figure else STOPWORDS):
         out.pop()
     return out
@@ -184,7 +187,7 @@ def people(sentences: list[str]) -> dict[str, int]:
     for i, sentence in enumerate(sentences):
         for at, name, prefix in _pairs(sentence):
             first, last = name.split(" ", 1)
-            if name in found or first in _TITLES or first.lower() in STOPWORDS | lower or not news.is_person_like(name) \
+            if name in found or first in _TITLES or first.isupper() or first.lower() in STOPWORDS | lower or not news.is_person_like(name) \
                     or re.search(rf"\b{re.escape(first)}\b(?!\s+{re.escape(last)})", text):
                 continue
             tail = sentence[at + len(name):]
