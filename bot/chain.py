@@ -94,12 +94,13 @@ class NewsBot:
 
     def articles(self) -> list[dict]:
         """Every article's row (:meth:`ArticleStore.articles`) with its ``"suggested"`` questions
-        (:meth:`suggested_questions`); cached until the store changes."""
+        (:meth:`suggested_questions`). Cached until the store changes; the first call makes the
+        suggestions of every article not yet seen (``warm_up`` makes the first 32's)."""
         generation, rows = self._rows()
         with self._suggest_lock:
             if self._listing is not None and self._listing[0] == generation:
                 return copy.deepcopy(self._listing[1])
-        listing = [{**row, "suggested": self.suggested_questions(row["id"])} for row in rows]
+        listing = [{**row, "suggested": self._suggestions(row["id"], row.get("questions", []))} for row in rows]
         with self._suggest_lock:
             self._listing = (generation, listing)
         return copy.deepcopy(listing)
@@ -118,15 +119,19 @@ class NewsBot:
     def suggested_questions(self, article_id: str) -> list[str]:
         """At most ``settings.suggested_questions`` questions to suggest for an article: its metadata's own
         ``questions`` first, then questions made from its sentences that the bot answers confidently
-        (:func:`bot.suggest.suggest_questions`). Made once per article revision (its content hash, the
-        one the store keeps), so a re-ingested article gets new ones; safe to call from many threads."""
-        limit = self.settings.suggested_questions
+        (:func:`bot.suggest.suggest_questions`). Made once per article revision, so a re-ingested article
+        gets new ones; safe to call from many threads."""
         self.require(article_id)
         row = next((r for r in self._rows()[1] if r["id"] == article_id), {})
-        own = list(dict.fromkeys(row.get("questions", [])))[:limit]
+        return self._suggestions(article_id, row.get("questions", []))
+
+    def _suggestions(self, article_id: str, own: list[str]) -> list[str]:
+        limit = self.settings.suggested_questions
+        own = list(dict.fromkeys(own))[:limit]
         if len(own) >= limit:
             return own
         index = self.evidence.get(article_id)
+        # the revision: the content hash the store keeps for the article (title and text), computed as it does
         key = (article_id, Article(article_id, index.title, index.text).content_hash)
         with self._suggest_lock:
             lock = self._suggesting.setdefault(key, threading.Lock())

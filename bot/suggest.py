@@ -3,22 +3,26 @@
 Decisions:
 
 * **From the shapes of news sentences, never from their words.** Each candidate comes from one sentence
-  and one rule about how news copy is written: a person introduced with a role ("Who is Ingrid Dahl?"),
-  a person doing something ("Who led the dissenting votes?"), a count or an amount ("How many islanders
-  are affected?", "How many signatures did the petition collect?", "How much did revenue rise?"),
-  reported speech ("What did the council say about the school?"), a cause ("Why were the crossings
-  cancelled?"), a date ("When will the libraries close?") and what an organisation did ("What did
-  Nordvik Ferries order?"). People come from :mod:`bot.extractive.news` (``people_in``,
-  ``is_person_like``, ``named_subject``, ``attribution``), names from :mod:`bot.extractive.lexicon`.
+  and one rule about how news copy is written: a person introduced with a title, a role or an apposition
+  ("Who is Ingrid Dahl?"), an organisation introduced with an apposition ("What is Medibook?"), someone
+  doing something ("Who led the dissenting votes?", "Who won the men's race?"), a count or an amount
+  ("How many islanders are affected?", "How many signatures did the petition collect?", "How much did
+  revenue rise?"), reported speech ("What did the council say about the school?"), a cause ("Why were
+  the crossings cancelled?", "What delayed the project?"), a date ("When will the libraries close?")
+  and what an organisation did ("What did Talvene reopen?"). People come from
+  :mod:`bot.extractive.news` (``people_in``, ``is_person_like``, ``named_subject``, ``attribution``),
+  names from :mod:`bot.extractive.lexicon`. The rules read English without a tagger, so each is narrow;
+  what a narrow rule lets through is caught by the bot's own answer (below).
 * **Short, and never giving the answer away.** A question copies at most :data:`MAX_COPIED` words of a
-  clause, stops at the clause's end or before a figure, and has at most :data:`MAX_WORDS` words; a
-  who-question never holds the person's name, a how-many question never the figure.
+  clause, stops at the clause's end or before a figure (a phrase cut short is dropped whole), and has at
+  most :data:`MAX_WORDS` words; a who-question never holds the person's name, a how-many question never
+  the figure.
 * **Kept only when the bot answers it well.** Each candidate is asked as a reader would (no history,
   scoped to the article) of the extractive answerer: the answerer by default, and the gate and the
   fallback of the LLM answerers, so checking a candidate never calls an LLM. A candidate is kept when
   the answer is not refused, its confidence is at least :data:`CONFIDENCE_MARGIN` above the refusal
-  threshold, it quotes the sentence the question was made from (the answer is the one the question was
-  written for), and its first quoted sentence is no earlier suggestion's (each has its own answer).
+  threshold, and the first sentence it quotes is the one the question was made from (so the answer is
+  the one the question was written for) and no earlier suggestion's (so each has its own answer).
 * **Cheap.** At most :data:`MAX_CANDIDATES` candidates are asked per article, the kinds taken in turn so
   the first few cover people, figures, speech and events; asking stops at ``limit``.
 """
@@ -33,7 +37,7 @@ from bot.extractive.lexicon import ARTICLE_NAME_RUN, DATE_WORDS, NAME_RUN, STATE
 from bot.extractive.news import _TITLES  # the one list of personal titles ("Dr.", "Councillor")
 from index.terms import STOPWORDS, stem
 
-__all__ = ["Candidate", "base_form", "candidates", "people", "suggest_questions", "MAX_CANDIDATES"]
+__all__ = ["MAX_CANDIDATES", "Candidate", "base_form", "candidates", "people", "suggest_questions"]
 
 #: candidates asked per article (each costs one answer, ~15-30 ms)
 MAX_CANDIDATES = 16
@@ -62,7 +66,7 @@ _BOUNDARY = frozenset("and but or after before when while because as which who t
 _DANGLING = STOPWORDS | frozenset("worth record total estimated nearly almost around roughly least".split())
 #: words that open a phrase: a cut phrase is dropped from the last of them
 _PHRASE_START = frozenset("of to in on at for from with by into over about after before during under between against "
-                          "without through across towards toward near and or".split())
+                          "without through across towards toward near worth and or".split())
 _AUX = r"has|have|had|will|would|could|can|may|might|should|must"
 _BE = frozenset("was were is are".split())
 _TITLE_RE = "|".join(re.escape(t) for t in sorted(_TITLES, key=len, reverse=True))
@@ -101,8 +105,8 @@ def base_form(past: str) -> str | None:
     stem_ = w[:-2]
     if stem_.endswith("i"):
         return stem_[:-1] + "y"
-    if stem_.endswith("e"):  # agreed, freed
-        return stem_
+    if w.endswith("eed"):  # agreed, freed
+        return w[:-1]
     if re.search(r"([bdgmnprt])\1$", stem_) or re.search(r"(?:..ell|uell|....oll)$", stem_):  # planned, cancelled
         return stem_[:-1]
     return stem_ + "e" if _RESTORE_E.search(stem_) else stem_
@@ -129,8 +133,8 @@ def _trim(text: str, limit: int = MAX_COPIED) -> list[str]:
         if len(out) == limit:
             cut = len(text.split()) > limit
             break
-    if cut and any(w.lower() in _PHRASE_START for w in out[1:]):
-        out = out[: max(i for i, w in enumerate(out) if i and w.lower() in _PHRASE_START)]
+    if cut and any(w.lower() in _PHRASE_START for w in out):
+        out = out[: max(i for i, w in enumerate(out) if w.lower() in _PHRASE_START)]
     while out and out[-1].lower() in (_DANGLING if figure else STOPWORDS):
         out.pop()
     return out
@@ -157,6 +161,11 @@ def _pairs(sentence: str):
             words[-3:] = [words[-3], f"{words[-2]} {words[-1]}"]
         if len(words) >= 2 and not {"of", "the", "de"} & set(words) and not re.search(r"[-“\"‘']$", sentence[: m.start()]):
             yield m.start() + len(" ".join(words[:-2])) + (len(words) > 2), f"{words[-2]} {words[-1]}", words[:-2]
+
+
+def _stands_alone(first: str, last: str, text: str) -> bool:
+    """Whether ``first`` appears in ``text`` without ``last`` after it ("Kelbridge took the lead")."""
+    return re.search(rf"\b{re.escape(first)}\b(?!\s+{re.escape(last)})", text) is not None
 
 
 def _alone(surname: str, sentences: list[str]) -> bool:
@@ -187,31 +196,34 @@ def people(sentences: list[str]) -> dict[str, int]:
     for i, sentence in enumerate(sentences):
         for at, name, prefix in _pairs(sentence):
             first, last = name.split(" ", 1)
-            if name in found or first in _TITLES or first.isupper() or first.lower() in STOPWORDS | lower or not news.is_person_like(name) \
-                    or re.search(rf"\b{re.escape(first)}\b(?!\s+{re.escape(last)})", text):
+            not_a_first_name = first in _TITLES or first.isupper() or first.lower() in STOPWORDS | lower
+            if name in found or not_a_first_name or not news.is_person_like(name) or _stands_alone(first, last, text) \
+                    or re.search(rf"{re.escape(name)},\s+which\b", text):  # people are "who", organisations "which"
                 continue
-            tail = sentence[at + len(name):]
-            before = sentence[:at].split()[-1:]
-            role = bool(before) and re.fullmatch(r"[a-z][\w-]*[^s\W],?", before[0]) is not None and before[0].rstrip(",") not in STOPWORDS
+            tail, before = sentence[at + len(name):], sentence[:at].split()[-1:]
+            role = bool(before) and re.fullmatch(r"[a-z][\w-]*[^s\W],?", before[0]) and before[0].rstrip(",") not in STOPWORDS
             appos = re.match(rf",\s+(?:\d{{1,3}},\s+)?(?:the|a|an|who|whose|{NAME_RUN.pattern}['’]s)\s", tail)
             speaks = re.match(r",?\s+(?:also\s+)?(?:said|says|told|added)\b", tail)
-            if re.search(rf"{re.escape(name)},\s+which\b", text):  # people are "who", organisations "which"
-                continue
-            if _alone(last, sentences) or any(w in _TITLES for w in prefix) or last in surnames and appos and STATEMENT.search(sentence) \
-                    or role and (appos or speaks):
+            titled = any(w in _TITLES for w in prefix)
+            known = last in surnames and appos and STATEMENT.search(sentence)
+            if _alone(last, sentences) or titled or known or role and (appos or speaks):
                 found[name] = -1
         for name, where in found.items():
-            if where < 0 and _introduces(sentence, name):
+            if where < 0 and _introduces(sentence, name, text):
                 found[name] = i
     return dict(sorted(found.items(), key=lambda kv: -text.count(kv[0].split()[-1])))
 
 
-def _introduces(sentence: str, name: str) -> bool:
+def _introduces(sentence: str, name: str, text: str) -> bool:
     """Whether ``sentence`` says who ``name`` is: a title or a role before the name, or an apposition after it."""
     at = re.escape(name)
-    if re.search(rf"(?:{_TITLE_RE})\s+{at}|{at},\s+(?:\d{{1,3}},|(?:\d{{1,3}},\s+)?(?:the|a|an|who|whose|{NAME_RUN.pattern}['’]s)\s)", sentence):
+    apposition = rf"{at},\s+(?:\d{{1,3}},|(?:\d{{1,3}},\s+)?(?:the|a|an|who|whose|{NAME_RUN.pattern}['’]s)\s)"
+    if re.search(rf"(?:{_TITLE_RE})\s+{at}|{apposition}", sentence):
         return True
-    return any(w.rstrip(",") not in STOPWORDS for w in re.findall(rf"\b([a-z][\w-]+,?)\s+{at}", sentence))
+    if any(w.rstrip(",") not in STOPWORDS for w in re.findall(rf"\b([a-z][\w-]+,?)\s+{at}", sentence)):
+        return True  # "striker Rafael Denholm", "the city's finance director, Grace Olawale"
+    opener = re.match(rf"([A-Z][a-z]+)\s+{at}", sentence)  # "Referee Janet Ollerton", a role that opens the sentence
+    return bool(opener) and opener.group(1).lower() not in STOPWORDS and not _proper(opener.group(1), text)
 
 
 _ORG_INTRO = re.compile(rf"(?<![\w’'-])(?P<name>(?:The\s+)?{NAME_RUN.pattern}),\s+(?:a|an|the)\s+[a-z]")
@@ -226,11 +238,12 @@ def _who_is(sentences: list[str], folks: dict[str, int], text: str) -> list[Cand
         for m in _ORG_INTRO.finditer(sentence):
             name, words = m.group("name").rstrip("."), m.group("name").split()
             first = words[1] if words[0] == "The" else words[0]
-            if re.search(r"\b(?:in|at|on|from|to|for|of|near|with)\s+(?:the\s+)?$", sentence[: m.start()]) or any(name in f for f in folks) \
-                    or any(w in _TITLES for w in words) or len(words) == 1 and not _proper(name, text):
+            after_preposition = re.search(r"\b(?:in|at|on|from|to|for|of|near|with)\s+(?:the\s+)?$", sentence[: m.start()])
+            if after_preposition or any(name in f for f in folks) or any(w in _TITLES for w in words) \
+                    or len(words) == 1 and not _proper(name, text):
                 continue
-            if not news.is_person_like(name) or len(words) == 1 or re.search(rf"\b{re.escape(first)}\b(?!\s+{re.escape(words[-1])})", text):
-                out.append(Candidate(f"What is {name[0].lower() + name[1:] if words[0] == 'The' else name}?", i, "who_is"))
+            if not news.is_person_like(name) or len(words) == 1 or _stands_alone(first, words[-1], text):
+                out.append(Candidate(f"What is {'the' + name[3:] if words[0] == 'The' else name}?", i, "who_is"))
     return out
 
 
@@ -243,13 +256,14 @@ def _who_did(sentences: list[str], folks: dict[str, int]) -> list[Candidate]:
                            rf"(?:(?P<aux>{_AUX})\s+)?(?P<verb>[a-z]+)\s+(?P<rest>.+)")
         for i, sentence in enumerate(sentences):
             m = shape.search(sentence)
-            if not m or _REPORTING.fullmatch(m.group("verb")) or not (m.group("aux") or _is_past(m.group("verb")) or m.group("verb") in _BE):
+            verb = m.group("verb") if m else ""
+            if not m or _REPORTING.fullmatch(verb) or not (m.group("aux") or _is_past(verb) or verb in _BE):
                 continue
             rest = _trim(m.group("rest"))
             content = [w for w in rest if w.lower() not in STOPWORDS and not DATE_WORDS.fullmatch(w)]
             if len(rest) < 2 or not content or rest[0] == "not" or set(rest) & set(name.split()):
                 continue
-            if q := _question("Who", m.group("aux") or "", m.group("verb"), *rest):
+            if q := _question("Who", m.group("aux") or "", verb, *rest):
                 out.append(Candidate(q, i, "who_did"))
                 break
     return out
@@ -257,8 +271,10 @@ def _who_did(sentences: list[str], folks: dict[str, int]) -> list[Candidate]:
 
 # -- clauses and their subjects ---------------------------------------------------------------------
 _DET = r"(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir|[Hh]is|[Hh]er)"
+_DETERMINERS = frozenset({"the", "a", "an", "its", "their", "his", "her"})
 _LOWER = rf"(?!{_STOP})[a-z][\w-]*"
-_SUBJ = rf"(?P<subj>(?:{_DET}\s+)?(?:{NAME_RUN.pattern}['’]s\s+)?(?:{_LOWER}\s+){{0,2}}{_LOWER}|(?:The\s+)?{NAME_RUN.pattern})"
+_SUBJ = (rf"(?P<subj>(?:{_DET}\s+)?(?:{NAME_RUN.pattern}['’]s\s+)?(?:{_LOWER}\s+){{0,2}}{_LOWER}"
+         rf"|(?:The\s+)?{NAME_RUN.pattern})")
 _CLAUSE_START = re.compile(r"(?:^|;\s+|,\s+(?:and|but)\s+|\s+(?:because|after|when|while|although|as)\s+"
                            r"|\s(?:said|says|told\s+\w+|added|warned)(?:\s+that)?\s+)")
 _CLAUSE = re.compile(rf"{_SUBJ}\s+(?:(?P<aux>{_AUX})\s+(?=also\s|{_LOWER}))?(?:also\s+)?(?P<verb>[a-z]+)\s+(?P<rest>.+)")
@@ -267,18 +283,21 @@ _CLAUSE = re.compile(rf"{_SUBJ}\s+(?:(?P<aux>{_AUX})\s+(?=also\s|{_LOWER}))?(?:a
 _WHICH = re.compile(rf"((?:[Tt]he\s+)?{NAME_RUN.pattern}|the\s+(?:{_LOWER}\s+){{0,2}}{_LOWER}),\s+which\s+(?!said|says)")
 
 
-def _clauses(sentence: str) -> list[str]:
-    """The clauses of a sentence, each from where it starts to the sentence's end; a relative clause
-    with its antecedent as its subject ("Stonebrook, which employs 110 people" → "Stonebrook employs …")."""
+def _clauses(sentence: str, relative: str = "") -> list[str]:
+    """The clauses of a sentence, each from where it starts to the sentence's end; with ``relative``, also
+    a relative clause with its antecedent as its subject ("Stonebrook, which employs 110 people" →
+    "Stonebrook employs …"): any antecedent ("any"), or only a common noun's ("common"), as a name at
+    the end of a phrase is often not what "which" stands for ("the fire station on Mill Lane, which …")."""
+    found = [m for m in _WHICH.finditer(sentence) if relative == "any" or relative == "common" and m.group(1).startswith("the ")]
     return [sentence[m.end():] for m in _CLAUSE_START.finditer(sentence)] + [
-        f"{m.group(1)} {sentence[m.end():]}" for m in _WHICH.finditer(sentence)]
+        f"{m.group(1)} {sentence[m.end():]}" for m in found]
 
 
 def _subject(subj: str, text: str) -> str | None:
     """The subject as a question says it ("Its profit" → "the profit", "Crews" → "crews", "The Food
     Union" → "the Food Union"); None for a pronoun or a long phrase."""
     words = subj.split()
-    if words[0].lower() in STOPWORDS - {"the", "a", "an", "its", "their", "his", "her"} or len(words) > 5 or words[0].endswith("ing"):
+    if words[0].lower() in STOPWORDS - _DETERMINERS or len(words) > 5 or words[0].endswith("ing"):
         return None
     if words[0].lower() in {"its", "their", "his", "her"}:
         words[0] = "the"
@@ -299,8 +318,9 @@ def _did(aux: str | None, verb: str, subj: str, present: bool = False) -> tuple[
         return (aux, subj, verb) if aux not in ("has", "have", "had") or _is_past(verb) else None
     if present and verb in ("has", "have"):
         return ("does" if verb == "has" else "do"), subj, "have"
-    if present and re.fullmatch(r"[a-z]{3,}[^s]s", verb) and not _is_past(verb):
-        return "does", subj, verb[:-3] + "y" if verb.endswith("ies") else verb[:-2] if re.search(r"(?:ss|sh|ch|x|z)es$", verb) else verb[:-1]
+    if present and re.fullmatch(r"[a-z]{3,}[^s]s", verb) and not _is_past(verb):  # carries, reaches, adds
+        base = verb[:-3] + "y" if verb.endswith("ies") else verb[:-2] if re.search(r"(?:ss|sh|ch|x|z)es$", verb) else verb[:-1]
+        return "does", subj, base
     base = base_form(verb) if _is_past(verb) else None
     return ("did", subj, base) if base and verb not in _BE else None
 
@@ -308,16 +328,23 @@ def _did(aux: str | None, verb: str, subj: str, present: bool = False) -> tuple[
 # -- figures -------------------------------------------------------------------------------------
 _COUNT = (r"\d[\d,.]*(?:\s+(?:million|billion|thousand))?|(?i:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
           r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds|thousands|dozens)")
-_QUALIFIER = r"(?i:about|around|some|nearly|almost|more\s+than|over|at\s+least|up\s+to|fewer\s+than|roughly|an\s+estimated|a\s+record|a\s+total\s+of|only|just)\s+"
+_QUALIFIER = (r"(?i:about|around|some|nearly|almost|more\s+than|over|at\s+least|up\s+to|fewer\s+than|roughly|"
+              r"an\s+estimated|a\s+record|a\s+total\s+of|only|just)\s+")
 _PLURAL = rf"(?:{_LOWER}\s+){{0,2}}?(?:(?!{_STOP})[a-z][\w-]*s|people|children|men|women|staff|police)\b"
 _MONEY = (r"[$€£]\s?\d[\d,.]*(?:\s+(?:million|billion|thousand))?"
-          r"|\d[\d,.]*(?:\s+(?:million|billion|thousand))?\s+(?:euros?|dollars?|pounds?|crowns?|francs?|kronor|rupees?|yen|yuan)")
+          r"|\d[\d,.]*(?:\s+(?:million|billion|thousand))?\s+"
+          r"(?:euros?|dollars?|pounds?|crowns?|francs?|kronor|rupees?|yen|yuan)")
 _PERCENT = r"\d[\d,.]*\s*(?:percent|per\s+cent|%)"
 _UNITS = frozenset("percent cent years months weeks days hours minutes seconds times points goals".split())
-_SUBJECT_COUNT = re.compile(rf"(?:{_QUALIFIER})?(?:{_COUNT})\s+(?P<noun>{_PLURAL}(?:\s+(?:a|per|each)\s+(?:day|week|month|year)"
-                            rf"|\s+(?:on|in|at|from|of|across)\s+(?:the\s+)?(?:{_LOWER}\s+)?{_LOWER})?)\s+(?P<vp>(?:(?:{_AUX}|were|are)\s+)?(?:been\s+)?[a-z]+\b.*)")
-_OBJECT_COUNT = re.compile(rf"(?:by\s+)?(?:{_QUALIFIER})?(?:(?P<money>{_MONEY})|(?P<pct>{_PERCENT})(?:\s+of\s+(?P<whole>(?:{_DET}\s+)?{_LOWER}))?"
-                           rf"|(?:{_COUNT})\s+(?P<noun>{_PLURAL}))(?P<after>.*)")
+#: a count that opens a clause: "About 300 residents (a day | on the island) attended …"
+_SUBJECT_COUNT = re.compile(
+    rf"(?:{_QUALIFIER})?(?:{_COUNT})\s+(?P<noun>{_PLURAL}(?:\s+(?:a|per|each)\s+(?:day|week|month|year)"
+    rf"|\s+(?:on|in|at|from|of|across)\s+(?:the\s+)?(?:{_LOWER}\s+)?{_LOWER})?)"
+    rf"\s+(?P<vp>(?:(?:{_AUX}|were|are)\s+)?(?:been\s+)?[a-z]+\b.*)")
+#: the figure a verb takes: an amount, a share ("16 percent of its seats") or a count
+_OBJECT_COUNT = re.compile(
+    rf"(?:by\s+)?(?:{_QUALIFIER})?(?:(?P<money>{_MONEY})|(?P<pct>{_PERCENT})(?:\s+of\s+(?P<whole>(?:{_DET}\s+)?{_LOWER}))?"
+    rf"|(?:{_COUNT})\s+(?P<noun>{_PLURAL}))(?P<after>.*)")
 
 
 def _how_many(sentences: list[str], text: str) -> list[Candidate]:
@@ -325,20 +352,22 @@ def _how_many(sentences: list[str], text: str) -> list[Candidate]:
     ("… collected 2,400 signatures", "Revenue rose 16 percent", "… could raise about $5 million")."""
     out = []
     for i, sentence in enumerate(sentences):
-        for clause in _clauses(sentence) + [sentence[m.end():] for m in re.finditer(r",\s+", sentence)]:
+        clauses = _clauses(sentence, relative="any")
+        for clause in clauses + [sentence[m.end():] for m in re.finditer(r",\s+", sentence)]:
             m = _SUBJECT_COUNT.match(clause)
             if m and not _UNITS & set(m.group("noun").split()) and not _REPORTING.search(" ".join(m.group("vp").split()[:3])):
                 verb, vp = m.group("vp").split()[0], _trim(m.group("vp"))
-                if (re.fullmatch(rf"{_AUX}|were|are", verb) or _is_past(verb)) and len(vp) >= 2 and not _REPORTING.fullmatch(verb):
+                if (re.fullmatch(rf"{_AUX}|were|are", verb) or _is_past(verb)) and len(vp) >= 2:
                     out.append(Candidate(_question("How many", m.group("noun"), *vp), i, "how_many"))
                     break
-            m = _CLAUSE.match(clause) if clause in _clauses(sentence) else None
-            subj = _subject(m.group("subj"), text) if m else None
-            did = _did(m.group("aux"), m.group("verb"), subj, True) if subj and not _REPORTING.fullmatch(m.group("verb")) else None
+            m = _CLAUSE.match(clause) if clause in clauses else None
+            subj = _subject(m.group("subj"), text) if m and not _REPORTING.fullmatch(m.group("verb")) else None
+            did = _did(m.group("aux"), m.group("verb"), subj, present=True) if subj else None
             o = _OBJECT_COUNT.match(m.group("rest")) if did else None
             if not o:
                 continue
-            after = _trim(o.group("after"), 3) if re.match(r"\s+(?:in|on|to|from|for|without|across)\b", o.group("after")) else []
+            where = re.match(r"\s+(?:in|on|to|from|for|without|across)\b", o.group("after"))
+            after = _trim(o.group("after"), 3) if where else []
             if o.group("noun") and not _UNITS & set(o.group("noun").split()):
                 q = _question("How many", o.group("noun"), *did, *after)
             elif o.group("whole"):
@@ -355,18 +384,20 @@ def _how_many(sentences: list[str], text: str) -> list[Candidate]:
 _TOPIC = re.compile(rf"(?:^|\s)(?:(?P<det>the|this|these|its|their|a|an)\s+(?P<np>(?:{_LOWER}(?:['’]s)?\s+){{0,2}}?{_LOWER})"
                     rf"|(?P<name>{NAME_RUN.pattern}))(?=\s+(?:{_AUX}|is|are|was|were|did|does|to|of|in|on|at|for|and|"
                     rf"[a-z]+ed)\b|[,.;:!?”\"]|$)")
-_SPEAKER_OPENING = re.compile(rf"(?P<subj>(?:The\s+)?{NAME_RUN.pattern}|{_DET}\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:also\s+)?"
-                              r"(?:said|says|told\s+\w+|added|warned|argued|announced|insisted|noted)(?:\s+(?:that|on\s+\w+))?\s+(?P<what>.+)")
+_SPEAKER_OPENING = re.compile(
+    rf"(?P<subj>(?:The\s+)?{NAME_RUN.pattern}|{_DET}\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:also\s+)?"
+    r"(?:said|says|told\s+\w+|added|warned|argued|announced|insisted|noted)(?:\s+(?:that|on\s+\w+))?\s+(?P<what>.+)")
 
 
 def _topic(what: str, speaker: str, folks: dict[str, int], text: str, texts: list[str]) -> str | None:
     """What a statement is about: its first noun phrase or name that the article comes back to, that
     is not a time, a figure, a person or the speaker."""
+    named = {w for name in folks for w in name.split()}
     for m in _TOPIC.finditer(what):
         np = (m.group("np") or m.group("name")).rstrip(".")
         words = np.split()
-        if words[-1].lower() in _NOT_TOPIC or words[0].lower() in _NOT_TOPIC or np in speaker or len(words) > 3 \
-                or any(w.endswith("ly") or w in _TITLES or w in " ".join(folks).split() for w in words) or DATE_WORDS.search(np):
+        if {words[0].lower(), words[-1].lower()} & _NOT_TOPIC or np in speaker or len(words) > 3 or DATE_WORDS.search(np) \
+                or any(w.endswith("ly") or w in _TITLES or w in named for w in words):
             continue
         if m.group("det"):
             head = stem(words[-1].lower())
@@ -389,11 +420,13 @@ def _said(sentences: list[str], folks: dict[str, int], text: str) -> list[Candid
             speaker, what = named[1], re.sub(r"^\s*(?:also\s+)?\w+(?:\s+reporters)?(?:\s+that)?\s+", "", sentence[named[0]:])
         elif opening:
             speaker, what = opening.group("subj"), opening.group("what")
-        elif (span := news.attribution(sentence)) is not None:
-            names = [m.group(0) for m in re.finditer(rf"(?:the\s+)?{NAME_RUN.pattern}", sentence[span[0]:span[1]]) if m.group(0) not in _TITLES]
+        elif (span := news.attribution(sentence)) is not None:  # '"…," said X' or "X said …"
+            runs = re.finditer(rf"(?:the\s+)?{NAME_RUN.pattern}", sentence[span[0]:span[1]])
+            names = [m.group(0) for m in runs if m.group(0) not in _TITLES]
             known = [n for n in names if any(n.endswith(f.split()[-1]) for f in folks)]
             before, after = sentence[: span[0]], sentence[span[1]:]
-            speaker, what = (known or names or [None])[0], (before if re.search(r"[“\"”]", before) or not after.strip() else after)
+            speaker = (known or names or [None])[0]
+            what = before if re.search(r"[“\"”]", before) or not after.strip() else after
         if not speaker or not what:
             continue
         speaker = next((n for n in folks if n.split()[-1] == speaker.split()[-1]), speaker)
@@ -411,7 +444,8 @@ _PASSIVE = re.compile(rf"{_SUBJ}\s+(?P<be>was|were|is|are|has\s+been|have\s+been
                       rf"(?P<part>[a-z]+ed|[a-z]+en|{'|'.join(_IRREGULAR)})\s+(?P<mid>(?:[a-z]+\s+){{0,3}}?){_CAUSE}")
 _ACTIVE_CAUSE = re.compile(rf"{_SUBJ}\s+(?:(?P<aux>{_AUX})\s+)?(?P<verb>[a-z]+)\s+(?P<obj>[^,;]{{1,60}}?)\s+"
                            r"(?:because|due\s+to|owing\s+to|as\s+a\s+result\s+of)\s")
-_CAUSED_BY = re.compile(rf"\b(?:the|a|an)\s+(?P<np>(?:{_LOWER}\s+){{0,2}}?{_LOWER})\s+(?P<v>caused|triggered|sparked|prompted|fuelled|fueled)\s+by\b")
+_CAUSED_BY = re.compile(rf"\b(?:the|a|an)\s+(?P<np>(?:{_LOWER}\s+){{0,2}}?{_LOWER})\s+"
+                        r"(?P<v>caused|triggered|sparked|prompted|fuelled|fueled)\s+by\b")
 
 
 def _why(sentences: list[str], text: str) -> list[Candidate]:
@@ -431,7 +465,7 @@ def _why(sentences: list[str], text: str) -> list[Candidate]:
                 q = _question("Why", *did, *obj) if obj else None
             if q:
                 break
-        if not q and (m := _CAUSED_BY.search(sentence)) and m.group("np").split()[0] not in _NOT_TOPIC:
+        if not q and (m := _CAUSED_BY.search(sentence)) and m.group("np").split()[-1] not in _NOT_TOPIC:
             q = _question("What", m.group("v"), "the", m.group("np"))
         if q:
             out.append(Candidate(q, i, "why"))
@@ -441,10 +475,12 @@ def _why(sentences: list[str], text: str) -> list[Candidate]:
 #: past participles that are also the past tense ("The race was won by …" → "Who won the race?")
 _SAME_PAST = frozenset("won held led built made sent paid found bought sold met left kept caught brought taught told "
                        "shot struck hit cut set put spent lost".split())
-_AGENT = re.compile(rf"(?:^|[,;]\s+|\s(?:and|but|as|after)\s+){_DET}\s+(?P<np>(?:{_LOWER}(?:['’]s)?\s+){{0,2}}{_LOWER}),?\s+"
-                    rf"(?:which\s+)?(?:(?P<be>was|were|is|are|will\s+be|has\s+been|have\s+been|had\s+been)\s+)?(?P<part>[a-z]+ed|{'|'.join(_SAME_PAST)})"
-                    rf"(?:\s+[^,;.]{{1,50}}?)??\s+by\s+(?:(?:(?:the|a|an|its|his|her)\s+)?(?:[a-z][\w-]*\s+){{0,3}}(?P<agent>{NAME_RUN.pattern})"
-                    rf"|the\s+(?P<thing>{_LOWER})\s+of\s)")
+_AGENT = re.compile(
+    rf"(?:^|[,;]\s+|\s(?:and|but|as|after)\s+){_DET}\s+(?P<np>(?:{_LOWER}(?:['’]s)?\s+){{0,2}}{_LOWER}),?\s+(?:which\s+)?"
+    rf"(?:(?P<be>was|were|is|are|will\s+be|has\s+been|have\s+been|had\s+been)\s+)?(?P<part>[a-z]+ed|{'|'.join(_SAME_PAST)})"
+    rf"(?P<particle>\s+(?:up|off|out|down|back|over))?(?:\s+[^,;.]{{1,50}}?)??\s+by\s+"
+    rf"(?:(?:(?:the|a|an|its|his|her)\s+)?(?:[a-z][\w-]*\s+){{0,3}}(?P<agent>{NAME_RUN.pattern})"
+    rf"|the\s+(?P<thing>{_LOWER})\s+of\s)")
 
 
 def _by_whom(sentences: list[str], text: str) -> list[Candidate]:
@@ -454,26 +490,28 @@ def _by_whom(sentences: list[str], text: str) -> list[Candidate]:
     out = []
     for i, sentence in enumerate(sentences):
         m = _AGENT.search(sentence)
-        wh = "Who" if m and m.group("agent") else "What"
-        verb = ("will " + (base_form(m.group("part")) or "")) if m and m.group("be") == "will be" else m and m.group("part")
-        if m and m.group("np").split()[0] not in _NOT_TOPIC and (q := _question(wh, verb, "the", m.group("np"))):
+        if not m or m.group("np").split()[-1] in _NOT_TOPIC:
+            continue
+        verb = f"will {base_form(m.group('part')) or ''}" if m.group("be") == "will be" else m.group("part")
+        if q := _question("Who" if m.group("agent") else "What", verb, m.group("particle"), "the", m.group("np")):
             out.append(Candidate(q, i, "who_did"))
     return out
 
 
-_WHEN = re.compile(rf"{_SUBJ}(?:,\s+which)?\s+(?:(?P<aux>will|would|(?:is|are)\s+due\s+to|[a-z]+s)\s+)?(?P<verb>[a-z]+)\s+(?P<mid>(?:[\w-]+\s+){{0,3}}?)"
-                   rf"(?:on|in|at|by|from|until|before|next|this)\s+(?P<when>[^,;.]{{1,40}})")
+_WHEN = re.compile(rf"{_SUBJ}(?:,\s+which)?\s+(?:(?P<aux>will|would|(?:is|are)\s+due\s+to|[a-z]+s)\s+)?(?P<verb>[a-z]+)\s+"
+                   rf"(?P<mid>(?:[\w-]+\s+){{0,3}}?)(?:on|in|at|by|from|until|before|next|this)\s+(?P<when>[^,;.]{{1,40}})")
 
 
 def _when(sentences: list[str], text: str) -> list[Candidate]:
     """"When will <subject> <do it>?" (or did, or does) for a clause that dates what its subject does."""
     out = []
     for i, sentence in enumerate(sentences):
-        for clause in _clauses(sentence):
+        for clause in _clauses(sentence, relative="common"):
             m = _WHEN.match(clause)
-            if not m or not (DATE_WORDS.search(m.group("when")) or YEAR.search(m.group("when"))) or _REPORTING.fullmatch(m.group("verb")):
+            dated = m and (DATE_WORDS.search(m.group("when")) or YEAR.search(m.group("when")))
+            if not dated or _REPORTING.fullmatch(m.group("verb")) or re.search(r"\d|[A-Z]", m.group("mid")):
                 continue
-            if re.search(r"\d|[A-Z]", m.group("mid")) or (subj := _subject(m.group("subj"), text)) is None:
+            if (subj := _subject(m.group("subj"), text)) is None:
                 continue
             aux, verb, mid = m.group("aux"), m.group("verb"), m.group("mid")
             if aux in ("will", "would"):
@@ -524,8 +562,12 @@ def candidates(sentences: list[str], limit: int = MAX_CANDIDATES) -> list[Candid
     text = " ".join(sentences)
     folks = people(sentences)
     found = {
-        "who_is": _who_is(sentences, folks, text), "who_did": _by_whom(sentences, text) + _who_did(sentences, folks), "how_many": _how_many(sentences, text),
-        "said": _said(sentences, folks, text), "why": _why(sentences, text), "when": _when(sentences, text),
+        "who_is": _who_is(sentences, folks, text),
+        "how_many": _how_many(sentences, text),
+        "said": _said(sentences, folks, text),
+        "why": _why(sentences, text),
+        "who_did": _by_whom(sentences, text) + _who_did(sentences, folks),
+        "when": _when(sentences, text),
         "what_did": _what_did(sentences, folks, text),
     }
     out: list[Candidate] = []
