@@ -102,13 +102,6 @@ def said(message: dict) -> str:
     return html.unescape(_message_text(message))
 
 
-def _suggestions(articles: list[dict], limit: int = 4) -> list[str]:
-    found: list[str] = []
-    for article in articles:
-        found += [q for q in article.get("suggested") or article.get("questions", []) if q not in found]
-    return found[:limit]
-
-
 def _guard_note(answer: Answer) -> list:
     """For an LLM answer, a collapsed note of what the grounding guard dropped, or that the quote stands in."""
     guard = answer.guard or {}
@@ -131,7 +124,8 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
     token = api_token(bot.settings)
     # (session, question, bubble content) → the answer and its row in the question log, for 👍/👎 and export
     recent: OrderedDict[tuple[str, str, str], tuple[Answer, int | None]] = OrderedDict()
-    articles = bot.articles()
+    # the store's rows, not bot.articles(): a page needs one article's suggestions, not every article's
+    articles = bot.store.articles()
 
     def scope_of(picker: str | None, fixed: str | None) -> str | None:
         return fixed or (picker if picker and picker != ALL else None)
@@ -234,7 +228,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
                 question = None
         if not turns:
             return ""
-        rows = {a["id"]: a for a in bot.articles()}
+        rows = {a["id"]: a for a in bot.store.articles()}
         scope = rows.get(scope_of(picker, fixed) or "")
         return conversation_markdown(turns, title=scope["title"] if scope else None,
                                      urls={i: a["url"] for i, a in rows.items() if a.get("url")})
@@ -250,7 +244,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         questions and the embed shows its title (``?title=`` overrides); a url that matches nothing
         leaves the chat on all articles, and the embed says so."""
         query = request.query_params if request else {}
-        wanted, rows, note = query.get("article"), bot.articles(), None
+        wanted, rows, note = query.get("article"), bot.store.articles(), None
         row = next((a for a in rows if a["id"] == wanted), None)
         if wanted and row is None:
             gr.Warning(html.escape(f"No article with id {wanted!r}; answering from all articles."))
@@ -260,8 +254,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         wanted, title = (row or {}).get("id"), query.get("title") or (row or {}).get("title")
         lines = ([f"### {literal(title)}"] if title else []) + ([literal(note)] if note else [])
         heading = gr.Markdown("\n\n".join(lines), visible=True) if embed and lines else gr.skip()
-        asks = (row.get("suggested") or row.get("questions") or [])[: bot.settings.suggested_questions] if row else []
-        chips = gr.Chatbot(examples=[{"text": q} for q in asks]) if row else gr.skip()
+        chips = gr.Chatbot(examples=chips_of(row["id"])) if row else gr.skip()
         if embed or wanted or len(rows) < 2:  # the picker stays hidden, so its choices are not sent
             return gr.Dropdown(visible=False), wanted, chips, heading
         return gr.Dropdown(choices=[("All articles", ALL)] + [(a["title"], a["id"]) for a in rows], visible=True), None, chips, heading
@@ -280,7 +273,15 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         except BotError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
-    suggestions = _suggestions(articles)
+    def chips_of(article_id: str | None) -> list[dict] | None:
+        """The chat's suggestion chips: the article's suggested questions; over all articles, the first article's."""
+        article_id = article_id or (articles[0]["id"] if articles else None)
+        return [{"text": q} for q in bot.suggested_questions(article_id)] or None if article_id else None
+
+    def on_pick(picker: str | None):
+        return gr.Chatbot(examples=chips_of(picker if picker and picker != ALL else None))
+
+    suggestions = chips_of(None)
     with gr.Blocks(title="Ask the article", analytics_enabled=False, fill_height=embed) as demo:
         fixed = gr.State(None)
         # embed only: the scoped article's title, or the note that the page matched none (see on_load)
@@ -300,7 +301,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
             min_height=240,
             label="Chat",
             show_label=False,
-            examples=[{"text": q} for q in suggestions] or None,
+            examples=suggestions,
             feedback_options=("Like", "Dislike"),
             placeholder="Ask a question about the article." + ("" if not embed else " " + NOTE),
             buttons=["copy"],
@@ -342,6 +343,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
             trigger(send_comment, [comment, disliked], [comment, disliked, comment_row], queue=False, api_visibility="private")
         clear.click(lambda: ([], "", ""), None, [chatbot, box, markdown], queue=False, api_visibility="private")
         demo.load(on_load, None, [picker, fixed, chatbot, heading], api_visibility="private")
+        picker.input(on_pick, [picker], [chatbot], queue=False, api_visibility="private")
         gr.api(ask, api_name=API_NAME)
     demo.queue(default_concurrency_limit=4)
     return demo

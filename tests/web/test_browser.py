@@ -127,3 +127,32 @@ def test_a_dislike_takes_a_comment_and_the_conversation_exports_as_markdown(live
     assert f"**Q:** {ALASKA}" in markdown and "[1]" in markdown and "welcomed" in markdown
     assert "Rijiju meets Kalmykia" in markdown  # the article's title, as the heading and on its source
     page.close()
+
+
+def test_an_article_without_metadata_suggests_questions_a_reader_can_click(browser, tmp_path):
+    from bot.chain import NewsBot
+    from bot.settings import Settings
+    from tests.bot.test_suggest import STORY, STORY_ID
+    from tests.conftest import LiveServer, free_port
+
+    article = tmp_path / f"{STORY_ID}.txt"  # no sidecar: no title, no questions of its own
+    article.write_text(STORY, encoding="utf-8")
+    bot = NewsBot(Settings(data_dir=tmp_path / "data"))
+    bot.ingest_file(article)
+    with LiveServer(bot, free_port()) as server:
+        import httpx
+
+        [listed] = httpx.get(server.url + "/api/articles", timeout=60).json()
+        suggested = listed["suggested"]
+        assert len(suggested) >= 3 and "questions" not in listed
+        page = browser.new_page(viewport={"width": 900, "height": 1000})
+        page.goto(f"{server.url}/embed/?article={STORY_ID}")
+        chip = page.locator("#chat").get_by_text(suggested[0], exact=True).first
+        chip.wait_for(timeout=30_000)
+        for question in suggested[1:]:
+            assert page.locator("#chat").get_by_text(question, exact=True).count() == 1
+        chip.click()
+        page.wait_for_function("document.querySelector('#chat').innerText.includes('Sources (')", timeout=60_000)
+        answer = _bot_messages(page).first.inner_text()
+        assert "[1]" in answer and "🤷" not in answer
+        page.close()
