@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -45,6 +46,14 @@ MAX_COMMENT_CHARS = 2000
 #: record() prunes at most this often (seconds).
 PRUNE_EVERY_S = 3600
 _SALT_KEY = "client_salt"
+#: what no database column may hold: NUL (PostgreSQL's text refuses it) and lone UTF-16 surrogates (not UTF-8)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str | None) -> str | None:
+    """``text`` as every database stores it: NUL and lone surrogates become U+FFFD (�). A question
+    may hold them (a client can send anything); the log keeps the rest of it rather than fail."""
+    return None if text is None else _UNSTORABLE.sub("\ufffd", text)
 
 
 def client_key(address: str, salt: bytes) -> str:
@@ -160,7 +169,7 @@ class Logbook:
                     if wait is not None:
                         raise RateLimitedError(limits.rate_message(settings.rate_limit, wait), wait)
                 if settings.article_daily_cap:
-                    scope = limits.ALL_SCOPE if article is None else article
+                    scope = limits.ALL_SCOPE if article is None else storable(article)
                     day = datetime.fromtimestamp(now, UTC).date().isoformat()
                     if not limits.count_question(conn, scope, day, settings.article_daily_cap):
                         wait = limits.seconds_to_midnight(now)
@@ -185,11 +194,11 @@ class Logbook:
                 self._pruned_at = time.monotonic()
                 self._prune(engine, asked_at)
             values = {
-                "asked_at": asked_at, "day": asked_at.date().isoformat(), "article": article,
-                "cited_article": cited[0]["article_id"] if cited else None, "question": question,
-                "answer": answer.answer, "refused": answer.refused, "latency_ms": float(latency_ms),
+                "asked_at": asked_at, "day": asked_at.date().isoformat(), "article": storable(article),
+                "cited_article": storable(cited[0]["article_id"]) if cited else None, "question": storable(question),
+                "answer": storable(answer.answer), "refused": answer.refused, "latency_ms": float(latency_ms),
                 "client": self._client(engine, client), "channel": channel,
-                "citations": legacy.citations_json(cited),
+                "citations": storable(legacy.citations_json(cited)),
             }
             with db.writing(engine) as conn:
                 return conn.execute(questions.insert().values(values).returning(questions.c.id)).scalar_one()
@@ -204,7 +213,7 @@ class Logbook:
             return False
         values: dict = {"liked": liked, "rated_at": datetime.now(UTC)}
         if comment is not None:
-            values["comment"] = comment.strip()[:MAX_COMMENT_CHARS].strip() or None
+            values["comment"] = storable(comment.strip()[:MAX_COMMENT_CHARS].strip()) or None
         with self._usable():
             engine = self.engine
             stmt = update(questions).where(questions.c.id == question_id).values(values)
@@ -219,6 +228,7 @@ class Logbook:
         q = questions.c
         stmt = select(*(q[name] for name in QuestionRow.__dataclass_fields__)).order_by(q.asked_at, q.id)
         if article is not None:
+            article = storable(article)
             stmt = stmt.where(or_(q.article == article, q.cited_article == article))
         if since is not None:
             stmt = stmt.where(q.day >= since.isoformat())
@@ -267,6 +277,7 @@ class Logbook:
             log.warning("could not read %s to import it into the question log: %s", path, exc)
             return 0
         rows, malformed = legacy.parse_feedback(data)
+        rows = [{k: storable(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
         with db.writing(engine) as conn:
             if db.meta_setdefault(conn, marker, claim) != claim:
                 log.info("%s was imported into the question log before; skipping it", path)

@@ -90,6 +90,16 @@ def test_comments_are_trimmed_and_capped(make_book):
     assert comments() is None
 
 
+def test_text_no_database_can_hold_is_stored_with_a_replacement_character(make_book):
+    book = make_book(article_daily_cap=5)
+    book.admit("c", "art\x00icle")  # the daily count's scope too
+    row = book.record(question="a\x00b \ud800?", article="art\x00icle", answer=answer(), latency_ms=1, client="c",
+                      channel="api")
+    assert book.rate(row, False, "bad\x00 \udfff", client="c")
+    [logged] = book.rows(article="art\x00icle")
+    assert (logged.question, logged.article, logged.comment) == ("a\ufffdb \ufffd?", "art\ufffdicle", "bad\ufffd \ufffd")
+
+
 def test_record_checks_the_channel(make_book):
     with pytest.raises(ValueError, match="channel"):
         make_book().record(question="q", article=None, answer=answer(), latency_ms=1, client="c", channel="email")
