@@ -37,6 +37,7 @@ from bot.admin import add_admin  # noqa: E402
 from bot.api import admit, api_token, check_token, client_address, create_api, error_response, record, stream_pieces  # noqa: E402
 from bot.export import conversation_markdown  # noqa: E402
 from bot.logbook import Logbook  # noqa: E402
+from bot.logbook.log import MAX_COMMENT_CHARS  # noqa: E402
 from index.errors import AuthError, BotError, RateLimitedError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
 from bot.widget import EMBED_JS, add_widget, match_article  # noqa: E402
@@ -144,9 +145,13 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
             return
         so_far, answer, scope, client = "", None, scope_of(picker, fixed), client_address(request)
         try:
+            bot.check(turns[-1], turns[:-1], scope)  # bad input costs no token
             admit(logbook, client, scope)
         except RateLimitedError as exc:
             yield history + [gr.ChatMessage(content=f"⏳ {shown(str(exc))}")]
+            return
+        except BotError as exc:
+            yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
         started = time.perf_counter()
         try:
@@ -200,7 +205,9 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
             return None, gr.Row(visible=False)
         value = None if liked.liked is None else bool(liked.liked)
         try:
-            logbook.rate(row, value, client=client_address(request))
+            if not logbook.rate(row, value, client=client_address(request)):
+                gr.Warning("Your rating was not saved: the answer is no longer in the log.")
+                return None, gr.Row(visible=False)
         except BotError as exc:
             gr.Warning(html.escape(f"Your rating was not saved: {exc}"))
             return None, gr.Row(visible=False)
@@ -209,8 +216,10 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
     def send_comment(text: str, row: int | None, request: gr.Request):
         if row is not None and text and text.strip():
             try:
-                logbook.rate(row, False, text.strip(), client=client_address(request))
-                gr.Info("Thank you: the newsroom reads these.")
+                if logbook.rate(row, False, text.strip(), client=client_address(request)):
+                    gr.Info("Thank you: the newsroom reads these.")
+                else:
+                    gr.Warning("Your comment was not saved: the answer is no longer in the log.")
             except BotError as exc:
                 gr.Warning(html.escape(f"Your comment was not saved: {exc}"))
         return "", None, gr.Row(visible=False)
@@ -264,6 +273,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         try:  # gr.Request is not an API input: Gradio fills it in whichever route the call came by
             check_token(request.headers.get("authorization") if request else None, token)
             client = client_address(request)
+            bot.check(question, history or [], article or None)  # bad input costs no token
             admit(logbook, client, article or None)
             started = time.perf_counter()
             answer = bot.ask(question, history or [], article or None)
@@ -275,8 +285,12 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
 
     def chips_of(article_id: str | None) -> list[dict] | None:
         """The chat's suggestion chips: the article's suggested questions; over all articles, the first article's."""
-        article_id = article_id or (articles[0]["id"] if articles else None)
-        return [{"text": q} for q in bot.suggested_questions(article_id)] or None if article_id else None
+        if article_id is None:  # read now: the first article at start-up may have been removed since
+            article_id = next((a["id"] for a in bot.store.articles()), None)
+        try:
+            return [{"text": q} for q in bot.suggested_questions(article_id)] or None if article_id else None
+        except BotError:  # removed between the listing and now
+            return None
 
     def on_pick(picker: str | None):
         return gr.Chatbot(examples=chips_of(picker if picker and picker != ALL else None))
@@ -321,7 +335,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         with gr.Row(visible=False, equal_height=True, elem_id="comment-row") as comment_row:
             comment = gr.Textbox(
                 placeholder="What was wrong with this answer? (optional)", show_label=False, scale=6, max_lines=3,
-                max_length=2000, elem_id="comment", container=False,
+                max_length=MAX_COMMENT_CHARS, elem_id="comment", container=False,
             )
             comment_send = gr.Button("Send", scale=1, min_width=64, elem_id="comment-send")
         with gr.Accordion("Export the conversation (Markdown)", open=False, elem_id="export"):

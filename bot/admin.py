@@ -6,7 +6,7 @@ Routes (``add_admin`` registers them on the API app before the chat pages are mo
 * ``GET /admin/report.csv``: the same filter's per article and day rows;
 * ``POST /admin/login`` (form field ``token``) and ``POST /admin/logout``.
 
-The token is ``BOT_ADMIN_TOKEN``, else ``BOT_API_TOKEN``; with neither every route answers 403.
+The token is ``BOT_ADMIN_TOKEN`` (never ``BOT_API_TOKEN``); without it every route answers 403.
 A request passes with ``Authorization: Bearer <token>`` or with the cookie the login form sets,
 which holds the time it was issued and an HMAC of that time keyed by the token (never the token):
 it expires after :data:`SESSION_SECONDS` and stops working when the token changes. Everything
@@ -29,6 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.api import check_token, client_address
+from bot.logbook import client_key
 from bot.logbook.report import DayPoint, Report, build_report, parse_day
 from index.errors import AuthError, InputError
 
@@ -57,9 +58,9 @@ form.inline { display: inline; } .top { display: flex; justify-content: space-be
 
 
 def admin_token(settings) -> str | None:
-    """``BOT_ADMIN_TOKEN``, else ``BOT_API_TOKEN``; None: the page is off."""
-    secret = settings.admin_token or settings.api_token
-    return secret.get_secret_value() if secret else None
+    """``BOT_ADMIN_TOKEN``; None: the page is off. Not ``BOT_API_TOKEN``: the API's clients (a CMS, a
+    newsroom tool) need not read every reader's questions and comments."""
+    return settings.admin_token.get_secret_value() if settings.admin_token else None
 
 
 def _session(token: str, issued: int) -> str:
@@ -96,7 +97,7 @@ def _login_page(root: str, message: str = "", status: int = 401) -> HTMLResponse
 
 
 def _off_page() -> HTMLResponse:
-    body = ("<h1>The editors' page is off</h1><p>Set <code>BOT_ADMIN_TOKEN</code> (or <code>BOT_API_TOKEN</code>) "
+    body = ("<h1>The editors' page is off</h1><p>Set <code>BOT_ADMIN_TOKEN</code> "
             "to a secret and restart the server to turn it on.</p>")
     return _page("Editors' page off", body, 403)
 
@@ -207,14 +208,17 @@ def _report_body(report: Report | None, article: str, since: str, root: str, err
 
 def add_admin(api: FastAPI, bot) -> None:
     """Register the editors' routes on ``api``; ``bot`` gives the settings and the embeddings. The
-    question log is the API's (``api.state.logbook``), else ``bot.logbook``, else one opened on first use."""
+    question log is the bot's (``bot.logbook``)."""
     token = admin_token(bot.settings)
-    opened: list = []
     lock = threading.Lock()
     failures: dict[str, list[float]] = {}  # client address → times of its wrong tokens (per process)
 
+    def source(request: Request) -> str:
+        """Who is trying: the client's address as the limits key it (an IPv6 client by its /64)."""
+        return client_key(client_address(request), b"admin")
+
     def failed(request: Request) -> None:
-        now, address = time.monotonic(), client_address(request)
+        now, address = time.monotonic(), source(request)
         with lock:
             recent = [t for t in failures.get(address, []) if now - t < FAILURE_WINDOW] + [now]
             failures[address] = recent
@@ -225,7 +229,7 @@ def add_admin(api: FastAPI, bot) -> None:
         """Seconds before this client may try a token again (0: now)."""
         now = time.monotonic()
         with lock:
-            recent = [t for t in failures.get(client_address(request), []) if now - t < FAILURE_WINDOW]
+            recent = [t for t in failures.get(source(request), []) if now - t < FAILURE_WINDOW]
         return int(FAILURE_WINDOW - (now - recent[-MAX_FAILURES])) + 1 if len(recent) >= MAX_FAILURES else 0
 
     def too_many(seconds: int) -> HTMLResponse:
@@ -235,15 +239,7 @@ def add_admin(api: FastAPI, bot) -> None:
         return response
 
     def logbook():
-        shared = getattr(api.state, "logbook", None) or getattr(bot, "logbook", None)
-        if shared is not None:
-            return shared
-        with lock:
-            if not opened:
-                from bot.logbook import Logbook
-
-                opened.append(Logbook(bot.settings))
-        return opened[0]
+        return bot.logbook
 
     def who(request: Request) -> str | None:
         """"bearer" or "cookie" for a request that carries the token, else None."""
@@ -282,6 +278,8 @@ def add_admin(api: FastAPI, bot) -> None:
     def admin_csv(request: Request, article: str = "", since: str = "") -> Response:
         if token is None:
             return _off_page()
+        if seconds := wait_for(request):
+            return too_many(seconds)
         if who(request) is None:
             return _login_page(request.scope.get("root_path", ""))
         report = compute(article, since)

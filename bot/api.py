@@ -34,12 +34,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from index.errors import AuthError, BackendUnavailableError, BotError, InputError, RateLimitedError, UnknownQuestionError
 from bot.logbook import Logbook
+from bot.logbook.log import MAX_COMMENT_CHARS
 from bot.middleware import BodyLimit, error_response
 from bot.models import Answer
 
@@ -71,11 +73,13 @@ class AskRequest(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
+    """A reader's rating of one logged answer."""
+
     model_config = ConfigDict(extra="forbid")
 
-    id: int = Field(description="The `id` of an answer from /api/ask.")
+    id: int = Field(ge=1, le=2**63 - 1, description="The `id` of an answer from /api/ask.")
     liked: bool | None = Field(description="true for 👍, false for 👎, null to take the rating back.")
-    comment: str | None = Field(None, max_length=2000, description="What was right or wrong, in the reader's words.")
+    comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS, description="What was right or wrong, in the reader's words.")
 
 
 class ChatMessageIn(BaseModel):
@@ -165,7 +169,7 @@ def admit(logbook: Logbook, client: str, article: str | None) -> None:
     lets the question in (logged): readers keep their answers while the limits' store is down."""
     try:
         logbook.admit(client, article)
-    except BackendUnavailableError as exc:
+    except (BackendUnavailableError, SQLAlchemyError) as exc:  # a database failing mid-run (down, or its tables gone)
         log.error("the limits were not checked: %s", exc)
 
 
@@ -174,7 +178,7 @@ def record(logbook: Logbook, **question) -> int | None:
     also when the database fails while serving (logged): the reader still gets the answer."""
     try:
         return logbook.record(**question)
-    except BackendUnavailableError as exc:
+    except (BackendUnavailableError, SQLAlchemyError) as exc:
         log.error("a question was not logged: %s", exc)
         return None
 
@@ -197,7 +201,7 @@ def create_api(bot) -> FastAPI:
     )
     token = api_token(settings)
     bearer = HTTPBearer(auto_error=False)
-    logbook = api.state.logbook = Logbook(settings)
+    logbook = api.state.logbook = bot.logbook
 
     def require_token(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         # `bearer` only declares the scheme in the OpenAPI docs; the raw header is checked
@@ -243,6 +247,7 @@ def create_api(bot) -> FastAPI:
         question log, for `/api/feedback` (null when questions are not logged). Over the client's rate
         limit or the article's daily cap: 429 with `Retry-After`."""
         client = client_address(request)
+        bot.check(body.question, body.history, body.article)  # bad input costs no token
         admit(logbook, client, body.article)
         started = time.perf_counter()
         answer = bot.ask(body.question, body.history, body.article)
@@ -253,6 +258,8 @@ def create_api(bot) -> FastAPI:
     @api.post("/api/feedback", dependencies=protected, tags=["api"])
     def feedback(body: FeedbackRequest, request: Request) -> dict:
         """👍/👎, and an optional comment, on an answer from `/api/ask`, by the client that asked it."""
+        if not bot.settings.log_questions:
+            raise UnknownQuestionError("questions are not logged here (BOT_LOG_QUESTIONS=false), so there is nothing to rate")
         if not logbook.rate(body.id, body.liked, body.comment, client=client_address(request)):
             raise UnknownQuestionError(f"no logged answer {body.id} asked from this client: send the `id` that /api/ask returned")
         return {"id": body.id, "liked": body.liked, "comment": body.comment}
@@ -281,6 +288,7 @@ def create_api(bot) -> FastAPI:
         if not users:
             raise InputError("messages: include at least one message with role \"user\"")
         client = client_address(http)
+        await run_in_threadpool(bot.check, users[-1], users[:-1], request.article)  # bad input costs no token
         await run_in_threadpool(admit, logbook, client, request.article)
         started = time.perf_counter()
 

@@ -7,16 +7,21 @@ It is cheap to construct: Chroma connects and the model loads on first use.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import logging
 import threading
 from collections.abc import Iterator
 
 from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import resolve_followup
-from index.errors import EmptyIndexError, InputError, UnknownArticleError
+from index.errors import BotError, EmptyIndexError, InputError, UnknownArticleError
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
+from bot.logbook import Logbook
 from bot.models import Answer
 from bot.settings import BUNDLED_ARTICLES, Settings
 from bot.suggest import suggest_questions
@@ -26,6 +31,8 @@ from index.loader import SUPPORTED_SUFFIXES, Article, load_article
 from index.store import ArticleStore, IngestResult, RepairReport
 
 __all__ = ["NewsBot"]
+
+log = logging.getLogger(__name__)
 
 
 class NewsBot:
@@ -55,6 +62,8 @@ class NewsBot:
         self._listed: tuple[str, list[dict]] | None = None
         self._listing: tuple[str, list[dict]] | None = None
         self._suggest_lock = threading.Lock()
+        #: the question log and the limits' database; it also keeps each article revision's suggestions
+        self.logbook = Logbook(self.settings)
 
     def warm_up(self) -> None:
         """Load the model, open the store and build the first 32 articles' evidence (with their word-piece
@@ -130,22 +139,41 @@ class NewsBot:
         own = list(dict.fromkeys(own))[:limit]
         if len(own) >= limit:
             return own
-        index = self.evidence.get(article_id)
+        title = next((r["title"] for r in self._rows()[1] if r["id"] == article_id), "")
         # the revision: the content hash the store keeps for the article (title and text), computed as it does
-        key = (article_id, Article(article_id, index.title, index.text).content_hash)
+        key = (article_id, Article(article_id, title, self.store.article_text(article_id)).content_hash)
         with self._suggest_lock:
             lock = self._suggesting.setdefault(key, threading.Lock())
         with lock:  # one thread makes an article's suggestions; the others wait for them
             with self._suggest_lock:
                 made = self._suggested.get(key)
             if made is None:
-                made = suggest_questions(self, article_id, limit - len(own))
+                made = self._kept_suggestions(key[1], limit - len(own), lambda n: suggest_questions(self, article_id, n))
                 with self._suggest_lock:
                     for old in [k for k in self._suggested if k[0] == article_id]:  # an earlier revision's
                         del self._suggested[old]
                     self._suggested[key] = made
                     self._suggesting.pop(key, None)
         return (own + [q for q in made if q not in own])[:limit]
+
+    def _kept_suggestions(self, content_hash: str, limit: int, make) -> list[str]:
+        """The suggestions for an article revision, made once for every process that shares the database:
+        the key holds what they depend on (the text, the limit, the threshold, the model). A database
+        that fails only costs making them again."""
+        s = self.settings
+        config = json.dumps([content_hash, limit, s.refusal_threshold, s.embedding_model, s.retrieval, s.k])
+        key = "suggested:" + hashlib.sha256(config.encode("utf-8")).hexdigest()[:40]
+        try:
+            if (kept := self.logbook.recall(key)) is not None:
+                return json.loads(kept)
+        except (BotError, SQLAlchemyError, ValueError) as exc:
+            log.warning("suggested questions not read from the database: %s", exc)
+        made = make(limit)
+        try:
+            self.logbook.keep(key, json.dumps(made, ensure_ascii=False))
+        except (BotError, SQLAlchemyError) as exc:
+            log.warning("suggested questions not kept in the database: %s", exc)
+        return made
 
     # -- answering --------------------------------------------------------------------------
 
@@ -263,6 +291,11 @@ class NewsBot:
         if not answer.refused:  # a refusal is shown as one, not streamed as an answer
             yield answer.answer
         yield answer
+
+    def check(self, question: str, history: list[str] | None = None, article: str | None = None) -> None:
+        """Raise the :class:`InputError` (or :class:`UnknownArticleError`) that :meth:`ask` would, without
+        answering: the web edges check a question before it counts against any limit."""
+        self._checked(question, history, article)
 
     def _checked(self, question, history, article) -> tuple[str, list[str]]:
         question = self.check_question(question)

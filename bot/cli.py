@@ -247,12 +247,11 @@ def report(
 ) -> None:
     """The editors' report from the question log: questions per article and day, the most disliked
     answers, and what readers asked that the article didn't answer (refused questions, grouped)."""
-    from bot.logbook import Logbook
     from bot.logbook.report import build_report, parse_day
 
     day = parse_day(since)
     bot = _bot()
-    book = getattr(bot, "logbook", None) or Logbook(state.settings)
+    book = bot.logbook
     try:
         rows = book.rows(article=article, since=day)
     finally:

@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     rate_burst: int = Field(5, ge=1, description="Questions one client may ask at once before the rate applies.")
     article_daily_cap: int = Field(0, ge=0, description="Questions a day (UTC) about one article, from all readers; the whole index counts as one scope (0: no cap).")
     admin_token: SecretStr | None = Field(
-        None, description="Token for the editors' page /admin. Unset: BOT_API_TOKEN; with neither, /admin is off.")
+        None, description="Token for the editors' page /admin (unset: /admin is off; BOT_API_TOKEN never opens it).")
     suggested_questions: int = Field(4, ge=0, le=12, description="Suggested questions shown per article (0: none).")
 
     @field_validator("embed_origins", mode="before")

@@ -149,8 +149,9 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the database to the newest revision (``alembic upgrade head``); a no-op when it is there.
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to the newest revision (``alembic upgrade head``; tests name an older
+    ``revision``); a no-op when it is there.
 
     Safe when several processes start at once: the upgrade runs in one transaction that first takes
     a lock (PostgreSQL: ``pg_advisory_xact_lock``; SQLite: ``BEGIN IMMEDIATE``, the write lock), so
@@ -162,7 +163,7 @@ def migrate(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def open_engine(raw_url: str) -> Engine:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, delete, or_, select, update
 
 from bot.logbook import db, legacy, limits
-from bot.logbook.schema import daily_counts, questions, rate_buckets
+from bot.logbook.schema import daily_counts, meta, questions, rate_buckets
 from index.errors import RateLimitedError
 
 if TYPE_CHECKING:
@@ -148,6 +148,13 @@ class Logbook:
                     self._salt = bytes.fromhex(db.meta_setdefault(conn, _SALT_KEY, secrets.token_hex(32)))
         return client_key(address, self._salt)
 
+    def _logged_client(self, engine: Engine, address: str, day: date) -> str:
+        """What the log stores of a client: its key under a salt that changes every UTC day, so that
+        the log cannot link one reader's questions across days, and a brute force of every IPv4
+        address against a copy of the database finds one day's clients, not all of them."""
+        self._client(engine, address)  # makes the salt
+        return client_key(address, self._salt + day.isoformat().encode("ascii"))
+
     def admit(self, client: str, article: str | None, now: float | None = None) -> None:
         """Let a question in, or raise :class:`RateLimitedError` (with ``retry_after`` seconds).
 
@@ -197,7 +204,7 @@ class Logbook:
                 "asked_at": asked_at, "day": asked_at.date().isoformat(), "article": storable(article),
                 "cited_article": storable(cited[0]["article_id"]) if cited else None, "question": storable(question),
                 "answer": storable(answer.answer), "refused": answer.refused, "latency_ms": float(latency_ms),
-                "client": self._client(engine, client), "channel": channel,
+                "client": self._logged_client(engine, client, asked_at.date()), "channel": channel,
                 "citations": storable(legacy.citations_json(cited)),
             }
             with db.writing(engine) as conn:
@@ -217,8 +224,10 @@ class Logbook:
         with self._usable():
             engine = self.engine
             stmt = update(questions).where(questions.c.id == question_id).values(values)
-            if client is not None:
-                stmt = stmt.where(questions.c.client == self._client(engine, client))
+            if client is not None:  # asked today or yesterday (UTC): a reader rates right after the answer
+                today = datetime.now(UTC).date()
+                keys = [self._logged_client(engine, client, day) for day in (today, today - timedelta(days=1))]
+                stmt = stmt.where(questions.c.client.in_(keys))
             with db.writing(engine) as conn:
                 return conn.execute(stmt).rowcount > 0
 
@@ -260,8 +269,8 @@ class Logbook:
         """Import an old ``feedback.jsonl`` once; returns the rows imported (0 when already done).
 
         Each line becomes a question on channel ``"import"`` (client "", latency 0, 👍/👎 kept);
-        malformed lines are skipped and counted in a logged warning; the file is then renamed to
-        ``feedback.jsonl.imported``. A ``meta`` key for the file, claimed in the transaction that
+        malformed lines are skipped and counted in a logged warning; the file is then deleted, so
+        that its questions are kept only as long as the log's retention allows. A ``meta`` key for the file, claimed in the transaction that
         inserts the rows, makes the import happen once even when several workers start together."""
         with self._usable():
             return self._import(self.engine, Path(path))
@@ -271,7 +280,7 @@ class Logbook:
         claim = json.dumps({"path": str(path), "at": datetime.now(UTC).isoformat(), "by": uuid.uuid4().hex})
         try:
             data = path.read_bytes()
-        except FileNotFoundError:  # another worker imported and renamed it
+        except FileNotFoundError:  # another worker imported and deleted it
             return 0
         except OSError as exc:  # nothing claimed yet: the next start tries again
             log.warning("could not read %s to import it into the question log: %s", path, exc)
@@ -287,11 +296,21 @@ class Logbook:
         if malformed:
             log.warning("skipped %d malformed line(s) of %s while importing it into the question log", malformed, path)
         try:
-            path.rename(path.with_name(path.name + ".imported"))
+            path.unlink()
         except OSError as exc:  # the meta key already keeps it from being imported twice
-            log.warning("imported %s but could not rename it: %s", path, exc)
+            log.warning("imported %s but could not delete it: %s", path, exc)
         log.info("imported %d rated answer(s) from %s into the question log", len(rows), path)
         return len(rows)
+
+    def recall(self, key: str) -> str | None:
+        """The value :meth:`keep` stored under ``key`` (in the ``meta`` table), or None."""
+        with self._usable(), self.engine.connect() as conn:
+            return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+
+    def keep(self, key: str, value: str) -> str:
+        """Store ``value`` under ``key`` unless a value is there already (every worker shares it); the value kept."""
+        with self._usable(), db.writing(self.engine) as conn:
+            return db.meta_setdefault(conn, key, storable(value))
 
     def close(self) -> None:
         """Close the database connections (the engine is made again on next use)."""

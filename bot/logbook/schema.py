@@ -40,7 +40,7 @@ questions = Table(
     "questions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("asked_at", UTCDateTime(), nullable=False, index=True),  # retention deletes by it
     Column("day", String(10), nullable=False, index=True),  # "YYYY-MM-DD" (UTC) of asked_at
     Column("article", String(255), nullable=True, index=True),  # the scope asked in; NULL = all articles
     Column("cited_article", String(255), nullable=True, index=True),

@@ -219,3 +219,13 @@ def test_rows_carry_suggestions_with_the_sidecar_questions_first(seed_bot):
 
     none = NewsBot(Settings(data_dir=seed_bot.settings.data_dir, suggested_questions=0))
     assert all(r["suggested"] == [] for r in none.articles())
+
+
+@pytest.mark.slow
+def test_suggestions_are_kept_in_the_database_for_every_process(story_bot):
+    made = story_bot.suggested_questions(STORY_ID)
+    again = NewsBot(Settings(data_dir=story_bot.settings.data_dir))  # another process, say a second worker
+    assert again.suggested_questions(STORY_ID) == made
+    assert not again.evidence._items  # read from the database: the article's evidence was never built
+    stricter = NewsBot(Settings(data_dir=story_bot.settings.data_dir, refusal_threshold=0.99))
+    assert stricter.suggested_questions(STORY_ID) != made  # another threshold: made again, under its own key

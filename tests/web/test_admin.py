@@ -50,10 +50,10 @@ def admin(seed_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def admin_off(seed_dir, tmp_path_factory):
-    """A served bot with neither BOT_ADMIN_TOKEN nor BOT_API_TOKEN."""
+    """A served bot with BOT_API_TOKEN but no BOT_ADMIN_TOKEN."""
     data = tmp_path_factory.mktemp("admin-off") / "data"
     shutil.copytree(seed_dir, data)
-    with LiveServer(NewsBot(Settings(data_dir=data)), free_port()) as server:
+    with LiveServer(NewsBot(Settings(data_dir=data, api_token="api-client-token")), free_port()) as server:
         yield server
 
 
@@ -155,7 +155,8 @@ def test_a_forged_or_expired_cookie_is_refused(admin):
 
 
 @pytest.mark.slow
-def test_with_no_token_configured_the_page_is_off(admin_off):
+def test_with_no_admin_token_the_page_is_off_even_for_the_api_token(admin_off):
+    assert httpx.get(admin_off.url + "/admin", headers={"Authorization": "Bearer api-client-token"}).status_code == 403
     for method, path in [("GET", "/admin"), ("GET", "/admin/report.csv"), ("POST", "/admin/login")]:
         response = httpx.request(method, admin_off.url + path, headers={"Authorization": "Bearer anything"},
                                  data={"token": "anything"} if method == "POST" else None)
@@ -165,9 +166,9 @@ def test_with_no_token_configured_the_page_is_off(admin_off):
 
 
 @pytest.mark.unit
-def test_the_admin_token_falls_back_to_the_api_token():
+def test_only_the_admin_token_opens_the_page():
     assert admin_token(Settings(admin_token="a-token", api_token="b-token")) == "a-token"
-    assert admin_token(Settings(api_token="b-token")) == "b-token"
+    assert admin_token(Settings(api_token="b-token")) is None  # an API client may not read readers' questions
     assert admin_token(Settings()) is None
 
 
@@ -209,7 +210,8 @@ def test_a_client_guessing_tokens_must_wait_and_others_are_unaffected(admin):
     with guesser, httpx.Client(base_url=admin.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.8")) as editor:
         statuses = [guesser.post("/admin/login", data={"token": f"guess-{i}"}).status_code for i in range(10)]
         assert statuses == [401] * 10
-        for attempt in (guesser.post("/admin/login", data={"token": TOKEN}), guesser.get("/admin", headers=BEARER)):
+        for attempt in (guesser.post("/admin/login", data={"token": TOKEN}), guesser.get("/admin", headers=BEARER),
+                        guesser.get("/admin/report.csv", headers=BEARER)):
             assert attempt.status_code == 429 and 1 <= int(attempt.headers["Retry-After"]) <= 601  # even the right token
             assert SECRET_TEXT not in attempt.text
         assert editor.get("/admin", headers=BEARER).status_code == 200

@@ -27,9 +27,28 @@ def test_migrating_twice_reaches_head_and_matches_the_schema(make_book):
     migrate(engine)  # a second time: nothing to do
     with engine.connect() as conn:
         context = MigrationContext.configure(conn)
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
         # the hand-written migration creates exactly the tables the queries use
         assert compare_metadata(context, metadata) == []
+
+
+def test_a_database_of_the_first_revision_is_upgraded_with_its_rows(database_url, make_book):
+    from sqlalchemy import create_engine
+
+    from bot.logbook.db import parse_url
+
+    old = create_engine(parse_url(database_url))
+    migrate(old, "0001")  # as the first release left it, with a row
+    with old.begin() as conn:
+        conn.execute(questions.insert().values(
+            asked_at=datetime(2026, 11, 1, tzinfo=UTC), day="2026-11-01", question="q", answer="a", refused=False,
+            latency_ms=1.0, client="k", channel="chat", citations="[]"))
+    old.dispose()
+    book = make_book(log_retention_days=0)
+    assert [row.question for row in book.rows()] == ["q"]
+    with book.engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert context.get_current_revision() == "0002" and compare_metadata(context, metadata) == []
 
 
 def test_record_rows_and_rate(make_book):
@@ -125,7 +144,26 @@ def test_client_hashes_use_the_salt_shared_through_the_database(make_book, tmp_p
     assert first == second  # two workers, one salt (made once, kept in the meta table)
     salted = make_book(log_salt="pepper")
     salted.record(question="q", article=None, answer=answer(), latency_ms=1, client="2001:db8:5:6::99", channel="chat")
-    assert salted.rows()[-1].client == client_key("2001:db8:5:6::1", b"pepper") != first
+    today = datetime.now(UTC).date().isoformat().encode("ascii")  # the log's key changes every UTC day
+    assert salted.rows()[-1].client == client_key("2001:db8:5:6::1", b"pepper" + today) != first
+    assert client_key("2001:db8:5:6::1", b"pepper") != salted.rows()[-1].client  # not the limits' key
+
+
+def test_the_log_keys_a_client_by_day_and_takes_its_rating_the_next_day(make_book):
+    from bot.logbook.schema import questions as table
+
+    book = make_book()
+    row = book.record(question="q", article=None, answer=answer(), latency_ms=1, client="192.0.2.7", channel="api")
+    key = book.rows()[0].client
+    with book.engine.begin() as conn:  # the answer was given yesterday, under yesterday's key
+        yesterday = book._logged_client(book.engine, "192.0.2.7", datetime.now(UTC).date() - timedelta(days=1))
+        conn.execute(table.update().values(client=yesterday))
+    assert yesterday != key
+    assert book.rate(row, True, client="192.0.2.7") and not book.rate(row, True, client="192.0.2.8")
+    with book.engine.begin() as conn:  # two days ago: too late to rate
+        old = book._logged_client(book.engine, "192.0.2.7", datetime.now(UTC).date() - timedelta(days=2))
+        conn.execute(table.update().values(client=old))
+    assert not book.rate(row, False, client="192.0.2.7")
 
 
 def _feedback_line(ts: datetime, question: str, liked: bool, **extra) -> str:
@@ -170,7 +208,7 @@ def test_old_feedback_is_imported_once(make_book, tmp_path, caplog):
         book = make_book(data_dir=settings_dir)
         _ = book.engine  # first use imports it
     assert "skipped 3 malformed line(s)" in caplog.text
-    assert not feedback.exists() and (settings_dir / "feedback.jsonl.imported").exists()
+    assert not feedback.exists() and not (settings_dir / "feedback.jsonl.imported").exists()  # retention rules its rows
     rows = book.rows()
     assert [(r.question, r.liked, r.refused, r.channel, r.client, r.latency_ms) for r in rows] == [
         ("Where was the summit?", True, False, "import", "", 0.0),
