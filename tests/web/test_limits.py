@@ -70,6 +70,18 @@ def test_feedback_goes_to_the_answer_of_the_client_that_asked(seed_dir, tmp_path
         assert a.post(server.url + "/api/feedback", json={"id": "x", "liked": True}).status_code == 422
 
 
+def test_bad_input_costs_no_token_and_no_count(seed_dir, tmp_path):
+    with _served(seed_dir, tmp_path, rate_limit=1, rate_burst=1, article_daily_cap=1) as server, _client("127.0.0.1") as a:
+        ask = server.url + "/api/ask"
+        assert a.post(ask, json={"question": "   "}).status_code == 422
+        assert a.post(ask, json={"question": QUESTION, "article": "x" * 5000}).status_code == 404
+        chat = {"messages": [{"role": "user", "content": QUESTION}], "article": "no-such-article"}
+        assert a.post(server.url + "/v1/chat/completions", json=chat).status_code == 404
+        assert a.post(ask, json={"question": QUESTION, "article": SEED_ID}).status_code == 200  # the one token, the one count
+        for bad in (2**63, 0, -1, 10**30):
+            assert a.post(server.url + "/api/feedback", json={"id": bad, "liked": True}).status_code == 422
+
+
 def test_the_daily_cap_stops_one_article_not_the_others(seed_dir, tmp_path):
     with _served(seed_dir, tmp_path, article_daily_cap=2) as server, _client("127.0.0.1") as a:
         scoped = {"question": QUESTION, "article": SEED_ID}
