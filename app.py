@@ -30,15 +30,14 @@ import gradio as gr  # noqa: E402
 
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import RedirectResponse  # noqa: E402
-from starlette.datastructures import Headers  # noqa: E402
-from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
 from bot.admin import add_admin  # noqa: E402
-from bot.api import admit, api_token, check_token, client_address, create_api, error_response, record, stream_pieces  # noqa: E402
+from bot.api import admit, api_token, check_token, client_address, create_api, record, stream_pieces  # noqa: E402
 from bot.export import conversation_markdown  # noqa: E402
 from bot.logbook import Logbook  # noqa: E402
 from bot.logbook.log import MAX_COMMENT_CHARS  # noqa: E402
-from index.errors import AuthError, BotError, RateLimitedError  # noqa: E402
+from bot.middleware import GradioGuard  # noqa: E402
+from index.errors import BotError, RateLimitedError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
 from bot.widget import EMBED_JS, add_widget, match_article  # noqa: E402
 
@@ -363,36 +362,6 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
     return demo
 
 
-#: Gradio routes that take files (nothing here needs any), and the direct calls of the named API endpoint
-_UPLOAD_ROUTE = re.compile(r"(?:/embed)?/gradio_api/(?:upload|upload_progress|process_recording)/?")
-_API_ROUTE = re.compile(rf"(?:/embed)?/gradio_api/(?:run|api|call|call/v2)/{API_NAME}/?")
-
-
-class GradioGuard:
-    """ASGI middleware in front of the mounted Gradio apps.
-
-    Uploads are refused (403) before a byte is read or stored. A direct HTTP call of the
-    named endpoint (``/gradio_api/run/ask`` …) without the API token gets a 401 rather
-    than Gradio's error 500. The endpoint checks the token itself too, which covers the
-    other ways in (the queue, or ``/run/predict`` with its ``fn_index``, as the page
-    calls its own quick events).
-    """
-
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
-        self.app, self.token = app, token
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = re.sub("/{2,}", "/", scope.get("path", "")) if scope["type"] == "http" else ""
-        if _UPLOAD_ROUTE.fullmatch(path):
-            return await error_response(403, "uploads are off: this app takes no files", "forbidden")(scope, receive, send)
-        if _API_ROUTE.fullmatch(path):
-            try:
-                check_token(Headers(scope=scope).get("authorization"), self.token)
-            except AuthError as exc:
-                return await error_response(exc.status_code, str(exc), type(exc).__name__)(scope, receive, send)
-        await self.app(scope, receive, send)
-
-
 def create_app(bot) -> FastAPI:
     """FastAPI app: the API routes, ``/embed`` and ``/``."""
     api = create_api(bot)
@@ -410,5 +379,5 @@ def create_app(bot) -> FastAPI:
     logbook = api.state.logbook
     gr.mount_gradio_app(api, build_app(bot, embed=True, logbook=logbook), path="/embed", css=CSS, theme=theme, footer_links=[])
     gr.mount_gradio_app(api, build_app(bot, logbook=logbook), path="/", css=CSS, theme=theme, footer_links=["api"])
-    api.add_middleware(GradioGuard, token=token)
+    api.add_middleware(GradioGuard, token=token, api_name=API_NAME)
     return api

@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import logging
 import json
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,10 +38,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from index.errors import AuthError, BackendUnavailableError, BotError, InputError, RateLimitedError, UnknownQuestionError
+from index.errors import BackendUnavailableError, BotError, InputError, RateLimitedError, UnknownQuestionError
 from bot.logbook import Logbook
 from bot.logbook.log import MAX_COMMENT_CHARS
-from bot.middleware import BodyLimit, error_response
+from bot.middleware import BodyLimit, check_token, error_response
 from bot.models import Answer
 
 __all__ = [
@@ -141,20 +140,6 @@ def stream_pieces(text: str, words: int = 3) -> Iterator[str]:
 def api_token(settings) -> str | None:
     """The token ``BOT_API_TOKEN`` sets, or None when the API is open."""
     return settings.api_token.get_secret_value() if settings.api_token else None
-
-
-def check_token(authorization: str | None, token: str | None) -> None:
-    """Raise :class:`AuthError` unless no ``token`` is set or ``authorization`` is ``Bearer <token>``.
-
-    Compared as bytes in constant time: a header holding any bytes at all (starlette
-    decodes them as latin-1) is a wrong token, never an error.
-    """
-    if not token:
-        return
-    raw = (authorization or "").encode("utf-8", "surrogatepass")
-    scheme, _, given = raw.partition(b" ")
-    if scheme.lower() != b"bearer" or not secrets.compare_digest(given.strip(), token.encode("ascii")):
-        raise AuthError("missing or wrong API token: send `Authorization: Bearer <token>`")
 
 
 def client_address(request) -> str:

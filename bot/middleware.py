@@ -1,12 +1,18 @@
-"""The HTTP API's error shape, and its ASGI middleware: request bodies over a limit are refused before they are read."""
+"""The HTTP API's error shape, its token check, and its ASGI middleware: request bodies over a limit are
+refused before they are read, and the mounted Gradio apps take no uploads and guard their named endpoint."""
 
 from __future__ import annotations
+
+import re
+import secrets
 
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "error_response"]
+from index.errors import AuthError
+
+__all__ = ["BodyLimit", "GradioGuard", "check_token", "error_response"]
 
 
 def error_response(status: int, message: str, kind: str = "invalid_request_error", headers: dict | None = None) -> JSONResponse:
@@ -62,3 +68,48 @@ class BodyLimit:
 
 class _BodyTooLarge(Exception):
     """Raised into the app when the body it is reading crosses the limit (the 413 is already sent)."""
+
+
+def check_token(authorization: str | None, token: str | None) -> None:
+    """Raise :class:`AuthError` unless no ``token`` is set or ``authorization`` is ``Bearer <token>``.
+
+    Compared as bytes in constant time: a header holding any bytes at all (starlette
+    decodes them as latin-1) is a wrong token, never an error.
+    """
+    if not token:
+        return
+    raw = (authorization or "").encode("utf-8", "surrogatepass")
+    scheme, _, given = raw.partition(b" ")
+    if scheme.lower() != b"bearer" or not secrets.compare_digest(given.strip(), token.encode("ascii")):
+        raise AuthError("missing or wrong API token: send `Authorization: Bearer <token>`")
+
+
+#: Gradio routes that take files (nothing here needs any), and the direct calls of the named API endpoint
+_UPLOAD_ROUTE = re.compile(r"(?:/embed)?/gradio_api/(?:upload|upload_progress|process_recording)/?")
+_API_ROUTE = r"(?:/embed)?/gradio_api/(?:run|api|call|call/v2)/{name}/?"
+
+
+class GradioGuard:
+    """ASGI middleware in front of the mounted Gradio apps.
+
+    Uploads are refused (403) before a byte is read or stored. A direct HTTP call of the
+    named endpoint ``api_name`` (``/gradio_api/run/ask`` …) without the API token gets a 401 rather
+    than Gradio's error 500. The endpoint checks the token itself too, which covers the
+    other ways in (the queue, or ``/run/predict`` with its ``fn_index``, as the page
+    calls its own quick events).
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None, api_name: str) -> None:
+        self.app, self.token = app, token
+        self.api_route = re.compile(_API_ROUTE.format(name=re.escape(api_name)))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = re.sub("/{2,}", "/", scope.get("path", "")) if scope["type"] == "http" else ""
+        if _UPLOAD_ROUTE.fullmatch(path):
+            return await error_response(403, "uploads are off: this app takes no files", "forbidden")(scope, receive, send)
+        if self.api_route.fullmatch(path):
+            try:
+                check_token(Headers(scope=scope).get("authorization"), self.token)
+            except AuthError as exc:
+                return await error_response(exc.status_code, str(exc), type(exc).__name__)(scope, receive, send)
+        await self.app(scope, receive, send)
