@@ -189,8 +189,8 @@ def ask(
 
 @app.command()
 def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
-    """List the indexed articles."""
-    rows = _bot().articles()
+    """List the indexed articles (with --json, each with its suggested questions)."""
+    rows = _bot().articles() if as_json else _bot().store.articles()  # the plain list needs no suggestions
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
