@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,7 +116,16 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer; several processes share the file
+    # readers never wait for the writer; several processes share the file. Switching a new file to WAL can
+    # meet another process doing the same, and SQLite then answers "locked" without waiting: try again.
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
     cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL mode, and much faster
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()

@@ -15,10 +15,14 @@ from sqlalchemy import Connection, case, select
 from bot.logbook.db import insert
 from bot.logbook.schema import daily_counts, rate_buckets
 
-__all__ = ["ALL_SCOPE", "take_token", "count_question", "seconds_to_midnight", "rate_message", "cap_message"]
+__all__ = ["ALL_SCOPE", "FEEDBACK_SHARE", "take_token", "count_question", "seconds_to_midnight", "rate_message",
+           "rating_message", "cap_message"]
 
 #: The daily-count scope of questions asked across all articles.
 ALL_SCOPE = "*"
+#: A client's ratings (👍/👎, comments) have a bucket of their own, this many times its questions' rate and burst:
+#: a reader rates an answer once or twice, a script counting through answer ids many times more.
+FEEDBACK_SHARE = 3
 
 
 def take_token(conn: Connection, key: str, *, per_minute: float, burst: int, now: float) -> int | None:
@@ -82,6 +86,11 @@ def rate_message(per_minute: float, retry_after: int) -> str:
     """What a client over its rate limit reads."""
     rate = f"{per_minute:g} question{'' if per_minute == 1 else 's'} a minute"
     return f"You're asking faster than this chat allows ({rate}). Try again in {_wait(retry_after)}."
+
+
+def rating_message(retry_after: int) -> str:
+    """What a client rating answers faster than its ratings' bucket allows reads."""
+    return f"You're rating answers faster than this chat allows. Try again in {_wait(retry_after)}."
 
 
 def cap_message(scope: str, cap: int, retry_after: int) -> str:

@@ -215,7 +215,9 @@ class Logbook:
 
         ``comment`` is trimmed and cut to :data:`MAX_COMMENT_CHARS`; None keeps the one there, an
         empty one removes it. With ``client`` (a raw address) only a question that client asked is
-        rated. False when there is no such row (or questions are not logged)."""
+        rated, and only within its ratings' bucket (:data:`limits.FEEDBACK_SHARE` times the questions'
+        rate and burst; over it, :class:`RateLimitedError`). False when there is no such row (or
+        questions are not logged)."""
         if not self.settings.log_questions:
             return False
         values: dict = {"liked": liked, "rated_at": datetime.now(UTC)}
@@ -224,6 +226,13 @@ class Logbook:
         with self._usable():
             engine = self.engine
             stmt = update(questions).where(questions.c.id == question_id).values(values)
+            if client is not None and self.settings.rate_limit:
+                share, key = limits.FEEDBACK_SHARE, self._client(engine, "rating " + client)
+                with db.writing(engine) as conn:
+                    wait = limits.take_token(conn, key, per_minute=self.settings.rate_limit * share,
+                                             burst=self.settings.rate_burst * share, now=time.time())
+                if wait is not None:
+                    raise RateLimitedError(limits.rating_message(wait), wait)
             if client is not None:  # asked today or yesterday (UTC): a reader rates right after the answer
                 today = datetime.now(UTC).date()
                 keys = [self._logged_client(engine, client, day) for day in (today, today - timedelta(days=1))]

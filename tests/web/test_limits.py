@@ -82,6 +82,17 @@ def test_bad_input_costs_no_token_and_no_count(seed_dir, tmp_path):
             assert a.post(server.url + "/api/feedback", json={"id": bad, "liked": True}).status_code == 422
 
 
+def test_ratings_have_a_bucket_of_their_own(seed_dir, tmp_path):
+    with _served(seed_dir, tmp_path, rate_limit=1, rate_burst=1) as server, _client("127.0.0.1") as a:
+        row = a.post(server.url + "/api/ask", json={"question": QUESTION}).json()["id"]
+        rate = lambda i: a.post(server.url + "/api/feedback", json={"id": i, "liked": True})
+        # three ratings (3 × the burst of 1), even of ids that are not the client's: counting through ids costs
+        assert [rate(i).status_code for i in (row, row + 1, row + 2)] == [200, 404, 404]
+        over = rate(row)
+        assert over.status_code == 429 and int(over.headers["Retry-After"]) >= 1
+        assert "rating" in over.json()["error"]["message"]
+
+
 def test_the_daily_cap_stops_one_article_not_the_others(seed_dir, tmp_path):
     with _served(seed_dir, tmp_path, article_daily_cap=2) as server, _client("127.0.0.1") as a:
         scoped = {"question": QUESTION, "article": SEED_ID}
