@@ -21,7 +21,6 @@ import html
 import html.entities
 import os
 import re
-import time
 from collections import OrderedDict
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -32,9 +31,8 @@ from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import RedirectResponse  # noqa: E402
 
 from bot.admin import add_admin  # noqa: E402
-from bot.api import admit, api_token, check_token, client_address, create_api, record, stream_pieces  # noqa: E402
+from bot.api import admitted, api_token, check_token, client_address, create_api, stream_pieces  # noqa: E402
 from bot.export import conversation_markdown  # noqa: E402
-from bot.logbook import Logbook  # noqa: E402
 from bot.logbook.log import MAX_COMMENT_CHARS  # noqa: E402
 from bot.middleware import GradioGuard  # noqa: E402
 from index.errors import BotError, RateLimitedError  # noqa: E402
@@ -116,10 +114,9 @@ def _guard_note(answer: Answer) -> list:
     return [gr.ChatMessage(content=shown(text), metadata={"title": "🛡️ Checked against the article", "status": "done"})]
 
 
-def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Blocks:
-    """The chat UI for ``bot``. ``embed=True`` gives the compact version for iframes (``?article=ID`` scopes it).
-    ``logbook`` holds the limits and the question log (default: the one the settings name)."""
-    logbook = logbook or Logbook(bot.settings)
+def build_app(bot, embed: bool = False) -> gr.Blocks:
+    """The chat UI for ``bot``. ``embed=True`` gives the compact version for iframes (``?article=ID`` scopes it)."""
+    logbook = bot.logbook  # the limits and the question log
     channel = "embed" if embed else "chat"
     token = api_token(bot.settings)
     # (session, question, bubble content) → the answer and its row in the question log, for 👍/👎 and export
@@ -142,17 +139,15 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         turns = [said(m) for m in history if m.get("role") == "user"]
         if not turns:
             return
-        so_far, answer, scope, client = "", None, scope_of(picker, fixed), client_address(request)
+        so_far, answer, scope = "", None, scope_of(picker, fixed)
         try:
-            bot.check(turns[-1], turns[:-1], scope)  # bad input costs no token
-            admit(logbook, client, scope)
+            done = admitted(bot, request, turns[-1], turns[:-1], scope, channel)
         except RateLimitedError as exc:
             yield history + [gr.ChatMessage(content=f"⏳ {shown(str(exc))}")]
             return
         except BotError as exc:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
-        started = time.perf_counter()
         try:
             for piece in bot.ask_stream(turns[-1], turns[:-1], scope):
                 if isinstance(piece, Answer):
@@ -164,8 +159,7 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         except BotError as exc:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
-        row = record(logbook, question=turns[-1], article=scope, answer=answer,
-                     latency_ms=(time.perf_counter() - started) * 1000, client=client, channel=channel)
+        row = done(answer)
         notes = _guard_note(answer)
         if answer.refused:
             content = f"🤷 <em>{shown(answer.answer)}</em>"
@@ -271,14 +265,9 @@ def build_app(bot, embed: bool = False, logbook: Logbook | None = None) -> gr.Bl
         """Answer a question about the indexed articles: the same object as `bot ask --json`."""
         try:  # gr.Request is not an API input: Gradio fills it in whichever route the call came by
             check_token(request.headers.get("authorization") if request else None, token)
-            client = client_address(request)
-            bot.check(question, history or [], article or None)  # bad input costs no token
-            admit(logbook, client, article or None)
-            started = time.perf_counter()
+            done = admitted(bot, request, question, history or [], article or None, "api")
             answer = bot.ask(question, history or [], article or None)
-            row = record(logbook, question=question, article=article or None, answer=answer,
-                         latency_ms=(time.perf_counter() - started) * 1000, client=client, channel="api")
-            return answer.as_json(id=row)
+            return answer.as_json(id=done(answer))
         except BotError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
@@ -376,8 +365,7 @@ def create_app(bot) -> FastAPI:
         return RedirectResponse("embed/" + (f"?{query}" if query else ""), status_code=307)
 
     theme = gr.themes.Soft()
-    logbook = api.state.logbook
-    gr.mount_gradio_app(api, build_app(bot, embed=True, logbook=logbook), path="/embed", css=CSS, theme=theme, footer_links=[])
-    gr.mount_gradio_app(api, build_app(bot, logbook=logbook), path="/", css=CSS, theme=theme, footer_links=["api"])
+    gr.mount_gradio_app(api, build_app(bot, embed=True), path="/embed", css=CSS, theme=theme, footer_links=[])
+    gr.mount_gradio_app(api, build_app(bot), path="/", css=CSS, theme=theme, footer_links=["api"])
     api.add_middleware(GradioGuard, token=token, api_name=API_NAME)
     return api

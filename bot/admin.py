@@ -238,8 +238,6 @@ def add_admin(api: FastAPI, bot) -> None:
         response.headers["Retry-After"] = str(seconds)
         return response
 
-    def logbook():
-        return bot.logbook
 
     def who(request: Request) -> str | None:
         """"bearer" or "cookie" for a request that carries the token, else None."""
@@ -254,7 +252,7 @@ def add_admin(api: FastAPI, bot) -> None:
 
     def compute(article: str | None, since: str | None) -> Report:
         day = parse_day(since, "since")
-        rows = logbook().rows(article=article or None, since=day)
+        rows = bot.logbook.rows(article=article or None, since=day)
         return build_report(rows, bot.embeddings, article=article or None, since=day)
 
     @api.api_route("/admin", methods=["GET", "HEAD"], include_in_schema=False)

@@ -25,7 +25,7 @@ import logging
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -39,7 +39,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from index.errors import BackendUnavailableError, BotError, InputError, RateLimitedError, UnknownQuestionError
-from bot.logbook import Logbook
 from bot.logbook.log import MAX_COMMENT_CHARS
 from bot.middleware import BodyLimit, check_token, error_response
 from bot.models import Answer
@@ -52,8 +51,7 @@ __all__ = [
     "api_token",
     "check_token",
     "client_address",
-    "admit",
-    "record",
+    "admitted",
     "error_response",
     "footnotes",
     "stream_pieces",
@@ -149,23 +147,31 @@ def client_address(request) -> str:
     return getattr(client, "host", None) or ""
 
 
-def admit(logbook: Logbook, client: str, article: str | None) -> None:
-    """Let a question in or raise :class:`RateLimitedError`. A database that fails while serving
-    lets the question in (logged): readers keep their answers while the limits' store is down."""
+def admitted(bot, request, question: str, history: list[str], article: str | None, channel: str) -> Callable[[Answer], int | None]:
+    """What every question route does before answering: refuse bad input (:meth:`NewsBot.check`, so
+    it costs no token), then spend the client's token and count the article's day (raising
+    :class:`RateLimitedError` over either). Returns ``done(answer)``, which logs the answered question
+    with the time since now and gives its row id (None when it is not logged).
+
+    A database that fails while serving lets the question in and leaves it unlogged (both logged as
+    errors): readers keep their answers while the log's store is down."""
+    bot.check(question, history, article)
+    client = client_address(request)
     try:
-        logbook.admit(client, article)
+        bot.logbook.admit(client, article)
     except (BackendUnavailableError, SQLAlchemyError) as exc:  # a database failing mid-run (down, or its tables gone)
         log.error("the limits were not checked: %s", exc)
+    started = time.perf_counter()
 
+    def done(answer: Answer) -> int | None:
+        try:
+            return bot.logbook.record(question=question, article=article, answer=answer, client=client, channel=channel,
+                                      latency_ms=(time.perf_counter() - started) * 1000)
+        except (BackendUnavailableError, SQLAlchemyError) as exc:
+            log.error("a question was not logged: %s", exc)
+            return None
 
-def record(logbook: Logbook, **question) -> int | None:
-    """Log an answered question (see :meth:`Logbook.record`); its row id, or None when it was not logged,
-    also when the database fails while serving (logged): the reader still gets the answer."""
-    try:
-        return logbook.record(**question)
-    except (BackendUnavailableError, SQLAlchemyError) as exc:
-        log.error("a question was not logged: %s", exc)
-        return None
+    return done
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -186,7 +192,6 @@ def create_api(bot) -> FastAPI:
     )
     token = api_token(settings)
     bearer = HTTPBearer(auto_error=False)
-    logbook = api.state.logbook = bot.logbook
 
     def require_token(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         # `bearer` only declares the scheme in the OpenAPI docs; the raw header is checked
@@ -231,21 +236,16 @@ def create_api(bot) -> FastAPI:
         """Answer a question; the same object as `bot ask --json`, with `id`: the answer's number in the
         question log, for `/api/feedback` (null when questions are not logged). Over the client's rate
         limit or the article's daily cap: 429 with `Retry-After`."""
-        client = client_address(request)
-        bot.check(body.question, body.history, body.article)  # bad input costs no token
-        admit(logbook, client, body.article)
-        started = time.perf_counter()
+        done = admitted(bot, request, body.question, body.history, body.article, "api")
         answer = bot.ask(body.question, body.history, body.article)
-        row = record(logbook, question=body.question, article=body.article, answer=answer,
-                     latency_ms=(time.perf_counter() - started) * 1000, client=client, channel="api")
-        return answer.as_json(id=row)
+        return answer.as_json(id=done(answer))
 
     @api.post("/api/feedback", dependencies=protected, tags=["api"])
     def feedback(body: FeedbackRequest, request: Request) -> dict:
         """👍/👎, and an optional comment, on an answer from `/api/ask`, by the client that asked it."""
         if not bot.settings.log_questions:
             raise UnknownQuestionError("questions are not logged here (BOT_LOG_QUESTIONS=false), so there is nothing to rate")
-        if not logbook.rate(body.id, body.liked, body.comment, client=client_address(request)):
+        if not bot.logbook.rate(body.id, body.liked, body.comment, client=client_address(request)):
             raise UnknownQuestionError(f"no logged answer {body.id} asked from this client: send the `id` that /api/ask returned")
         return {"id": body.id, "liked": body.liked, "comment": body.comment}
 
@@ -272,15 +272,7 @@ def create_api(bot) -> FastAPI:
         users = [_text(m.content) for m in request.messages if m.role == "user"]
         if not users:
             raise InputError("messages: include at least one message with role \"user\"")
-        client = client_address(http)
-        await run_in_threadpool(bot.check, users[-1], users[:-1], request.article)  # bad input costs no token
-        await run_in_threadpool(admit, logbook, client, request.article)
-        started = time.perf_counter()
-
-        def logged(answer: Answer) -> None:
-            record(logbook, question=users[-1], article=request.article, answer=answer,
-                   latency_ms=(time.perf_counter() - started) * 1000, client=client, channel="openai")
-
+        logged = await run_in_threadpool(admitted, bot, http, users[-1], users[:-1], request.article, "openai")
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": request.model or MODEL_ID}
         if not request.stream:
             answer = await run_in_threadpool(bot.ask, users[-1], users[:-1], request.article)

@@ -109,7 +109,7 @@ class NewsBot:
         with self._suggest_lock:
             if self._listing is not None and self._listing[0] == generation:
                 return copy.deepcopy(self._listing[1])
-        listing = [{**row, "suggested": self._suggestions(row["id"], row.get("questions", []))} for row in rows]
+        listing = [{**row, "suggested": self._suggestions(row)} for row in rows]
         with self._suggest_lock:
             self._listing = (generation, listing)
         return copy.deepcopy(listing)
@@ -131,17 +131,17 @@ class NewsBot:
         (:func:`bot.suggest.suggest_questions`). Made once per article revision, so a re-ingested article
         gets new ones; safe to call from many threads."""
         self.require(article_id)
-        row = next((r for r in self._rows()[1] if r["id"] == article_id), {})
-        return self._suggestions(article_id, row.get("questions", []))
+        row = next((r for r in self._rows()[1] if r["id"] == article_id), {"id": article_id, "title": ""})
+        return self._suggestions(row)
 
-    def _suggestions(self, article_id: str, own: list[str]) -> list[str]:
-        limit = self.settings.suggested_questions
-        own = list(dict.fromkeys(own))[:limit]
+    def _suggestions(self, row: dict) -> list[str]:
+        """``row``'s (a row of the store's article list) suggested questions."""
+        article_id, limit = row["id"], self.settings.suggested_questions
+        own = list(dict.fromkeys(row.get("questions", [])))[:limit]
         if len(own) >= limit:
             return own
-        title = next((r["title"] for r in self._rows()[1] if r["id"] == article_id), "")
         # the revision: the content hash the store keeps for the article (title and text), computed as it does
-        key = (article_id, Article(article_id, title, self.store.article_text(article_id)).content_hash)
+        key = (article_id, Article(article_id, row["title"], self.store.article_text(article_id)).content_hash)
         with self._suggest_lock:
             lock = self._suggesting.setdefault(key, threading.Lock())
         with lock:  # one thread makes an article's suggestions; the others wait for them

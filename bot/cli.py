@@ -292,7 +292,7 @@ def serve(
 
     bot.warm_up()
     web = create_app(bot)
-    web.state.logbook.engine  # connects, migrates and imports an old feedback.jsonl now: a wrong BOT_DATABASE_URL stops here
+    bot.logbook.engine  # connects, migrates and imports an old feedback.jsonl now: a wrong BOT_DATABASE_URL stops here
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
     _echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
     try:
