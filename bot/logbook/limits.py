@@ -15,7 +15,7 @@ from sqlalchemy import Connection, case, select
 from bot.logbook.db import insert
 from bot.logbook.schema import daily_counts, rate_buckets
 
-__all__ = ["ALL_SCOPE", "FEEDBACK_SHARE", "take_token", "count_question", "seconds_to_midnight", "rate_message",
+__all__ = ["ALL_SCOPE", "FEEDBACK_SHARE", "RATINGS", "take_token", "count_question", "seconds_to_midnight", "rate_message",
            "rating_message", "cap_message"]
 
 #: The daily-count scope of questions asked across all articles.
@@ -23,6 +23,9 @@ ALL_SCOPE = "*"
 #: A client's ratings (👍/👎, comments) have a bucket of their own, this many times its questions' rate and burst:
 #: a reader rates an answer once or twice, a script counting through answer ids many times more.
 FEEDBACK_SHARE = 3
+#: The prefix of a client's ratings' bucket key: the rest is its questions' key (:func:`~bot.logbook.log.client_key`,
+#: an IPv6 client by its /64), so that both buckets count the same clients.
+RATINGS = "rating "
 
 
 def take_token(conn: Connection, key: str, *, per_minute: float, burst: int, now: float) -> int | None:

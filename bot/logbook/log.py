@@ -227,7 +227,7 @@ class Logbook:
             engine = self.engine
             stmt = update(questions).where(questions.c.id == question_id).values(values)
             if client is not None and self.settings.rate_limit:
-                share, key = limits.FEEDBACK_SHARE, self._client(engine, "rating " + client)
+                share, key = limits.FEEDBACK_SHARE, limits.RATINGS + self._client(engine, client)
                 with db.writing(engine) as conn:
                     wait = limits.take_token(conn, key, per_minute=self.settings.rate_limit * share,
                                              burst=self.settings.rate_burst * share, now=time.time())

@@ -59,6 +59,21 @@ def test_ipv6_clients_share_their_64(make_book):
     book.admit("2001:db8:1:3::1", None, now=NOON)
 
 
+def test_ratings_are_keyed_like_questions_an_ipv6_client_by_its_64(make_book):
+    # issue 22 D7: each address of a /64 had a ratings' bucket of its own (15 ratings each, for ever)
+    book = make_book(rate_limit=1, rate_burst=1)  # ratings: 3 a minute, bursts of 3
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2:aaaa::5", "2001:db8:1:2::7"):
+        book.rate(1, True, client=address)
+    with pytest.raises(RateLimitedError, match="rating"):
+        book.rate(1, True, client="2001:db8:1:2:ffff::9")  # the same /64
+    book.rate(1, True, client="2001:db8:1:3::1")  # another /64 has its own bucket
+    for address in ("::ffff:192.0.2.44", "192.0.2.44", "192.0.2.44"):
+        book.rate(1, True, client=address)
+    with pytest.raises(RateLimitedError):
+        book.rate(1, True, client="::ffff:192.0.2.44")  # an IPv4-mapped address is the IPv4 address
+    book.admit("2001:db8:1:2::1", None)  # the questions' bucket is another one
+
+
 def test_daily_cap_per_scope(make_book):
     book = make_book(rate_limit=0, article_daily_cap=2)
     for _ in range(2):
