@@ -4,14 +4,39 @@ Routes (``add_admin`` registers them on the API app before the chat pages are mo
 
 * ``GET /admin`` (and ``/admin/``), query ``article`` and ``since``: the report page;
 * ``GET /admin/report.csv``: the same filter's per article and day rows;
-* ``POST /admin/login`` (form field ``token``) and ``POST /admin/logout``.
+* ``POST /admin/login`` (form field ``token``) and ``POST /admin/logout`` (form field ``check``).
 
 The token is ``BOT_ADMIN_TOKEN`` (never ``BOT_API_TOKEN``); without it every route answers 403.
-A request passes with ``Authorization: Bearer <token>`` or with the cookie the login form sets,
-which holds the time it was issued and an HMAC of that time keyed by the token (never the token):
-it expires after :data:`SESSION_SECONDS` and stops working when the token changes. Everything
-the page shows came from readers, so every string is HTML-escaped; the page runs no script and
-loads nothing (its Content-Security-Policy says so), and the plot is SVG drawn here.
+A request passes with ``Authorization: Bearer <token>`` or with the cookie the login form sets.
+Everything the page shows came from readers, so every string is HTML-escaped; the page runs no
+script and loads nothing (its Content-Security-Policy says so), and the plot is SVG drawn here.
+
+Sessions. Each login opens a session: a random id kept, hashed, in the question log's database
+(table ``admin_sessions``, :mod:`bot.logbook.sessions`; it is there when questions are not logged too),
+so every worker sharing the database knows it. The cookie holds the id, the time it was issued and an
+HMAC of both keyed by the token (never the token): it works for :data:`SESSION_SECONDS`, while its
+row is there, and stops working when the token changes. Logging out deletes the row, so the old
+cookie opens nothing afterwards, on any worker; expired rows are deleted when the log is pruned.
+
+Cross-site posts. A POST to ``/admin/login`` or ``/admin/logout`` is refused with 403 (the form must
+be sent from the bot's own /admin page) when the browser says it comes from elsewhere:
+``Sec-Fetch-Site`` present and neither ``same-origin`` nor ``none`` (typed or bookmarked); or, without
+that header (an old browser), ``Origin`` present and not the request's own origin: the scheme as the
+server sees it (``X-Forwarded-Proto`` from a proxy uvicorn trusts, ``--forwarded-allow-ips``) and the
+``Host`` header (a proxy must pass it on: nginx ``proxy_set_header Host $host``). ``Origin: null``
+(a sandboxed page) is refused. A request with neither header (curl, a script) is not a browser's
+forged form and passes. The logout form also carries an anti-forgery field, ``check``: an HMAC of the
+session id keyed by the token, which a foreign page cannot know; a logout with a valid session and
+without it is refused. A refused post counts as no wrong token.
+
+Wrong tokens. Each client (keyed like the questions' rate limit: an IPv6 client by its /64) may send
+:data:`~bot.logbook.limits.LOGIN_FAILURES` wrong tokens (in the login form or as a Bearer token) at
+once, then one a minute (10 in 10 minutes); over that, token attempts answer 429. The count is a token
+bucket in the shared database, so every worker counts together. It guards token attempts only: a
+request with a valid session cookie is never locked out, so nobody else's wrong tokens (a page in the
+editor's browser, a client behind the same address) can lock a logged-in editor out. A Bearer token
+is itself a token attempt and waits like the login form: letting the right one through while the
+wrong ones get 429 would tell a guesser which one is right, with no limit.
 """
 
 from __future__ import annotations
@@ -21,24 +46,19 @@ import hmac
 import html
 import io
 import secrets
-import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.api import check_token, client_address
-from bot.logbook import client_key
 from bot.logbook.report import DayPoint, Report, build_report, parse_day
 from index.errors import AuthError, InputError
 
 __all__ = ["add_admin", "admin_token", "plot_svg", "CSP", "COOKIE", "SESSION_SECONDS"]
 
 COOKIE = "newsbot_admin"
-#: Wrong tokens one client may send in :data:`FAILURE_WINDOW` seconds before it must wait (429).
-MAX_FAILURES = 10
-FAILURE_WINDOW = 600
 #: How long a login lasts.
 SESSION_SECONDS = 12 * 3600
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
@@ -63,16 +83,51 @@ def admin_token(settings) -> str | None:
     return settings.admin_token.get_secret_value() if settings.admin_token else None
 
 
-def _session(token: str, issued: int) -> str:
-    mac = hmac.new(token.encode("ascii"), f"newsbot-admin:{issued}".encode(), hashlib.sha256).hexdigest()
-    return f"{issued}.{mac}"
+def _session(token: str, session_id: str, issued: int) -> str:
+    """The cookie of ``session_id`` issued at ``issued`` (epoch seconds): ``id.issued.mac``."""
+    mac = hmac.new(token.encode("ascii"), f"newsbot-admin:{session_id}:{issued}".encode(), hashlib.sha256).hexdigest()
+    return f"{session_id}.{issued}.{mac}"
 
 
-def _valid_session(cookie: str | None, token: str, now: float) -> bool:
-    issued, _, _ = (cookie or "").partition(".")
+def _cookie_session(cookie: str | None, token: str, now: float) -> str | None:
+    """The session id of a cookie this token made, not expired; None for any other (the database still decides)."""
+    session_id, _, rest = (cookie or "").partition(".")
+    issued, _, _ = rest.partition(".")
     if not (issued.isascii() and issued.isdigit() and len(issued) < 12) or not 0 <= now - int(issued) <= SESSION_SECONDS:
+        return None
+    if not (session_id.isascii() and 0 < len(session_id) <= 64):
+        return None
+    good = secrets.compare_digest(cookie.encode("utf-8", "surrogatepass"), _session(token, session_id, int(issued)).encode())
+    return session_id if good else None
+
+
+def _logout_check(token: str, session_id: str) -> str:
+    """The logout form's anti-forgery field: only the session's own page has it."""
+    return hmac.new(token.encode("ascii"), f"newsbot-admin-logout:{session_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _origin(text: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of ``scheme://host[:port]``, the default port filled in; None when it is not one."""
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower(), port
+
+
+def _cross_site(request: Request) -> bool:
+    """Whether a browser says this request comes from another site's page (the module's docstring says how)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site.strip().lower() not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
         return False
-    return secrets.compare_digest(cookie.encode("utf-8", "surrogatepass"), _session(token, int(issued)).encode())
+    own = _origin(f"{request.url.scheme}://{request.headers.get('host', '')}")
+    return own is None or _origin(origin) != own
 
 
 def _e(value: object) -> str:
@@ -94,6 +149,12 @@ def _login_page(root: str, message: str = "", status: int = 401) -> HTMLResponse
     response = _page("Log in: newsbot editors", body, status)
     response.headers["WWW-Authenticate"] = 'Bearer realm="newsbot admin"'
     return response
+
+
+def _cross_site_page(root: str) -> HTMLResponse:
+    body = (f"<h1>Refused</h1><p class='error'>This form must be sent from the bot's own /admin page: a post from "
+            f"another site or a sandboxed page is refused.</p><p><a href=\"{_e(root)}/admin\">Open the editors' page</a>.</p>")
+    return _page("Refused: newsbot editors", body, 403)
 
 
 def _off_page() -> HTMLResponse:
@@ -157,11 +218,12 @@ def _tally_table(rows, with_day: bool) -> str:
     return "".join(out)
 
 
-def _report_body(report: Report | None, article: str, since: str, root: str, error: str, bearer: bool) -> str:
+def _report_body(report: Report | None, article: str, since: str, root: str, error: str, check: str) -> str:
     query = urlencode({k: v for k, v in (("article", article), ("since", since)) if v})
     known = sorted({t.article for t in report.articles}) if report else []
     out = ['<div class="top"><h1>newsbot: editors\' view</h1>',
-           "" if bearer else f'<form class="inline" method="post" action="{_e(root)}/admin/logout"><button>Log out</button></form>',
+           "" if not check else f'<form class="inline" method="post" action="{_e(root)}/admin/logout"><input type="hidden" '
+           f'name="check" value="{_e(check)}"><button>Log out</button></form>',
            "</div>",
            f'<form method="get" action="{_e(root)}/admin" id="filters"><label>Article <input name="article" list="articles" '
            f'value="{_e(article)}" placeholder="all"></label> <datalist id="articles">'
@@ -208,29 +270,8 @@ def _report_body(report: Report | None, article: str, since: str, root: str, err
 
 def add_admin(api: FastAPI, bot) -> None:
     """Register the editors' routes on ``api``; ``bot`` gives the settings and the embeddings. The
-    question log is the bot's (``bot.logbook``)."""
+    question log is the bot's (``bot.logbook``); it keeps the sessions and counts wrong tokens too."""
     token = admin_token(bot.settings)
-    lock = threading.Lock()
-    failures: dict[str, list[float]] = {}  # client address → times of its wrong tokens (per process)
-
-    def source(request: Request) -> str:
-        """Who is trying: the client's address as the limits key it (an IPv6 client by its /64)."""
-        return client_key(client_address(request), b"admin")
-
-    def failed(request: Request) -> None:
-        now, address = time.monotonic(), source(request)
-        with lock:
-            recent = [t for t in failures.get(address, []) if now - t < FAILURE_WINDOW] + [now]
-            failures[address] = recent
-            while len(failures) > 10_000:
-                failures.pop(next(iter(failures)))
-
-    def wait_for(request: Request) -> int:
-        """Seconds before this client may try a token again (0: now)."""
-        now = time.monotonic()
-        with lock:
-            recent = [t for t in failures.get(source(request), []) if now - t < FAILURE_WINDOW]
-        return int(FAILURE_WINDOW - (now - recent[-MAX_FAILURES])) + 1 if len(recent) >= MAX_FAILURES else 0
 
     def too_many(seconds: int) -> HTMLResponse:
         response = _page("Too many attempts", f"<p class='error'>Too many wrong tokens from this address. "
@@ -238,17 +279,25 @@ def add_admin(api: FastAPI, bot) -> None:
         response.headers["Retry-After"] = str(seconds)
         return response
 
+    def session_of(request: Request) -> str | None:
+        """The id of the open session the request's cookie holds, else None."""
+        session_id = _cookie_session(request.cookies.get(COOKIE), token, time.time())
+        return session_id if session_id and bot.logbook.session_open(session_id) else None
 
-    def who(request: Request) -> str | None:
-        """"bearer" or "cookie" for a request that carries the token, else None."""
+    def who(request: Request) -> str | Response:
+        """The logout form's check for a request with a session ("" with the Bearer token), else the
+        response to send: the login page, or 429 while this client has sent too many wrong tokens."""
+        if session_id := session_of(request):
+            return _logout_check(token, session_id)  # a session is never locked out
+        if seconds := bot.logbook.login_wait(client_address(request)):
+            return too_many(seconds)
         if request.headers.get("authorization"):
             try:
                 check_token(request.headers.get("authorization"), token)
-                return "bearer"
+                return ""
             except AuthError:
-                failed(request)
-                return None
-        return "cookie" if _valid_session(request.cookies.get(COOKIE), token, time.time()) else None
+                bot.logbook.login_failed(client_address(request))
+        return _login_page(request.scope.get("root_path", ""))
 
     def compute(article: str | None, since: str | None) -> Report:
         day = parse_day(since, "since")
@@ -261,25 +310,21 @@ def add_admin(api: FastAPI, bot) -> None:
         root = request.scope.get("root_path", "")
         if token is None:
             return _off_page()
-        if seconds := wait_for(request):
-            return too_many(seconds)
-        if (how := who(request)) is None:
-            return _login_page(root)
+        if isinstance(check := who(request), Response):
+            return check
         report, error, status = None, "", 200
         try:
             report = compute(article, since)
         except InputError as exc:
             error, status = str(exc), exc.status_code
-        return _page("newsbot: editors' view", _report_body(report, article, since, root, error, how == "bearer"), status)
+        return _page("newsbot: editors' view", _report_body(report, article, since, root, error, check), status)
 
     @api.get("/admin/report.csv", include_in_schema=False)
     def admin_csv(request: Request, article: str = "", since: str = "") -> Response:
         if token is None:
             return _off_page()
-        if seconds := wait_for(request):
-            return too_many(seconds)
-        if who(request) is None:
-            return _login_page(request.scope.get("root_path", ""))
+        if isinstance(check := who(request), Response):
+            return check
         report = compute(article, since)
         out = io.StringIO()
         report.write_csv(out)
@@ -291,20 +336,32 @@ def add_admin(api: FastAPI, bot) -> None:
         root = request.scope.get("root_path", "")
         if token is None:
             return _off_page()
-        if seconds := wait_for(request):
+        if _cross_site(request):  # refused before counting: a foreign page cannot lock anybody out
+            return _cross_site_page(root)
+        if seconds := bot.logbook.login_wait(client_address(request)):
             return too_many(seconds)
         given = (await request.form()).get("token")
         if not isinstance(given, str) or not secrets.compare_digest(given.strip().encode("utf-8", "surrogatepass"), token.encode("ascii")):
-            failed(request)
+            bot.logbook.login_failed(client_address(request))
             return _login_page(root, "Wrong token.")
+        issued = int(time.time())
+        session_id = bot.logbook.open_session(SESSION_SECONDS)
         response = RedirectResponse(f"{root}/admin", status_code=303, headers=_HEADERS)
-        response.set_cookie(COOKIE, _session(token, int(time.time())), max_age=SESSION_SECONDS, path=f"{root}/admin",
+        response.set_cookie(COOKIE, _session(token, session_id, issued), max_age=SESSION_SECONDS, path=f"{root}/admin",
                             secure=request.url.scheme == "https", httponly=True, samesite="strict")
         return response
 
     @api.post("/admin/logout", include_in_schema=False)
-    def admin_logout(request: Request) -> Response:
+    async def admin_logout(request: Request) -> Response:
         root = request.scope.get("root_path", "")
+        if _cross_site(request):
+            return _cross_site_page(root)
+        if token is not None and (session_id := session_of(request)):
+            given = (await request.form()).get("check")
+            if not isinstance(given, str) or not secrets.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                                                        _logout_check(token, session_id).encode()):
+                return _cross_site_page(root)
+            bot.logbook.end_session(session_id)
         response = RedirectResponse(f"{root}/admin", status_code=303, headers=_HEADERS)
         response.delete_cookie(COOKIE, path=f"{root}/admin", secure=request.url.scheme == "https", httponly=True, samesite="strict")
         return response

@@ -3,6 +3,9 @@
 A client's token bucket and a scope's daily count are each one ``INSERT … ON CONFLICT DO UPDATE
 … WHERE … RETURNING``: the database applies it atomically, so two processes admitting the same
 client at once can never both spend its last token. No row returned means "over the limit".
+
+Three buckets per client, all keyed by its questions' key (an IPv6 client by its /64): its questions,
+its ratings (:data:`RATINGS` + key) and its wrong admin tokens (:data:`LOGIN` + key).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from sqlalchemy import Connection, case, select
 from bot.logbook.db import insert
 from bot.logbook.schema import daily_counts, rate_buckets
 
-__all__ = ["ALL_SCOPE", "FEEDBACK_SHARE", "RATINGS", "take_token", "count_question", "seconds_to_midnight", "rate_message",
+__all__ = ["ALL_SCOPE", "FEEDBACK_SHARE", "RATINGS", "LOGIN", "LOGIN_FAILURES", "LOGIN_WINDOW_S",
+           "token_wait", "take_token", "count_question", "seconds_to_midnight", "rate_message",
            "rating_message", "cap_message"]
 
 #: The daily-count scope of questions asked across all articles.
@@ -26,6 +30,11 @@ FEEDBACK_SHARE = 3
 #: The prefix of a client's ratings' bucket key: the rest is its questions' key (:func:`~bot.logbook.log.client_key`,
 #: an IPv6 client by its /64), so that both buckets count the same clients.
 RATINGS = "rating "
+#: The prefix of a client's wrong admin tokens' bucket: :data:`LOGIN_FAILURES` wrong tokens at once, then one
+#: every ``LOGIN_WINDOW_S / LOGIN_FAILURES`` seconds (10 in 10 minutes on average).
+LOGIN = "login "
+LOGIN_FAILURES = 10
+LOGIN_WINDOW_S = 600
 
 
 def take_token(conn: Connection, key: str, *, per_minute: float, burst: int, now: float) -> int | None:
@@ -50,9 +59,17 @@ def take_token(conn: Connection, key: str, *, per_minute: float, burst: int, now
     )
     if conn.execute(stmt).first() is not None:
         return None
-    tokens, updated = conn.execute(select(b.tokens, b.updated).where(b.key == key)).one()
-    current = min(float(burst), tokens + max(0.0, now - updated) * rate)
-    return max(1, math.ceil((1 - current) / rate))
+    return max(1, token_wait(conn, key, per_minute=per_minute, burst=burst, now=now))
+
+
+def token_wait(conn: Connection, key: str, *, per_minute: float, burst: int, now: float) -> int:
+    """Seconds until ``key``'s bucket has a token (0: it has one now), spending nothing."""
+    rate = per_minute / 60
+    row = conn.execute(select(rate_buckets.c.tokens, rate_buckets.c.updated).where(rate_buckets.c.key == key)).first()
+    if row is None:
+        return 0
+    current = min(float(burst), row.tokens + max(0.0, now - row.updated) * rate)
+    return 0 if current >= 1 else max(1, math.ceil((1 - current) / rate))
 
 
 def count_question(conn: Connection, scope: str, day: str, cap: int) -> bool:

@@ -3,7 +3,10 @@
 Every question the chat, the embed, the API or the OpenAI-compatible endpoint answers is one row
 (question, answer, scope, first cited article, latency, a salted hash of the client, the reader's
 👍/👎 and comment). The same database holds each client's token bucket and each article's daily
-count, so every worker that shares it shares the limits.
+count, so every worker that shares it shares the limits, and the editors' sessions and wrong-token
+counts (``/admin``, :mod:`bot.admin`), so that a logout or a lock-out holds on every worker. The
+limits and the sessions work when questions are not logged (``log_questions`` off): the database is
+there all the same.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, delete, or_, select, update
 
-from bot.logbook import db, legacy, limits
+from bot.logbook import db, legacy, limits, sessions
 from bot.logbook.schema import daily_counts, meta, questions, rate_buckets
 from index.errors import RateLimitedError
 
@@ -240,6 +243,40 @@ class Logbook:
             with db.writing(engine) as conn:
                 return conn.execute(stmt).rowcount > 0
 
+    def open_session(self, seconds: float) -> str:
+        """Open an editor's session lasting ``seconds``; its random id (the database keeps only its hash)."""
+        session_id = sessions.new_id()
+        with self._usable(), db.writing(self.engine) as conn:
+            sessions.open_session(conn, session_id, datetime.now(UTC), seconds)
+        return session_id
+
+    def session_open(self, session_id: str, now: datetime | None = None) -> bool:
+        """Whether ``session_id`` is open: opened by :meth:`open_session` (by any worker), not ended nor expired."""
+        with self._usable(), self.engine.connect() as conn:
+            return sessions.is_open(conn, session_id, now or datetime.now(UTC))
+
+    def end_session(self, session_id: str) -> None:
+        """End ``session_id`` for every worker (logging out)."""
+        with self._usable(), db.writing(self.engine) as conn:
+            sessions.end(conn, session_id)
+
+    def login_failed(self, client: str, now: float | None = None) -> None:
+        """Count a wrong admin token from ``client`` (a raw address, keyed like the questions' bucket)."""
+        with self._usable():
+            key = limits.LOGIN + self._client(self.engine, client)
+            with db.writing(self.engine) as conn:
+                limits.take_token(conn, key, per_minute=limits.LOGIN_FAILURES / limits.LOGIN_WINDOW_S * 60,
+                                  burst=limits.LOGIN_FAILURES, now=time.time() if now is None else now)
+
+    def login_wait(self, client: str, now: float | None = None) -> int:
+        """Seconds before ``client`` may try an admin token again (0: now): :data:`limits.LOGIN_FAILURES` wrong
+        ones at once, then one every ``LOGIN_WINDOW_S / LOGIN_FAILURES`` seconds."""
+        with self._usable():
+            key = limits.LOGIN + self._client(self.engine, client)
+            with self.engine.connect() as conn:
+                return limits.token_wait(conn, key, per_minute=limits.LOGIN_FAILURES / limits.LOGIN_WINDOW_S * 60,
+                                         burst=limits.LOGIN_FAILURES, now=time.time() if now is None else now)
+
     def rows(self, article: str | None = None, since: date | None = None) -> list[QuestionRow]:
         """The logged questions, oldest first; ``article`` matches the scope asked in or the cited
         article; ``since`` keeps the questions asked on that UTC day or later."""
@@ -255,8 +292,8 @@ class Logbook:
 
     def prune(self, now: datetime | None = None) -> int:
         """Delete the questions older than ``log_retention_days`` (0 keeps them forever), the
-        buckets idle long enough to be full again and the daily counts of past days; returns how
-        many questions were deleted."""
+        buckets idle long enough to be full again, the daily counts of past days and the expired
+        editors' sessions; returns how many questions were deleted."""
         with self._usable():
             return self._prune(self.engine, now or datetime.now(UTC))
 
@@ -266,9 +303,12 @@ class Logbook:
             if settings.log_retention_days:
                 cutoff = now - timedelta(days=settings.log_retention_days)
                 deleted = conn.execute(delete(questions).where(questions.c.asked_at < cutoff)).rowcount
-            # a bucket idle for burst/rate seconds is full: dropping it changes nothing
+            # a bucket idle for burst/rate seconds is full: dropping it changes nothing (the ratings' take as
+            # long as the questions', the wrong admin tokens' LOGIN_WINDOW_S)
             full_after = settings.rate_burst / (settings.rate_limit / 60) if settings.rate_limit else 0.0
+            full_after = max(full_after, limits.LOGIN_WINDOW_S)
             conn.execute(delete(rate_buckets).where(rate_buckets.c.updated < now.timestamp() - full_after))
+            sessions.prune(conn, now)
             conn.execute(delete(daily_counts).where(daily_counts.c.day < now.astimezone(UTC).date().isoformat()))
         if deleted:
             log.info("pruned %d logged questions older than %d days", deleted, settings.log_retention_days)

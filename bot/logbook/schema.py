@@ -1,4 +1,4 @@
-"""The question log's tables, defined once: the queries use them and migration 0001 creates them."""
+"""The question log's tables, defined once: the queries use them and the migrations (0001 on) create them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "UTCDateTime"]
+__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "admin_sessions", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator):
@@ -80,4 +80,13 @@ meta = Table(
     metadata,
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+#: The editors' logged-in sessions (migration 0003): the SHA-256 of each session's random id, never the id itself.
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),  # pruning deletes by it
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import time
 from pathlib import Path
@@ -136,7 +137,7 @@ def test_the_login_form_sets_a_strict_httponly_cookie_that_is_not_the_token(admi
         page = client.get("/admin")
         assert page.status_code == 200 and SECRET_TEXT in page.text and 'action="/admin/logout"' in page.text
         assert client.get("/admin/report.csv").status_code == 200
-        out = client.post("/admin/logout")
+        out = client.post("/admin/logout", data={"check": _logout_check(page.text)})
         assert out.status_code == 303 and f'{COOKIE}=""' in out.headers["set-cookie"]
         assert client.get("/admin").status_code == 401
 
@@ -146,12 +147,20 @@ def test_the_login_form_sets_a_strict_httponly_cookie_that_is_not_the_token(admi
 
 @pytest.mark.slow
 def test_a_forged_or_expired_cookie_is_refused(admin):
+    with httpx.Client(base_url=admin.url) as client:
+        assert client.post("/admin/login", data={"token": TOKEN}).status_code == 303
+        real = client.cookies[COOKIE]
+    session, issued, _ = real.split(".")
     now = int(time.time())
-    for value in ("1.abc", f"{now}.{'0' * 64}", _session("another-token", now), _session(TOKEN, now - SESSION_SECONDS - 5),
-                  _session(TOKEN, now + 3600), TOKEN):
+    for value in ("1.abc", f"{session}.{issued}.{'0' * 64}", f"{session}.{int(issued) - 1}.{real.split('.')[2]}",
+                  _session("another-token", session, int(issued)), _session(TOKEN, session, now - SESSION_SECONDS - 5),
+                  _session(TOKEN, session, now + 3600), _session(TOKEN, "not-a-session-opened-here", now), TOKEN,
+                  f"{int(issued)}.{real.split('.')[2]}"):
         response = httpx.get(admin.url + "/admin", cookies={COOKIE: value})
         assert response.status_code == 401, value
-    assert httpx.get(admin.url + "/admin", cookies={COOKIE: _session(TOKEN, now - 60)}).status_code == 200
+    assert httpx.get(admin.url + "/admin", cookies={COOKIE: real}).status_code == 200
+    # a session's cookie made by this token at another time within the 12 hours works: the row decides the rest
+    assert httpx.get(admin.url + "/admin", cookies={COOKIE: _session(TOKEN, session, now - 60)}).status_code == 200
 
 
 @pytest.mark.slow
@@ -215,3 +224,135 @@ def test_a_client_guessing_tokens_must_wait_and_others_are_unaffected(admin):
             assert attempt.status_code == 429 and 1 <= int(attempt.headers["Retry-After"]) <= 601  # even the right token
             assert SECRET_TEXT not in attempt.text
         assert editor.get("/admin", headers=BEARER).status_code == 200
+
+
+EVIL = [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}]
+
+
+def _from(admin, address: str) -> httpx.Client:
+    """A client of ``admin`` whose requests come from ``address`` (the failure counter is per address)."""
+    return httpx.Client(base_url=admin.url, timeout=30, transport=httpx.HTTPTransport(local_address=address))
+
+
+def _logout_check(page: str) -> str:
+    """The anti-forgery field of the page's logout form."""
+    return re.search(r'<input type="hidden" name="check" value="([^"]+)">', page).group(1)
+
+
+@pytest.mark.slow
+def test_a_cross_site_login_is_refused_and_locks_nobody_out(admin):
+    # issue 22 D4: a foreign page auto-posting 11 wrong tokens from the editor's browser made /admin 429 for 10 minutes
+    with _from(admin, "127.0.2.1") as editor:
+        assert editor.post("/admin/login", data={"token": TOKEN}).status_code == 303
+        for i in range(11):
+            refused = editor.post("/admin/login", data={"token": f"wrong-{i}"}, headers=EVIL[i % len(EVIL)])
+            assert refused.status_code == 403, EVIL[i % len(EVIL)]
+            assert "own /admin page" in refused.text and "set-cookie" not in refused.headers
+            _admin_headers(refused)
+        assert editor.get("/admin").status_code == 200  # the editor's session works
+        assert editor.get("/admin/report.csv").status_code == 200
+        for attempt in range(3):  # and no wrong token was counted: the address may still log in
+            assert editor.post("/admin/login", data={"token": "wrong"}).status_code == 401
+        forged = editor.post("/admin/login", data={"token": TOKEN}, headers={"Sec-Fetch-Site": "cross-site"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers  # even with the right token
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
+                                     {"Origin": "ORIGIN"}, {"Origin": "ORIGIN", "Sec-Fetch-Site": "same-origin"},
+                                     {"Origin": "HTTPS", "X-Forwarded-Proto": "https"}])
+def test_a_login_from_the_bots_own_page_is_accepted(admin, headers):
+    own = {"ORIGIN": admin.url, "HTTPS": admin.url.replace("http://", "https://")}
+    headers = {k: own.get(v, v) for k, v in headers.items()}
+    # from 127.0.0.1, the address uvicorn trusts for X-Forwarded-Proto by default
+    assert httpx.post(admin.url + "/admin/login", data={"token": TOKEN}, headers=headers).status_code == 303
+
+
+@pytest.mark.slow
+def test_an_origin_that_is_not_the_servers_own_is_refused(admin):
+    host, port = admin.url.removeprefix("http://").split(":")
+    for origin in (f"https://{host}:{port}", f"http://{host}:{int(port) + 1}", f"http://localhost:{port}", "http://127.0.0.1"):
+        response = httpx.post(admin.url + "/admin/login", data={"token": TOKEN}, headers={"Origin": origin})
+        assert response.status_code == 403, origin
+    behind_tls = httpx.post(admin.url + "/admin/login", data={"token": TOKEN},
+                            headers={"Origin": admin.url, "X-Forwarded-Proto": "https"})
+    assert behind_tls.status_code == 403  # the page was served over https: an http origin is another site
+
+
+@pytest.mark.slow
+def test_a_valid_session_is_never_locked_out_by_wrong_tokens(admin):
+    # issue 22 D4: someone else at the editor's address (or /64) sending wrong tokens must not lock the editor out
+    with _from(admin, "127.0.2.3") as editor, _from(admin, "127.0.2.3") as guesser:
+        assert editor.post("/admin/login", data={"token": TOKEN}).status_code == 303
+        assert [guesser.post("/admin/login", data={"token": f"guess-{i}"}).status_code for i in range(10)] == [401] * 10
+        assert guesser.get("/admin").status_code == 429 and guesser.get("/admin", headers=BEARER).status_code == 429
+        page = editor.get("/admin")
+        assert page.status_code == 200 and SECRET_TEXT in page.text
+        assert editor.get("/admin/report.csv").status_code == 200
+        assert editor.post("/admin/logout", data={"check": _logout_check(page.text)}).status_code == 303
+        assert editor.get("/admin").status_code == 429  # logged out, the editor is one more client of that address
+
+
+@pytest.mark.slow
+def test_logout_ends_the_session_on_the_server(admin):
+    # issue 22 D5: after logging out, the old cookie opened /admin and the CSV for the rest of its 12 hours
+    with _from(admin, "127.0.2.4") as editor:
+        assert editor.post("/admin/login", data={"token": TOKEN}).status_code == 303
+        old = editor.cookies[COOKIE]
+        page = editor.get("/admin")
+        out = editor.post("/admin/logout", data={"check": _logout_check(page.text)})
+        assert out.status_code == 303 and f'{COOKIE}=""' in out.headers["set-cookie"]
+    with _from(admin, "127.0.2.4") as replay:
+        replay.cookies.set(COOKIE, old)
+        for path in ("/admin", "/admin/report.csv"):
+            response = replay.get(path)
+            assert response.status_code == 401 and SECRET_TEXT not in response.text, path
+
+
+@pytest.mark.slow
+def test_a_cross_site_or_unchecked_logout_is_refused(admin):
+    # issue 22 D6: a foreign page could auto-post /admin/logout and sign the editor out
+    with _from(admin, "127.0.2.5") as editor:
+        assert editor.post("/admin/login", data={"token": TOKEN}).status_code == 303
+        check = _logout_check(editor.get("/admin").text)
+        for headers in EVIL:
+            refused = editor.post("/admin/logout", data={"check": check}, headers=headers)
+            assert refused.status_code == 403 and "set-cookie" not in refused.headers, headers
+            assert "own /admin page" in refused.text
+        for data in ({}, {"check": "0" * 32}):  # an old browser that sends neither header: the form's field decides
+            refused = editor.post("/admin/logout", data=data)
+            assert refused.status_code == 403 and "set-cookie" not in refused.headers, data
+        assert editor.get("/admin").status_code == 200  # still signed in
+        assert editor.post("/admin/logout", data={"check": check}, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 303
+        assert editor.get("/admin").status_code == 401
+
+
+def _serve(html: str):
+    """A Playwright route handler answering with ``html``: another site's page, without a server."""
+    return lambda route: route.fulfill(body=html, content_type="text/html")
+
+
+@pytest.mark.slow
+def test_a_foreign_page_in_the_editors_browser_can_neither_lock_out_nor_log_out(admin, browser):
+    # issue 22 D4 and D6 in a real browser: another site's page auto-posting the bot's login and logout forms
+    context = browser.new_context()
+    forms = {"login": '<input name="token" value="wrong">', "logout": '<input name="check" value="x">'}
+    for name, field in forms.items():
+        html = (f'<form method="post" action="{admin.url}/admin/{name}">{field}</form>'
+                "<script>document.forms[0].submit()</script>")
+        context.route(f"http://evil.example/{name}", _serve(html))
+    page = context.new_page()
+    page.goto(admin.url + "/admin")
+    page.get_by_label("Token").fill(TOKEN)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#days table").wait_for()
+    for name in ["login"] * 11 + ["logout"]:
+        with page.expect_response(f"{admin.url}/admin/{name}") as posted:
+            page.goto(f"http://evil.example/{name}")
+        assert posted.value.status == 403 and "own /admin page" in posted.value.text(), name
+    page.goto(admin.url + "/admin")
+    page.locator("#days table").wait_for()  # still signed in, not locked out
+    page.get_by_role("button", name="Log out").click()  # the page's own form still works
+    page.get_by_label("Token").wait_for()
+    context.close()

@@ -135,6 +135,6 @@ def test_two_processes_migrating_an_empty_database_both_succeed(database_url, tm
     engine = create_engine(parse_url(database_url))
     try:
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0002"
+            assert MigrationContext.configure(conn).get_current_revision() == "0003"
     finally:
         engine.dispose()
