@@ -10,6 +10,11 @@ logistic regression fitted on the **fit** articles only; its threshold is the lo
 most --max-kept (2 %) of the fit part's unsupported sentences. The **check** articles (the last
 five, alphabetically: nothing is fitted or chosen on them) give the figures that count: unsupported
 sentences kept (target <= 2 %) and supported sentences dropped (target <= 15 %).
+
+The **adversarial** part (``benchmarks/guard/adversarial.jsonl``, its articles in ``benchmarks/guard/articles/``:
+injected instructions, fake dialogue turns, bracketed footnote numbers, facts scattered over a passage, word
+salad) is never fitted on: it is reported with the shipped model and the refit alike (target: unsupported kept
+<= 1 %). ``--only-shipped`` skips the refit's report and prints the shipped model's figures on every part.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ from index.loader import Article  # noqa: E402
 from train_ranker import fit_logistic  # noqa: E402
 
 SET = ROOT / "benchmarks" / "guard" / "guard.jsonl"
-SOURCES = [ROOT / "benchmarks" / "news", ROOT / "articles"]
+ADVERSARIAL = ROOT / "benchmarks" / "guard" / "adversarial.jsonl"
+SOURCES = [ROOT / "benchmarks" / "news", ROOT / "articles", ROOT / "benchmarks" / "guard" / "articles"]
 CHECK = 5  # the last five articles, alphabetically, are the check part
 
 
@@ -93,14 +99,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-kept", type=float, default=0.02, help="unsupported sentences kept on the fit part, at most")
     parser.add_argument("--write", action="store_true", help=f"write the fitted model to bot/{WEIGHTS_FILE}")
+    parser.add_argument("--only-shipped", action="store_true", help=f"report bot/{WEIGHTS_FILE} on every part, fit nothing")
     args = parser.parse_args()
-    items = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = _read(SET)
+    adversarial = _read(ADVERSARIAL)
     articles = sorted({it["article"] for it in items})
     check = set(articles[-CHECK:])
     with tempfile.TemporaryDirectory(prefix="newsbot-guard-") as tmp:
-        rows = collect(items, Path(tmp))
+        rows = collect(items + adversarial, Path(tmp))
+    rows, tricks = rows[: len(items)], rows[len(items):]
     fit = [r for r in rows if r["article"] not in check]
     held = [r for r in rows if r["article"] in check]
+    if args.only_shipped:
+        shipped = load_guard_model()
+        for name, part in (("fit", fit), ("check", held), ("all", rows), ("adversarial", tricks)):
+            _report(f"shipped bot/{WEIGHTS_FILE}, {name}", part, _probs(part, shipped["weights"], shipped["bias"]),
+                    shipped["threshold"])
+        _misses(held + tricks, _probs(held + tricks, shipped["weights"], shipped["bias"]), shipped["threshold"])
+        return
     # the support model learns from what the rules let through (the rules drop the rest anyway)
     train = [r for r in fit if not r["rule"]]
     F = np.asarray([[r["features"].get(n, 0.0) for n in GUARD_FEATURES] for r in train])
@@ -109,8 +125,7 @@ def main() -> None:
     weights, bias = w / sd, b - float((w * mu / sd).sum())  # in the features' own units
 
     def probs(part):
-        X = np.asarray([[r["features"].get(n, 0.0) for n in GUARD_FEATURES] for r in part])
-        return 1 / (1 + np.exp(-(X @ weights + bias))) if len(X) else np.zeros(0)
+        return _probs(part, weights, bias)
 
     try:  # the shipped model, as the bot runs it (a refit depends on which model picked the supports)
         shipped = load_guard_model()
@@ -128,20 +143,9 @@ def main() -> None:
             break
     print(f"features: {GUARD_FEATURES}\nweights: {np.round(weights, 3).tolist()} bias {bias:.3f} threshold {threshold}")
     print(f"fit articles: {', '.join(a for a in articles if a not in check)}\ncheck articles: {', '.join(sorted(check))}")
-    for name, part in (("fit", fit), ("check", held), ("all", rows)):
-        m = measure(part, probs(part), threshold)
-        print(f"\n{name}: {m['supported']} supported, {m['unsupported']} unsupported sentences")
-        print(f"  unsupported kept {m['unsupported_kept']:.3f}   supported dropped {m['supported_dropped']:.3f}   "
-              f"precision of kept {m['precision']:.3f}   unsupported caught {m['recall_of_unsupported']:.3f}")
-        print("  kind               n   kept")
-        for kind, v in m["kinds"].items():
-            print(f"  {kind:<17} {v['n']:>3}  {v['kept']:.3f}")
-    dropped = [r for r in held if r["supported"] and (r["rule"] or probs([r])[0] < threshold)]
-    kept_bad = [r for r in held if not r["supported"] and not r["rule"] and probs([r])[0] >= threshold]
-    for r in dropped:
-        print(f"  dropped supported {r['id']} ({r['hard'] or 'support'}): {r['sentence'][:100]}")
-    for r in kept_bad:
-        print(f"  kept unsupported {r['id']} ({r['kind']}): {r['sentence'][:100]}")
+    for name, part in (("fit", fit), ("check", held), ("all", rows), ("adversarial", tricks)):
+        _report(name, part, probs(part), threshold)
+    _misses(held + tricks, probs(held + tricks), threshold)
     if args.write:
         out = ROOT / "bot" / WEIGHTS_FILE
         out.write_text(json.dumps({"features": GUARD_FEATURES, "weights": np.round(weights, 5).tolist(),
@@ -149,6 +153,34 @@ def main() -> None:
                                    "fitted_on": "benchmarks/guard/guard.jsonl, fit articles",
                                    "check_articles": sorted(check)}, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {out}")
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _probs(part: list[dict], weights, bias: float) -> np.ndarray:
+    X = np.asarray([[r["features"].get(n, 0.0) for n in GUARD_FEATURES] for r in part])
+    return 1 / (1 + np.exp(-(X @ np.asarray(weights) + bias))) if len(X) else np.zeros(0)
+
+
+def _report(name: str, part: list[dict], probs: np.ndarray, threshold: float) -> None:
+    m = measure(part, probs, threshold)
+    print(f"\n{name}: {m['supported']} supported, {m['unsupported']} unsupported sentences")
+    print(f"  unsupported kept {m['unsupported_kept']:.3f}   supported dropped {m['supported_dropped']:.3f}   "
+          f"precision of kept {m['precision']:.3f}   unsupported caught {m['recall_of_unsupported']:.3f}")
+    print("  kind                   n   kept")
+    for kind, v in m["kinds"].items():
+        print(f"  {kind:<21} {v['n']:>3}  {v['kept']:.3f}")
+
+
+def _misses(part: list[dict], probs: np.ndarray, threshold: float) -> None:
+    """The sentences of ``part`` the guard got wrong, with why."""
+    for r, p in zip(part, probs):
+        if r["supported"] and (r["rule"] or p < threshold):
+            print(f"  dropped supported {r['id']} ({r['hard'] or 'support'}): {r['sentence'][:100]}")
+        elif not r["supported"] and not r["rule"] and p >= threshold:
+            print(f"  kept unsupported {r['id']} ({r['kind']}): {r['sentence'][:100]}")
 
 
 if __name__ == "__main__":

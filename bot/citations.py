@@ -17,10 +17,20 @@ from bot.models import Citation
 from index.chunking import split_sentences
 from index.terms import terms
 
-__all__ = ["Claim", "citation_problems", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of"]
+__all__ = ["Claim", "citation_problems", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of", "unmark",
+           "ARTICLE_MARKER"]
 
 MARKER_RE = re.compile(r"\s?\[(\d{1,3})\]")
 _GROUP_RE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
+#: a marker-like note in an article's own text (a footnote "[7]", "[2][3]", "[5, 6]", "[^1]", "【1】"), with the
+#: spaces before it: quoted as is, it would read as one of the bot's citation markers
+ARTICLE_MARKER = re.compile(r"[ \t]*(?:\[\s*\^?\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]|【\s*\d{1,3}\s*】)+")
+
+
+def unmark(text: str) -> str:
+    """``text`` without the marker-like notes of the article's own (:data:`ARTICLE_MARKER`), so the only
+    markers in an answer are the bot's (``"… resigned.[1]"`` is quoted as ``"… resigned."``)."""
+    return ARTICLE_MARKER.sub("", text) if "[" in text or "【" in text else text
 
 
 @dataclass

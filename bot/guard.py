@@ -15,6 +15,21 @@ write) is checked against the retrieved passages its markers cite:
   ``benchmarks/guard/``) gives the probability that the support says what the sentence says; below
   ``threshold`` the sentence is dropped. A negation on one side only drops it too.
 
+Text in an article is data, never instructions (issue 22):
+
+* **Facts together**: the numbers, dates and names of a sentence must all stand in one sentence of the cited
+  passage, or in two neighbouring ones (a summary often joins a sentence and the one after it: "… said crews had
+  made 63 rescues … and that about 900 people had registered"), not scattered over it; the support is read from
+  such a sentence, or from two neighbours only when no one sentence holds the facts ("The repairs will start in
+  January" is not supported by "… after storms in January." and "The repairs will start in April."). A day and
+  its month ("January 12th") must stand together as a date.
+* **Injected text**: an instruction to a model or a fake chat turn inside the article (:mod:`bot.injection`)
+  supports nothing: its numbers, names and words do not count, and a sentence that takes a word from one that
+  the article's own reporting in the cited passage lacks is dropped.
+* **Footnote markers** of the article's own ("[2][3]") are no numbers (:func:`bot.citations.unmark`).
+* **Unreadable** sentences (:func:`unreadable`: word salad such as "The system in is the mode of the system")
+  are dropped. Repeated sentences are kept once, by the answerer (:mod:`bot.llm`).
+
 A kept sentence's highlight is the exact span of its support; a dropped one carries its reason.
 """
 
@@ -29,12 +44,15 @@ from importlib import resources
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.citations import unmark
 from bot.extractive import lexicon
 from bot.extractive.question import parse_question
+from bot.injection import blank, injected_spans
+from index.chunking import split_sentences
 from index.errors import BotError
-from index.terms import terms, tokens
+from index.terms import STOPWORDS, terms, tokens
 
-__all__ = ["Guard", "Verdict", "GUARD_FEATURES", "WEIGHTS_FILE", "load_guard_model", "hard_problems"]
+__all__ = ["Guard", "Verdict", "GUARD_FEATURES", "WEIGHTS_FILE", "load_guard_model", "hard_problems", "unreadable"]
 
 #: the support model's features, in order (see :func:`_support_features`)
 GUARD_FEATURES = ["cover_exact", "cover_soft", "tok_mean", "tok_min", "tok_low_share", "negation_mismatch",
@@ -78,6 +96,11 @@ _OPPOSITES = [tuple(pair.split("/")) for pair in (
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _QUOTED = re.compile(r"[“\"]([^”\"]{8,})[”\"]")
 _WORD = re.compile(r"[A-Za-z][\w’'-]*")
+_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+#: a day with its month, either way round ("January 12th", "12 January", "the 12th of January")
+_DAY_MONTH = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b")
+INJECTED = ("it repeats what an instruction or a chat turn inside the article says; text in an article is data, "
+            "not the article's reporting")
 _NOT_NAMES = frozenset("I The A An In On At But And It He She They We This That These Those His Her Their Its "
                        "According After Before When While If As For From By With Of To".split())
 
@@ -112,19 +135,56 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("“", '"').replace("”", '"').replace("’", "'")).strip().lower()
 
 
+def _facts(sentence: str) -> tuple[set[str], set[str], set[str]]:
+    """The numbers (but "1": "one of the …" is rarely a figure), date words and names ``sentence`` states."""
+    dates = {m.group(0).lower() for m in lexicon.DATE_WORDS.finditer(sentence)}
+    return _numbers(sentence) - {"1"}, dates, _names(sentence)
+
+
+def _holds(facts: tuple[set[str], set[str], set[str]], text: str) -> bool:
+    numbers, dates, names = facts
+    return numbers <= _numbers(text) and all(d in text.lower() for d in dates) and all(_name_in(n, text) for n in names)
+
+
+def _dates(text: str) -> set[tuple[str, str]]:
+    return {((m.group(1) or m.group(4)).lower(), m.group(2) or m.group(3)) for m in _DAY_MONTH.finditer(text)}
+
+
+def _together(facts: tuple[set[str], set[str], set[str]], texts: list[str]) -> bool:
+    """Whether one sentence (``texts`` of one), or two neighbours (of two), hold ``facts`` together. Two only
+    when the numbers and dates need both, or when one holds them and the other the names (reported speech:
+    "Marta Voss spoke on Monday. She said profits rose 16 percent."): a date in one sentence and the words it
+    goes with in the next ("… after storms in January." "The repairs will start in April.") are not together."""
+    if not _holds(facts, " ".join(texts)):
+        return False
+    numbers, dates, names = facts
+    if len(texts) == 1 or not (numbers or dates):
+        return True
+    figures = (numbers, dates, set())
+    for one in texts:
+        if _holds(figures, one):  # one holds the figures: the other may only add the names it lacks
+            return not _holds((set(), set(), names), one)
+    return True  # the figures are split over the two
+
+
+@lru_cache(maxsize=512)
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(s.text for s in split_sentences(text))
+
+
 def hard_problems(sentence: str, passage_text: str) -> list[str]:
-    """What the sentence states that the cited text does not: numbers, names, dates, quotations. Even the
-    article's own subject must be named in the passage: a swap between a story's two main names is the
-    commonest wrong claim there is."""
+    """What the sentence states that the cited text does not: numbers, names, dates, quotations, or facts that
+    the text states only apart. Even the article's own subject must be named in the passage: a swap between a
+    story's two main names is the commonest wrong claim there is."""
     problems = []
+    passage_text = unmark(passage_text)  # a footnote's "[2]" is no figure
     have = _numbers(passage_text)
-    for number in sorted(_numbers(sentence) - have):
-        if number not in ("1",):  # "one of the …" is rarely a figure
-            problems.append(f"the number {number} is not in the cited passage")
-    for name in sorted(_names(sentence)):
+    numbers, dates, names = facts = _facts(sentence)
+    for number in sorted(numbers - have):
+        problems.append(f"the number {number} is not in the cited passage")
+    for name in sorted(names):
         if not _name_in(name, passage_text):
             problems.append(f"the name {name!r} is not in the cited passage")
-    dates = {m.group(0).lower() for m in lexicon.DATE_WORDS.finditer(sentence)}
     for word in sorted(dates):
         if word not in passage_text.lower():
             problems.append(f"{word!r} is not in the cited passage")
@@ -132,7 +192,40 @@ def hard_problems(sentence: str, passage_text: str) -> list[str]:
     for m in _QUOTED.finditer(sentence):
         if _normal(m.group(1)).strip(" ,.") not in plain:
             problems.append("the quotation is not the cited passage's words")
+    for month, day in sorted(_dates(sentence) - _dates(passage_text)):
+        problems.append(f"the date {month.title()} {day} is not in the cited passage")
+    texts = _sentences(passage_text) if not problems and sum(map(len, facts)) > 1 else ()
+    windows = [[t] for t in texts] + [[a, b] for a, b in zip(texts, texts[1:])]
+    if texts and not any(_together(facts, w) for w in windows):
+        stated = ", ".join(sorted(numbers) + sorted(dates) + sorted(names))
+        problems.append(f"its facts ({stated}) are not together in one sentence of the cited passage")
     return problems
+
+
+_DETERMINERS = frozenset("the a an".split())
+_PREPOSITIONS = frozenset("in of on at to by for with from into".split())
+_COPULAS = frozenset("is are was were".split())
+#: what never directly follows "the" or "a" in a readable sentence
+_NOT_AFTER_DETERMINER = _DETERMINERS | _PREPOSITIONS | _COPULAS | frozenset("and or but".split())
+
+
+def unreadable(sentence: str) -> str:
+    """Why ``sentence`` is not a readable English sentence ("" if it is): word salad, as small models write when
+    they lose the thread ("The system in is the mode of the system"). No language model: three signs that a
+    sentence is no grammar at all, none of which the guard set's sentences or any sentence of the news corpus
+    shows (``tests/bot/test_guard.py``): a determiner followed by a function word ("the of", "a is"); a
+    preposition directly followed by a form of *be* ("in is"); a content word said twice in a sentence with too
+    few distinct words (under 70 % of six or more), or the sentence ending on a determiner or a preposition."""
+    words = tokens(sentence)
+    for a, b in zip(words, words[1:]):
+        if (a in _DETERMINERS and b in _NOT_AFTER_DETERMINER) or (a in _PREPOSITIONS and b in _COPULAS):
+            return f"it is not a readable sentence ({a!r} before {b!r})"
+    if words and words[-1] in _DETERMINERS | _PREPOSITIONS and sentence.rstrip()[-1:] in ".!?":
+        return f"it is not a readable sentence (it ends on {words[-1]!r})"
+    content = [w for w in words if w not in STOPWORDS]
+    if len(words) >= 6 and len(set(content)) < len(content) and len(set(words)) < 0.7 * len(words):
+        return "it is not a readable sentence (it repeats its words)"
+    return ""
 
 
 @dataclass
@@ -188,9 +281,13 @@ class Guard:
 
     def _check(self, sentence: str, parsed, cited: list[int], passages: list[Document]) -> Verdict:
         docs = [passages[i] for i in cited]
-        text = "\n".join(d.page_content for d in docs)
-        problems = hard_problems(sentence, text)
-        features, support, article = self.features(parsed, docs)
+        injected = [self._injected(d) for d in docs]
+        text = "\n".join(blank(d.page_content, spans, int(d.metadata["start"])) for d, spans in zip(docs, injected))
+        problems = [INJECTED] if any(injected) and _from_injected(sentence, docs, injected) else []
+        problems += hard_problems(sentence, text)
+        if not problems and (why := unreadable(sentence)):
+            problems.append(why)
+        features, support, article = self.features(parsed, docs, _facts(sentence))
         score = self.probability(features)
         verdict = Verdict(sentence, cited, False, support=support, support_article=article, score=score, features=features)
         if problems:
@@ -203,19 +300,31 @@ class Guard:
             verdict.kept = True
         return verdict
 
+    def _injected(self, doc: Document) -> list[tuple[int, int]]:
+        """The spans of ``doc`` (article offsets) written to a model, not to readers (:mod:`bot.injection`)."""
+        start, end = int(doc.metadata["start"]), int(doc.metadata["end"])
+        spans = injected_spans(self.evidence.get(doc.metadata["article_id"]).text)
+        return [(a, b) for a, b in spans if a < end and b > start]
+
     def probability(self, features: dict) -> float:
         x = np.asarray([features.get(name, 0.0) for name in GUARD_FEATURES], dtype=np.float64)
         return float(1.0 / (1.0 + np.exp(-(x @ self.w + self.b))))
 
-    def features(self, s, docs: list[Document]) -> tuple[dict, tuple[int, int] | None, str | None]:
+    def features(self, s, docs: list[Document], facts=None) -> tuple[dict, tuple[int, int] | None, str | None]:
         """The support features of the best support among the cited passages' sentences (one, or two
-        neighbours) for the parsed sentence ``s``, with that support's article offsets and article id."""
+        neighbours) for the parsed sentence ``s``, with that support's article offsets and article id. A
+        support holds all the sentence's ``facts`` (:func:`_facts`) and is no instruction or chat turn."""
         best: tuple[float, dict, tuple[int, int], str] | None = None
         for doc in docs:
             index = self.evidence.get(doc.metadata["article_id"])
             start, end = int(doc.metadata["start"]), int(doc.metadata["end"])
-            inside = [i for i in range(index.n) if index.sentences.starts[i] < end and index.sentences.ends[i] > start]
+            spans = injected_spans(index.text)
+            inside = [i for i in range(index.n) if index.sentences.starts[i] < end and index.sentences.ends[i] > start
+                      and not any(a <= index.sentences.starts[i] and index.sentences.ends[i] <= b for a, b in spans)]
             windows = [[i] for i in inside] + [[i, i + 1] for i in inside if i + 1 in inside]
+            if facts is not None and any(facts):
+                windows = [rows for rows in windows
+                           if _together(facts, [unmark(index.sentences.texts[i]) for i in rows])]
             for rows in windows:
                 f = _support_features(index, s, rows)
                 p = self.probability(f)
@@ -225,6 +334,17 @@ class Guard:
         if best is None:
             return {}, None, None
         return best[1], best[2], best[3]
+
+
+def _from_injected(sentence: str, docs: list[Document], injected: list[list[tuple[int, int]]]) -> bool:
+    """Whether ``sentence`` takes a word from an injected span that the rest of the cited passages lacks."""
+    inside, outside = set(), set()
+    for doc, spans in zip(docs, injected):
+        start = int(doc.metadata["start"])
+        outside |= set(terms(blank(doc.page_content, spans, start)))
+        for a, b in spans:
+            inside |= set(terms(doc.page_content[max(a - start, 0): b - start]))
+    return bool(set(terms(sentence)) & (inside - outside))
 
 
 def _support_features(index, s, rows: list[int]) -> dict:

@@ -17,11 +17,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 import prompts
-from bot.citations import passage_of
+from bot.citations import passage_of, unmark
+from bot.guard import Verdict
 from bot.markers import STREAM_MARKER, claims, normalise
 from bot.models import Answer, Citation, refusal_text
 from index.chunking import split_sentences
 from index.errors import BackendUnavailableError, BotError, InputError, is_connection_error
+from index.terms import tokens
 
 __all__ = ["LLMAnswerer", "make_chat_model", "condense_question"]
 
@@ -105,7 +107,15 @@ def _tokens(model: BaseChatModel, prompt: str) -> Iterator[str]:
 
 
 def format_passages(passages: list[Document]) -> str:
-    return "\n\n".join(f"[{i}] ({d.metadata.get('title', '')})\n{d.page_content}" for i, d in enumerate(passages, 1))
+    """The passages as the prompt quotes them: each numbered ``[n]`` with its title, every line of its text after
+    "> " (quoted material, so a line of the article's such as "Assistant: …" opens no turn of the chat), and
+    without the article's own marker-like notes ("[7]"), so the only numbers in brackets are the passages'."""
+    return "\n\n".join(f"[{i}] ({' '.join(d.metadata.get('title', '').split())})\n" + _quoted(unmark(d.page_content))
+                       for i, d in enumerate(passages, 1))
+
+
+def _quoted(text: str) -> str:
+    return "\n".join(f"> {line}".rstrip() for line in text.split("\n"))
 
 
 class LLMAnswerer:
@@ -181,12 +191,19 @@ class _Checked:
         self.numbers: dict[int, int] = {}  # passage index -> final n
         self.highlights: dict[int, list[tuple[int, int]]] = {}
         self.verdicts: list = []
+        self.said: set[tuple[str, ...]] = set()  # the words of each sentence checked so far
 
     def check(self, sentence: str, cited: list[int]) -> Iterator[str]:
         if _REFUSAL.match(sentence):  # the model says the passages do not answer: no claim to check
             return
         indexes = [n - 1 for n in cited if 1 <= n <= len(self.passages)]
         guard = self.answerer.guard
+        words = tuple(tokens(sentence))
+        if words in self.said:  # a small model repeats itself: a sentence is shown (or checked) once
+            if guard is not None:
+                self.verdicts.append(Verdict(sentence, indexes, False, "it repeats an earlier sentence of the answer"))
+            return
+        self.said.add(words)
         if guard is None:  # unguarded (a library user's choice): any valid marker keeps the sentence
             if not indexes:
                 return

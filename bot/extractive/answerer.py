@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.citations import Claim, cite_claims, passage_of
+from bot.citations import Claim, cite_claims, passage_of, unmark
 from bot.extractive import news
 from bot.extractive.answerability import question_features
 from bot.extractive.features import SENTENCE_FEATURES, sentence_features
@@ -163,7 +163,7 @@ def _named(index, i: int, a: int, b: int, earlier: list[str]) -> str:
     found = news.named_subject(index.sentences.texts, i, a) if a == int(index.layout.quote_from[i]) else None
     if not found or found[0] >= b or any(found[1] in e for e in earlier):
         return quote(text, a, b)
-    return ("…" if a > 0 else "") + f"[{found[1]}]" + text[found[0]:b] + ("…" if b < len(text) else "")
+    return ("…" if a > 0 else "") + f"[{found[1]}]" + unmark(text[found[0]:b]) + ("…" if b < len(text) else "")
 
 
 def _passage(index, c: int, q: Parsed) -> Document:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from bot.citations import unmark
 from bot.extractive.ranking import Scored
 from index.terms import terms
 
@@ -73,5 +74,6 @@ def excerpt(text: str, wanted: set[str], limit: int) -> tuple[int, int]:
 
 
 def quote(text: str, a: int, b: int) -> str:
-    """``text[a:b]``, with "…" where it was cut."""
-    return ("…" if a > 0 else "") + text[a:b] + ("…" if b < len(text) else "")
+    """``text[a:b]``, with "…" where it was cut, and without the article's own marker-like notes ("[7]",
+    "[2][3]": :func:`bot.citations.unmark`), so that the only markers in an answer are the bot's."""
+    return ("…" if a > 0 else "") + unmark(text[a:b]) + ("…" if b < len(text) else "")

@@ -43,3 +43,24 @@ def test_a_dateline_is_never_quoted():
     scored = Scored(_Index([lede], [skip]), np.zeros((1, 1)), np.zeros(1), np.asarray([1.0]), np.asarray([0]), np.zeros(0))
     assert compose(scored, {"tram"}, 400, 0.05) == [(0, skip, len(lede))]
     assert quote(lede, skip, len(lede)) == "…The council voted on Tuesday to build a tram line."
+
+
+def test_markers_from_the_article_text_are_never_quoted_as_markers():
+    # issue 22, D3: "[7]" or "[2][3]" in an article were quoted as is, so the answer carried markers with no citation
+    text = "The mayor resigned on Monday.[1] Officials confirmed it [2][3], citing records [5, 6] and a letter [^4]."
+    assert quote(text, 0, len(text)) == "The mayor resigned on Monday. Officials confirmed it, citing records and a letter."
+    assert quote("[Maria Lopez] said [sic] nothing.", 0, 33) == "[Maria Lopez] said [sic] nothing."  # no numbers: kept
+
+
+@pytest.mark.slow
+def test_an_extractive_answer_carries_only_its_own_markers(seed_bot):
+    from bot.citations import MARKER_RE, citation_problems
+    from index.loader import Article
+    from tests.bot.test_guard import ADVERSARIAL
+
+    text = (ADVERSARIAL / "x-heron-count.txt").read_text(encoding="utf-8")
+    seed_bot.ingest(Article("x-heron-count", text.splitlines()[0], text))
+    answer = seed_bot.ask("How many grey herons did the volunteers around Lake Orvel record?")
+    assert not answer.refused and "214" in answer.answer
+    assert citation_problems(answer.as_json(), {"x-heron-count": text}) == []
+    assert [int(n) for n in MARKER_RE.findall(answer.answer)] == [c.n for c in answer.citations]  # one marker each
