@@ -3,7 +3,8 @@
 Each answer's own ``[n]`` markers are renumbered across the whole conversation, so
 ``[3]`` means the same passage wherever it appears; a passage cited twice keeps its
 first number. The sources follow the conversation, each with the article's title,
-its address when the article has one, and the cited passage quoted in full.
+its address when the article has one (an http(s) address only: nothing else becomes a
+link), and the cited passage quoted in full.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from datetime import datetime, timezone
 
 from bot.models import Answer
+from index.loader import web_url
 
 __all__ = ["conversation_markdown"]
 
@@ -54,6 +56,7 @@ def conversation_markdown(
     if sources:
         lines += ["---", "", "## Sources", ""]
         for n, citation in sources:
-            where = f" <{urls[citation.article_id]}>" if urls.get(citation.article_id) else ""
+            url = urls.get(citation.article_id)
+            where = f" <{url}>" if web_url(url) else ""  # ingest takes only web addresses; an older index may hold others
             lines += [f"[{n}] **{citation.title}**{where}", "", _quote(citation.text), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 from index.errors import ArticleError, BotError
 
@@ -22,11 +23,13 @@ __all__ = [
     "check_id",
     "check_option",
     "check_size",
+    "check_url",
     "clean_title",
     "json_object",
     "jsonl_objects",
     "load_article",
     "normalise_text",
+    "web_url",
 ]
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
@@ -35,6 +38,8 @@ MAX_ARTICLE_BYTES = 2_000_000
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: what no web address holds unescaped, and what would end a Markdown autolink ``<url>`` early
+_NOT_IN_URL = re.compile(r'[\x00-\x20\x7f-\x9f<>"\\`\ud800-\udfff]')
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,26 @@ def check_id(article_id: str) -> str:
 def clean_title(title: str) -> str:
     """A title on one line: control characters (terminal escapes, tabs, newlines) and lone surrogates become spaces."""
     return " ".join(_CONTROL_RE.sub(" ", title).split())
+
+
+def web_url(url: object) -> bool:
+    """Whether ``url`` is an ``http://`` or ``https://`` address with a host, safe to show as a link."""
+    if not isinstance(url, str) or _NOT_IN_URL.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed host ("http://[x")
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def check_url(where: str, url: object) -> str:
+    """``url`` if it is a web address (:func:`web_url`), else :class:`ArticleError` naming ``where``:
+    an article's address becomes a link in the chat's export, so ``javascript:`` and the like never get in."""
+    if not web_url(url):
+        shown = repr(url if not isinstance(url, str) or len(url) <= 200 else url[:200] + "…")
+        raise ArticleError(f'{where}: "url" {shown} is not a web address; give an http:// or https:// URL, or leave "url" out')
+    return url
 
 
 def check_size(where: str, size: int, max_bytes: int) -> None:
@@ -185,6 +210,8 @@ def load_article(
         raise ArticleError(f"{path}: the file is empty")
     sidecar = _sidecar(path)
     meta = {k: v for k, v in sidecar.items() if k not in {"id", "title", "file"} and isinstance(v, (str, int, float, bool))}
+    if sidecar.get("url") is not None and sidecar["url"] != "":
+        meta["url"] = check_url(str(path.with_suffix(".json")), sidecar["url"])
     questions = sidecar.get("questions")
     if isinstance(questions, list):  # suggested questions for the chat UI; Chroma metadata holds scalars only
         meta["questions"] = "\n".join(str(q).strip() for q in questions if str(q).strip())

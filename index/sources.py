@@ -25,15 +25,19 @@ from index.loader import (
     check_id,
     check_option,
     check_size,
+    check_url,
     clean_title,
     jsonl_objects,
     load_article,
     normalise_text,
+    web_url,
 )
 
 __all__ = ["load_sources", "load_url", "load_jsonl", "url_id"]
 
 _MAX_BYTES = 20 * 1024 * 1024
+#: a source that starts like an address with a scheme ("ftp:", "javascript:"), not like a path
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\\)")
 
 
 def url_id(url: str) -> str:
@@ -50,6 +54,8 @@ def load_url(
 ) -> Article:
     """Fetch a web page and extract its article text (at most ``max_bytes``) and metadata."""
     article_id, title = check_option("--id", article_id), check_option("--title", title)
+    if not web_url(url):
+        raise ArticleError(f"{url}: not a web address; give an http:// or https:// URL")
     import httpx
     import trafilatura
 
@@ -98,7 +104,9 @@ def load_jsonl(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> list[Article]:
         if article_id in seen:
             raise ArticleError(f"{path}:{number}: id {article_id!r} appears twice in the file")
         seen.add(article_id)
-        meta = {k: str(record[k]) for k in ("url", "published", "author", "source") if record.get(k)}
+        meta = {k: str(record[k]) for k in ("published", "author", "source") if record.get(k)}
+        if record.get("url"):
+            meta["url"] = check_url(f"{path}:{number}", record["url"])
         title = clean_title(str(record.get("title") or "")) or clean_title(text.strip().split("\n", 1)[0][:120])
         articles.append(Article(id=article_id, title=title, text=normalise_text(text), meta=meta))
     if not articles:
@@ -111,6 +119,8 @@ def _expand(source: str) -> Iterable[str | Path]:
         yield source
         return
     path = Path(source)
+    if _SCHEME.match(source) and not path.exists():  # "ftp://…", "javascript:…": an address, but not one we fetch
+        raise ArticleError(f"{source}: no such file, and not a web address; give an http:// or https:// URL, or a file or folder")
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (*SUPPORTED_SUFFIXES, ".jsonl"))
         if not found:

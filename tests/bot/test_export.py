@@ -42,3 +42,14 @@ def test_markers_are_renumbered_across_the_conversation_and_sources_listed_once(
 def test_a_conversation_without_citations_has_no_sources_section():
     md = conversation_markdown([("Hi?", Answer(question="Hi?", answer="The article doesn't say.", refused=True))])
     assert "## Sources" not in md and md.startswith("# Questions about the news")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "https://news.example/a>[x](javascript:alert(1))",
+                                 "https://news.example/a b"])
+def test_a_url_that_is_no_web_address_is_never_a_link(url):
+    answer = Answer(question="How did the council vote?", answer="It voted 31 to 12. [1]", refused=False, citations=[_citation(1, 0, 38)])
+    md = conversation_markdown([(answer.question, answer)], urls={"tram": url})
+    assert "[1] **Tram line approved**\n" in md
+    assert "<" not in md.split("## Sources", 1)[1] and "javascript" not in md and "data:" not in md
+    web = conversation_markdown([(answer.question, answer)], urls={"tram": "HTTP://news.example/tram?x=1"})
+    assert "[1] **Tram line approved** <HTTP://news.example/tram?x=1>" in web

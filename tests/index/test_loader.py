@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from index.errors import ArticleError
@@ -85,3 +87,19 @@ def test_titles_lose_control_characters(tmp_path):
     path.write_text("Red \x1b[31malert\x1b[0m\tnow\n\n" + "The body of the article. " * 20, encoding="utf-8")
     assert load_article(path).title == "Red [31malert [0m now"
     assert load_article(path, title="A\x07\nB").title == "A B"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<b>x</b>", "file:///etc/passwd",
+                                 "ftp://news.example/a", "https://", "//news.example/a", "https://news.example/a>[x](javascript:alert(1))",
+                                 "https://news.example/a b", 5])
+def test_a_sidecar_url_must_be_a_web_address(tmp_path, url):
+    (tmp_path / "a.txt").write_text("First sentence here. Second one.", encoding="utf-8")
+    (tmp_path / "a.json").write_text(json.dumps({"url": url}), encoding="utf-8")
+    with pytest.raises(ArticleError, match=r'a\.json: "url" .* is not a web address; give an http:// or https:// URL'):
+        load_article(tmp_path / "a.txt")
+
+
+def test_a_sidecar_web_url_is_kept(tmp_path):
+    (tmp_path / "a.txt").write_text("First sentence here. Second one.", encoding="utf-8")
+    (tmp_path / "a.json").write_text('{"url": "HTTPS://news.example/2026/a?x=1#top"}', encoding="utf-8")
+    assert load_article(tmp_path / "a.txt").meta["url"] == "HTTPS://news.example/2026/a?x=1#top"

@@ -8,7 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from index.errors import ArticleError
-from index.sources import load_jsonl, load_sources, url_id
+from index.sources import load_jsonl, load_sources, load_url, url_id
 
 PAGE = """<!doctype html><html><head><title>Council backs tram line | The Daily Example</title>
 <meta property="og:title" content="Council backs tram line">
@@ -89,6 +89,24 @@ def test_folders_mix_files_and_records(tmp_path):
         load_sources([str(tmp_path), str(tmp_path / "one.txt")])
     with pytest.raises(ArticleError, match="exactly one"):
         load_sources([str(tmp_path)], article_id="x")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "vbscript:msgbox", "mailto:desk@news.example", ["https://x.example"]])
+def test_a_record_url_must_be_a_web_address(tmp_path, url):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"id": "ok", "text": "A record."}) + "\n" + json.dumps({"id": "a", "text": "x", "url": url}), encoding="utf-8")
+    with pytest.raises(ArticleError, match=r'bad\.jsonl:2: "url" .* is not a web address; give an http:// or https:// URL'):
+        load_jsonl(path)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("source", ["javascript:alert(1)", "ftp://news.example/a.txt", "file:///etc/passwd"])
+def test_only_web_addresses_are_fetched(source):
+    with pytest.raises(ArticleError, match="give an http:// or https:// URL"):
+        load_sources([source])
+    with pytest.raises(ArticleError, match="give an http:// or https:// URL"):
+        load_url(source)
 
 
 def test_url_ids():
