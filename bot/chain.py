@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import threading
+import unicodedata
 from collections.abc import Iterator
 
 from pathlib import Path
@@ -261,7 +262,7 @@ class NewsBot:
         """``question`` stripped, or an :class:`InputError` naming ``what`` ("the question",
         "history item 2") and what is wrong with it."""
         _check_text(question, what)
-        if not question.strip():
+        if _blank(question):
             raise InputError(f"{what} is empty: ask something about the article")
         if len(question) > self.settings.max_question_chars:
             raise InputError(f"{what} is {len(question)} characters long; the limit is {self.settings.max_question_chars}")
@@ -304,7 +305,7 @@ class NewsBot:
         history = [
             self.check_question(h, f"history item {i}")
             for i, h in enumerate(history or [], 1)
-            if not isinstance(h, str) or h.strip()  # blank turns are skipped, as a chat client may send them
+            if not isinstance(h, str) or not _blank(h)  # blank turns are skipped, as a chat client may send them
         ]
         if article is not None:
             _check_text(article, "the article id")
@@ -315,6 +316,12 @@ class NewsBot:
         """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
         question, history = self._checked(question, history, article)
         return self.chain.invoke({"question": question, "history": history, "article": article})
+
+
+def _blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: only whitespace and control or format characters (NUL, ESC, a
+    zero-width space), so a question of NULs is refused as an empty one is, not searched for."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
 
 
 def _check_text(value, what: str) -> None:

@@ -104,3 +104,16 @@ def test_bad_questions_are_named_before_anything_is_read(settings, question, his
         bot.ask(question, history, article)
     assert message in str(caught.value)
     assert bot.store._client is None  # rejected before the store was opened
+
+
+
+@pytest.mark.parametrize("question", ["\x00", "\x00\x00\x00", " \x00\t\x00 ", "\x00\x1b\x7f", "\u200b\ufeff"])
+def test_a_question_of_only_control_characters_is_empty(settings, question):
+    bot = NewsBot(settings)
+    with pytest.raises(InputError, match="the question is empty: ask something about the article"):
+        bot.check(question)
+    assert bot.store._client is None  # refused as an empty question is: before the store is opened
+
+
+def test_a_turn_of_only_control_characters_is_skipped_like_a_blank_one(seed_bot):
+    assert "Rijiju" in seed_bot.ask("Whom did he meet in India?", ["\x00\x00", "Who is Batu Khasikov?", " \x00 "]).answer
