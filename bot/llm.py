@@ -107,15 +107,16 @@ def _tokens(model: BaseChatModel, prompt: str) -> Iterator[str]:
 
 
 def format_passages(passages: list[Document]) -> str:
-    """The passages as the prompt quotes them: each numbered ``[n]`` with its title, every line of its text after
-    "> " (quoted material, so a line of the article's such as "Assistant: …" opens no turn of the chat), and
-    without the article's own marker-like notes ("[7]"), so the only numbers in brackets are the passages'."""
+    """The passages as the prompt quotes them: each numbered ``[n]`` with its title, its text between triple quotes
+    (quoted material: the prompt says it is data, never instructions), without the article's own marker-like notes
+    ("[7]"), so the only numbers in brackets are the passages'. (Every line after "> " was tried: SmolLM2-135M then
+    writes "> " lines back.)"""
     return "\n\n".join(f"[{i}] ({' '.join(d.metadata.get('title', '').split())})\n" + _quoted(unmark(d.page_content))
                        for i, d in enumerate(passages, 1))
 
 
 def _quoted(text: str) -> str:
-    return "\n".join(f"> {line}".rstrip() for line in text.split("\n"))
+    return f'"""\n{text.strip()}\n"""'
 
 
 class LLMAnswerer:
