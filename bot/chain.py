@@ -50,6 +50,7 @@ class NewsBot:
             chunk_overlap=self.settings.chunk_overlap,
             host=self.settings.chroma_host,
             port=self.settings.chroma_port,
+            reserve_mb=self.settings.storage_reserve_mb,
         )
         self.evidence = EvidenceCache(self.store, self.embeddings)
         self.bm25 = GlobalBM25(self.store)

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     collection: str = Field("news", description="Prefix of the Chroma collection names.")
     chroma_host: str | None = Field(None, description="Chroma server host; unset: the embedded store in the data dir.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    storage_reserve_mb: float = Field(
+        16.0, ge=0, description="Free disk space (MB) an ingest leaves on the data dir's disk; a batch that would use it is "
+        "refused before it writes anything. 0: no check.",
+    )
     embedding_model: str = Field(
         "",
         description="sentence-transformers model: a local folder or a hub name. Empty: the bundled all-MiniLM-L6-v2.",

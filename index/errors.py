@@ -18,6 +18,7 @@ __all__ = [
     "EmptyIndexError",
     "UnknownArticleError",
     "BackendUnavailableError",
+    "StorageError",
     "AuthError",
     "RateLimitedError",
     "UnknownQuestionError",
@@ -61,6 +62,10 @@ class BackendUnavailableError(BotError):
     """A service the bot depends on (LLM endpoint, Chroma server) cannot be reached."""
 
     status_code = 503
+
+
+class StorageError(BackendUnavailableError):
+    """The store cannot be written or read: a full disk, an I/O error, a read-only file system."""
 
 
 class AuthError(BotError):

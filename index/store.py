@@ -34,7 +34,8 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from index.errors import BackendUnavailableError, BotError, EmptyIndexError, UnknownArticleError, is_connection_error
+from index.errors import BackendUnavailableError, BotError, EmptyIndexError, StorageError, UnknownArticleError, is_connection_error
+from index.storage import free_bytes, is_storage_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
 __all__ = ["ArticleStore", "IngestResult", "RepairReport", "StoredArticle", "StoredSpans"]
@@ -90,6 +91,7 @@ class ArticleStore(TransactionalWrites):
         chunk_overlap: int = 80,
         host: str | None = None,
         port: int = 8000,
+        reserve_mb: float = 0.0,
     ) -> None:
         self.embeddings = embeddings
         self.data_dir = Path(data_dir) if data_dir else None
@@ -99,11 +101,14 @@ class ArticleStore(TransactionalWrites):
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self._client = None
-        self._stores: dict[str, Chroma] = {}
+        self._stores: dict[str, Any] = {}  # LangChain stores and plain collections, by kind
         self._seen: str | None = None  # the generation this process's vector indexes reflect (embedded)
         self._synced = float("-inf")  # when _seen was last compared with the store's
         self._connecting = threading.RLock()
         self.lock = WriteLock(self.data_dir / "store.lock" if self.data_dir else None)
+        #: free disk space a writer leaves untouched: a batch that would eat into it is refused before it writes
+        self.reserve_bytes = int(reserve_mb * 1_000_000)
+        self._failed: tuple[float, StorageError] | None = None  # the last storage failure, and when
 
     # -- connection -------------------------------------------------------------------------
 
@@ -128,8 +133,8 @@ class ArticleStore(TransactionalWrites):
             return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
         except OSError as exc:
             raise BackendUnavailableError(f"cannot create the data dir {path}: {exc.strerror}") from None
-        except Exception as exc:  # Chroma reports an unwritable or damaged store in many shapes
-            raise BackendUnavailableError(_open_failure(path, exc)) from None
+        except Exception as exc:  # Chroma reports an unwritable, full or damaged store in many shapes
+            raise _open_failure(path, exc) from None
 
     def _unreachable(self, exc: Exception) -> BackendUnavailableError:
         return BackendUnavailableError(
@@ -200,7 +205,15 @@ class ArticleStore(TransactionalWrites):
 
     @contextmanager
     def _guard(self):
-        """Turn a lost Chroma server or an unwritable store into a clear error; the next call tries again."""
+        """Turn a lost Chroma server or an unwritable store into a clear error; the next call tries again.
+
+        After a storage failure (a full disk, an I/O error) this process leaves the Chroma system that
+        failed alone for good, and for :data:`STORAGE_PAUSE` seconds every call fails at once with the
+        same error instead of touching the store: a Chroma system whose write failed can block for
+        minutes holding the interpreter lock, which would freeze the whole server."""
+        failed = self._failed
+        if failed is not None and time.monotonic() - failed[0] < STORAGE_PAUSE:
+            raise failed[1]
         try:
             yield
         except BotError:
@@ -209,8 +222,26 @@ class ArticleStore(TransactionalWrites):
             if self.host and is_connection_error(exc):
                 raise self._unreachable(exc) from None
             if self._embedded and "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
-                raise BackendUnavailableError(_open_failure(self.data_dir / "chroma", exc)) from None
+                raise _open_failure(self.data_dir / "chroma", exc) from None
+            if is_storage_failure(exc):
+                raise self._storage_failed(exc) from None
             raise
+
+    def _storage_failed(self, exc: BaseException) -> StorageError:
+        """Remember a storage failure and abandon the Chroma system it happened in (never stopped: stopping
+        a system in that state can block too); the next call after the pause opens a fresh one."""
+        error = storage_error(self.data_dir, exc)
+        self._failed = (time.monotonic(), error)
+        if self._embedded:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            with self._connecting:
+                old, self._client, self._stores, self._seen = self._client, None, {}, None
+                if old is not None and _is_current(old):
+                    SharedSystemClient._identifier_to_system.pop(old._identifier, None)
+                    SharedSystemClient._identifier_to_refcount.pop(old._identifier, None)
+                    _ABANDONED.append(old)
+        return error
 
     def _store(self, kind: str) -> Chroma:
         with self._connecting:
@@ -226,13 +257,21 @@ class ArticleStore(TransactionalWrites):
     def _collection(self, kind: str):
         return self._store(kind)._collection
 
+    def _plain(self, kind: str):
+        """A collection without embedding function, opened once per connection (opening one is a write)."""
+        with self._connecting:
+            client = self.client
+            if kind not in self._stores:
+                self._stores[kind] = client.get_or_create_collection(f"{self.prefix}_{kind}", embedding_function=None)
+            return self._stores[kind]
+
     @property
     def _articles(self):
-        return self.client.get_or_create_collection(f"{self.prefix}_articles", embedding_function=None)
+        return self._plain("articles")
 
     @property
     def _meta(self):
-        return self.client.get_or_create_collection(f"{self.prefix}_meta", embedding_function=None)
+        return self._plain("meta")
 
     @functools.cached_property
     def _batch_size(self) -> int:
@@ -357,6 +396,10 @@ class ArticleStore(TransactionalWrites):
         return [(doc, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
 
 
+#: Seconds during which a store that failed to write answers every call with that failure at once.
+STORAGE_PAUSE = 5.0
+_NEARLY_FULL = 1_000_000  # bytes free under which a failure to open the store is put down to the full disk
+_ABANDONED: list = []  # Chroma clients whose system failed to write: kept, never used or stopped again
 _READ_SYNC_EVERY = 1.0  # seconds; as often as the answering caches look (bot.extractive.cache.EvidenceCache)
 _RETIRE_AFTER = 60.0
 _RETIRED: list[tuple[float, Any]] = []  # (when, Chroma system) replaced by a fresh one, not yet stopped
@@ -370,11 +413,19 @@ def _is_current(client) -> bool:
     return SharedSystemClient._identifier_to_system.get(client._identifier) is getattr(client._server, "_system", None)
 
 
-def _open_failure(path: Path, exc: Exception) -> str:
-    reason = "it is read-only" if "readonly" in str(exc).replace(" ", "").lower() or "read-only" in str(exc).lower() else type(exc).__name__
-    return (
-        f"cannot open the store in {path} ({reason}); the bot needs write access to its data dir "
-        "(Chroma keeps its log there): fix the permissions or give a writable --data-dir (or BOT_DATA_DIR)"
+def _open_failure(path: Path, exc: Exception) -> BackendUnavailableError:
+    """Why the embedded store cannot be opened or written: read-only, a full disk, or Chroma's own words."""
+    if "readonly" in str(exc).replace(" ", "").lower() or "read-only" in str(exc).lower():
+        return BackendUnavailableError(
+            f"cannot open the store in {path} (it is read-only); the bot needs write access to its data dir "
+            "(Chroma keeps its log there): fix the permissions or give a writable --data-dir (or BOT_DATA_DIR)"
+        )
+    free = free_bytes(path)
+    if is_storage_failure(exc) or (free is not None and free < _NEARLY_FULL):
+        return storage_error(path, exc)
+    return BackendUnavailableError(
+        f"cannot open the store in {path} ({type(exc).__name__}: {str(exc).strip()[:160]}); "
+        "run `bot repair`, or give another --data-dir (or BOT_DATA_DIR)"
     )
 
 

@@ -35,6 +35,7 @@ from typing import Any, Iterator
 from index.errors import BackendUnavailableError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.loader import Article
+from index.storage import check_room, estimate_bytes, is_storage_failure
 
 __all__ = ["IngestResult", "RepairReport", "TransactionalWrites", "WriteLock", "WriterBusy", "STALE_AFTER", "in_batches"]
 
@@ -153,7 +154,10 @@ NO_ARTICLE = object()  # the revision of an article that has no record: matches 
 class TransactionalWrites:
     """The writing half of :class:`index.store.ArticleStore`: ingest, removal and repair as
     transactions (see the module docstring). The store supplies the collections, ``lock``,
-    ``_sync``, ``_bump``, ``_batch_size`` and ``_article_metas``."""
+    ``_sync``, ``_bump``, ``_batch_size``, ``_article_metas``, ``_embedded``, ``data_dir`` and ``reserve_bytes``.
+
+    A storage failure (a full disk) mid-write leaves the pending marker and the records written so far,
+    which no reader sees; the next writer or ``bot repair`` removes them once there is room."""
 
     @contextmanager
     def _writing(self, timeout: float | None = None):
@@ -201,6 +205,10 @@ class TransactionalWrites:
             # embedded before the write lock is taken: a slow batch never holds up other writers
             vectors = {kind: self.embeddings.embed_documents([text for _, text, _ in rows[kind]]) for kind in RECORDS}
             with self._writing():
+                if self._embedded:  # a full disk stops the batch here, before anything is written
+                    texts = [text for kind in RECORDS for _, text, _ in rows[kind]] + [a.text for a, _, _ in changed]
+                    dimensions = len(vectors["chunks"][0]) if vectors["chunks"] else 0
+                    check_room(self.data_dir, estimate_bytes(texts, dimensions), self.reserve_bytes)
                 self._commit(changed, rows, vectors)
         return results
 
@@ -225,9 +233,12 @@ class TransactionalWrites:
                     embeddings=[[1.0]] * len(part),
                 )
             self._bump()
-        except BaseException:
-            with suppress(Exception):  # undo what can be undone now; the marker covers the rest
-                self._finish(marker, ids)
+        except BaseException as exc:
+            # undo what can be undone now; the marker covers the rest. Not after a storage failure:
+            # the store cannot take the clean-up's writes, and Chroma may block on it (index.storage)
+            if not is_storage_failure(exc):
+                with suppress(Exception):
+                    self._finish(marker, ids)
             raise
         self._finish(marker, ids)
 
