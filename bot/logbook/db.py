@@ -27,7 +27,8 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, InterfaceError, NoSuchM
 from bot.logbook.schema import meta
 from index.errors import BackendUnavailableError
 
-__all__ = ["parse_url", "masked", "open_engine", "release", "migrate", "writing", "unavailable", "insert", "meta_setdefault"]
+__all__ = ["parse_url", "masked", "open_engine", "release", "migrate", "writing", "unavailable", "insert", "meta_setdefault",
+           "file_identity"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: SQLite waits this long for another process's write lock before giving up.
@@ -196,6 +197,18 @@ def open_engine(raw_url: str) -> Engine:
                     raise
                 _engines[key] = engine
     return engine
+
+
+def file_identity(engine: Engine) -> tuple[int, int] | None:
+    """A SQLite file database's (device, inode); None for another database or a file that is gone."""
+    name = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    try:
+        stat = os.stat(name)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def release(engine: Engine) -> None:

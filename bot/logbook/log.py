@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["Logbook", "QuestionRow", "client_key", "CHANNELS", "MAX_COMMENT_CHARS"]
 
 log = logging.getLogger(__name__)
+#: Seconds between checks that a SQLite database file is still the one this process opened.
+FILE_CHECK_EVERY = 1.0
 
 #: Where a question came from.
 CHANNELS = ("chat", "embed", "api", "openai", legacy.IMPORT_CHANNEL)
@@ -113,6 +115,8 @@ class Logbook:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._engine: Engine | None = None
+        self._file: tuple[int, int] | None = None  # SQLite: the database file's (device, inode) when opened
+        self._checked_at = 0.0
         self._salt: bytes | None = None
         self._pruned_at = 0.0
         self._lock = threading.Lock()
@@ -121,13 +125,35 @@ class Logbook:
     def engine(self) -> Engine:
         """The database's engine: on first use created and migrated (``alembic upgrade head``; one
         engine per URL per process), then old rows pruned and an old feedback file imported."""
+        if self._engine is not None and time.monotonic() - self._checked_at > FILE_CHECK_EVERY:
+            self._check_file()
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
                     engine = db.open_engine(self.settings.database)
                     self._startup(engine)
+                    self._file, self._checked_at = db.file_identity(engine), time.monotonic()
                     self._engine = engine
         return self._engine
+
+    def _check_file(self) -> None:
+        """SQLite: a database file deleted or replaced under a running bot (by hand, by a restore) is
+        reported and reopened, so this process never goes on writing rows to a file nobody will read,
+        and it and every other process use the file that is there now."""
+        with self._lock:
+            engine, self._checked_at = self._engine, time.monotonic()
+            if engine is None or self._file is None:
+                return
+            now = db.file_identity(engine)
+            if now == self._file:
+                return
+            log.error(
+                "the question log's database %s was %s while the bot was running; it is opened again (rows "
+                "written to the old file since then are lost; restore from a backup if they matter)",
+                engine.url.database, "deleted" if now is None else "replaced by another file",
+            )
+            db.release(engine)
+            self._engine, self._file, self._salt = None, None, None
 
     def _startup(self, engine: Engine) -> None:
         with self._usable():

@@ -240,3 +240,32 @@ def test_an_unusable_database_is_a_backend_error(database_url, tmp_path):
         book.rows()
     assert "not-the-password" not in str(raised.value)
     assert "Traceback" not in str(raised.value)
+
+
+def test_a_sqlite_database_deleted_or_replaced_under_a_running_bot_is_reported_and_reopened(tmp_path, caplog, monkeypatch):
+    import sqlite3
+
+    from bot.logbook import Logbook, log as logmod
+    from bot.settings import Settings
+
+    monkeypatch.setattr(logmod, "FILE_CHECK_EVERY", 0.0, raising=False)  # look on every use, not once a second
+    book = Logbook(Settings(data_dir=tmp_path / "data"))
+    path = book.settings.data_dir / "newsbot.db"
+    book.record(question="Before?", article="alaska", answer=answer(), latency_ms=1, client="198.51.100.4", channel="api")
+    for suffix in ("", "-wal", "-shm"):  # deleted by hand while serving
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    with caplog.at_level(logging.ERROR, logger="bot.logbook.log"):
+        book.record(question="After?", article="alaska", answer=answer(), latency_ms=1, client="198.51.100.4", channel="api")
+    assert "was deleted while the bot was running" in caplog.text
+    assert path.is_file()  # the row went to a file that is there, which other processes open too
+    with sqlite3.connect(path) as conn:
+        assert [q for (q,) in conn.execute("SELECT question FROM questions")] == ["After?"]
+
+    caplog.clear()
+    for suffix in ("", "-wal", "-shm"):  # replaced by another file (a restore, another process's new one)
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    sqlite3.connect(path).close()
+    with caplog.at_level(logging.ERROR, logger="bot.logbook.log"):
+        assert [row.question for row in book.rows()] == []
+    assert "was replaced by another file" in caplog.text
+    book.close()
