@@ -17,9 +17,9 @@ import errno
 import os
 from pathlib import Path
 
-from index.errors import StorageError
+from index.errors import BackendUnavailableError, StorageError
 
-__all__ = ["check_room", "estimate_bytes", "free_bytes", "is_storage_failure", "storage_error"]
+__all__ = ["check_room", "estimate_bytes", "free_bytes", "is_storage_failure", "open_failure", "storage_error"]
 
 #: What Chroma, SQLite and the OS say when a write could not be made (lower case).
 _SIGNS = (
@@ -33,6 +33,8 @@ _ERRNOS = {errno.ENOSPC, errno.EIO, errno.EROFS, errno.EDQUOT}
 _RECORD_OVERHEAD = 1024
 _VECTOR_COPIES = 3
 _TEXT_COPIES = 5
+#: Bytes free under which a failure to open the store is put down to the full disk.
+_NEARLY_FULL = 1_000_000
 
 
 def is_storage_failure(exc: BaseException | None) -> bool:
@@ -92,7 +94,7 @@ def storage_error(data_dir: Path | None, exc: BaseException) -> StorageError:
         return exc
     where = f" in {data_dir}" if data_dir else ""
     free = free_bytes(data_dir) if data_dir else None
-    if free is not None and free < 1_000_000 or "space" in str(exc).lower() or "full" in str(exc).lower():
+    if free is not None and free < _NEARLY_FULL or "space" in str(exc).lower() or "full" in str(exc).lower():
         cause = "the disk is full" + (f" ({_size(free)} free)" if free is not None else "")
     elif "read-only" in str(exc).lower() or (isinstance(exc, OSError) and exc.errno == errno.EROFS):
         cause = "the file system is read-only"
@@ -107,3 +109,19 @@ def storage_error(data_dir: Path | None, exc: BaseException) -> StorageError:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0][:160] if text else type(exc).__name__) or type(exc).__name__
+
+
+def open_failure(path: Path, exc: Exception) -> BackendUnavailableError:
+    """Why the embedded store in ``path`` cannot be opened or written: read-only, a full disk, or Chroma's own words."""
+    if "readonly" in str(exc).replace(" ", "").lower() or "read-only" in str(exc).lower():
+        return BackendUnavailableError(
+            f"cannot open the store in {path} (it is read-only); the bot needs write access to its data dir "
+            "(Chroma keeps its log there): fix the permissions or give a writable --data-dir (or BOT_DATA_DIR)"
+        )
+    free = free_bytes(path)
+    if is_storage_failure(exc) or (free is not None and free < _NEARLY_FULL):
+        return storage_error(path, exc)
+    return BackendUnavailableError(
+        f"cannot open the store in {path} ({type(exc).__name__}: {_first_line(exc)}); "
+        "run `bot repair`, or give another --data-dir (or BOT_DATA_DIR)"
+    )

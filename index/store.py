@@ -25,7 +25,7 @@ import functools
 import threading
 import time
 import uuid
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from index.errors import BackendUnavailableError, BotError, EmptyIndexError, StorageError, UnknownArticleError, is_connection_error
-from index.storage import free_bytes, is_storage_failure, storage_error
+from index import systems
+from index.storage import is_storage_failure, open_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
 __all__ = ["ArticleStore", "IngestResult", "RepairReport", "StoredArticle", "StoredSpans"]
@@ -134,7 +135,7 @@ class ArticleStore(TransactionalWrites):
         except OSError as exc:
             raise BackendUnavailableError(f"cannot create the data dir {path}: {exc.strerror}") from None
         except Exception as exc:  # Chroma reports an unwritable, full or damaged store in many shapes
-            raise _open_failure(path, exc) from None
+            raise open_failure(path, exc) from None
 
     def _unreachable(self, exc: Exception) -> BackendUnavailableError:
         return BackendUnavailableError(
@@ -145,7 +146,7 @@ class ArticleStore(TransactionalWrites):
     @property
     def client(self):
         with self._connecting:
-            if self._client is not None and self._embedded and not _is_current(self._client):
+            if self._client is not None and self._embedded and not systems.is_current(self._client):
                 self._client, self._stores = None, {}  # another store of this process reopened the path
             if self._client is None:
                 self._client = self._connect()
@@ -158,21 +159,10 @@ class ArticleStore(TransactionalWrites):
     def _reopen(self) -> None:
         """Drop this process's view of the embedded store, so the next call loads what is on disk now.
 
-        Chroma shares one in-memory system per path in a process: it is taken out of Chroma's
-        cache, so every store of this process on the path moves to a fresh one, and stopped
-        ``_RETIRE_AFTER`` seconds later, when requests in flight on it are long done (a system
-        never stopped keeps its memory)."""
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        with self._connecting, _RETIRING:
+        The process's system for the path is retired (:func:`index.systems.retire`)."""
+        with self._connecting:
             old, self._client, self._stores = self._client, None, {}
-            if old is not None and _is_current(old):
-                SharedSystemClient._identifier_to_system.pop(old._identifier, None)
-                SharedSystemClient._identifier_to_refcount.pop(old._identifier, None)
-                _RETIRED.append((time.monotonic(), old._server._system))
-            while _RETIRED and time.monotonic() - _RETIRED[0][0] > _RETIRE_AFTER:
-                with suppress(Exception):
-                    _RETIRED.pop(0)[1].stop()
+            systems.retire(old)
 
     def _sync(self, max_age: float = 0.0) -> None:
         """Embedded store: reopen when another process has written since this one last looked.
@@ -222,7 +212,7 @@ class ArticleStore(TransactionalWrites):
             if self.host and is_connection_error(exc):
                 raise self._unreachable(exc) from None
             if self._embedded and "readonly" in str(exc).replace("-", "").replace(" ", "").lower():
-                raise _open_failure(self.data_dir / "chroma", exc) from None
+                raise open_failure(self.data_dir / "chroma", exc) from None
             if is_storage_failure(exc):
                 raise self._storage_failed(exc) from None
             raise
@@ -233,14 +223,9 @@ class ArticleStore(TransactionalWrites):
         error = storage_error(self.data_dir, exc)
         self._failed = (time.monotonic(), error)
         if self._embedded:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
             with self._connecting:
                 old, self._client, self._stores, self._seen = self._client, None, {}, None
-                if old is not None and _is_current(old):
-                    SharedSystemClient._identifier_to_system.pop(old._identifier, None)
-                    SharedSystemClient._identifier_to_refcount.pop(old._identifier, None)
-                    _ABANDONED.append(old)
+                systems.abandon(old)
         return error
 
     def _store(self, kind: str) -> Chroma:
@@ -398,35 +383,7 @@ class ArticleStore(TransactionalWrites):
 
 #: Seconds during which a store that failed to write answers every call with that failure at once.
 STORAGE_PAUSE = 5.0
-_NEARLY_FULL = 1_000_000  # bytes free under which a failure to open the store is put down to the full disk
-_ABANDONED: list = []  # Chroma clients whose system failed to write: kept, never used or stopped again
 _READ_SYNC_EVERY = 1.0  # seconds; as often as the answering caches look (bot.extractive.cache.EvidenceCache)
-_RETIRE_AFTER = 60.0
-_RETIRED: list[tuple[float, Any]] = []  # (when, Chroma system) replaced by a fresh one, not yet stopped
-_RETIRING = threading.Lock()
-
-
-def _is_current(client) -> bool:
-    """Whether ``client`` (embedded) still uses the system Chroma hands out for its path."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    return SharedSystemClient._identifier_to_system.get(client._identifier) is getattr(client._server, "_system", None)
-
-
-def _open_failure(path: Path, exc: Exception) -> BackendUnavailableError:
-    """Why the embedded store cannot be opened or written: read-only, a full disk, or Chroma's own words."""
-    if "readonly" in str(exc).replace(" ", "").lower() or "read-only" in str(exc).lower():
-        return BackendUnavailableError(
-            f"cannot open the store in {path} (it is read-only); the bot needs write access to its data dir "
-            "(Chroma keeps its log there): fix the permissions or give a writable --data-dir (or BOT_DATA_DIR)"
-        )
-    free = free_bytes(path)
-    if is_storage_failure(exc) or (free is not None and free < _NEARLY_FULL):
-        return storage_error(path, exc)
-    return BackendUnavailableError(
-        f"cannot open the store in {path} ({type(exc).__name__}: {str(exc).strip()[:160]}); "
-        "run `bot repair`, or give another --data-dir (or BOT_DATA_DIR)"
-    )
 
 
 def _get_all(collection, include: list[str], page: int = 2000) -> dict[str, list]:
