@@ -126,6 +126,9 @@ def test_a_full_disk_stops_the_ingest_with_one_line_and_the_server_keeps_answeri
         assert failed.stderr.startswith("error: cannot write to the store") and "disk is full" in failed.stderr
         assert "bot repair" in failed.stderr
         assert poller.samples > 20 and poller.failures == []
+        # a store opened on the full disk says so (it named an AttributeError and the permissions)
+        opened = _bot("articles", env={**env, "BOT_DATA_DIR": str(small_disk / "other")})
+        assert opened.returncode == 1 and "disk is full" in opened.stderr and "permissions" not in opened.stderr, opened.stderr
         assert answered.status_code in (200, 503), answered.text  # answered, or refused at once with the cause
         if answered.status_code == 503:
             assert "disk is full" in answered.json()["error"]["message"]
