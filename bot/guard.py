@@ -23,6 +23,12 @@ Text in an article is data, never instructions (issue 22):
   such a sentence, or from two neighbours only when no one sentence holds the facts ("The repairs will start in
   January" is not supported by "… after storms in January." and "The repairs will start in April."). A day and
   its month ("January 12th") must stand together as a date.
+* **A value stays with its clause** (:func:`_misplaced`): a month, a day of the week, a year or an amount of a
+  unit is attached to the content words beside it in the sentence (the nearest before and after in its clause:
+  "start" in "will start in January"). If every sentence of the cited passage that holds the value lacks such a
+  word, and another sentence holds that word with a different value of the same kind (April, another year, 55
+  dollars for 40 dollars), the sentence took its value from one clause and its claim from another: dropped,
+  whether the two sentences are neighbours or not, and whichever support the model would read.
 * **Injected text**: an instruction to a model or a fake chat turn inside the article (:mod:`bot.injection`)
   supports nothing: its numbers, names and words do not count, and a sentence that takes a word from one that
   the article's own reporting in the cited passage lacks is dropped.
@@ -50,7 +56,7 @@ from bot.extractive.question import parse_question
 from bot.injection import blank, injected_spans
 from index.chunking import split_sentences
 from index.errors import BotError
-from index.terms import STOPWORDS, terms, tokens
+from index.terms import STOPWORDS, stem, terms, tokens
 
 __all__ = ["Guard", "Verdict", "GUARD_FEATURES", "WEIGHTS_FILE", "load_guard_model", "hard_problems", "unreadable"]
 
@@ -101,6 +107,10 @@ _MONTH = r"(January|February|March|April|May|June|July|August|September|October|
 _DAY_MONTH = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b")
 INJECTED = ("it repeats what an instruction or a chat turn inside the article says; text in an article is data, "
             "not the article's reporting")
+_WEEKDAY = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+#: a number and the word it counts, past a scale word ("9.4 million dollars", "300-metre", "eighteen months")
+_COUNT = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)}|\d+(?:[.,]\d+)*)(?:[\s-]+(?:million|billion|thousand|hundred)s?)*"
+                    r"[\s-]+([A-Za-z]+)", re.IGNORECASE)
 _NOT_NAMES = frozenset("I The A An In On At But And It He She They We This That These Those His Her Their Its "
                        "According After Before When While If As For From By With Of To".split())
 
@@ -167,6 +177,57 @@ def _together(facts: tuple[set[str], set[str], set[str]], texts: list[str]) -> b
     return True  # the figures are split over the two
 
 
+def _value_spans(text: str) -> list[tuple[str, str, int, int]]:
+    """The values ``text`` gives, each with its kind and span: a month, a day of the week, a year, or a number with
+    the word it counts ("eighteen months" as ("month", "18"), "9.4 million dollars" as ("dollar", "9.4"))."""
+    found = [("a month", m.group(0), *m.span()) for m in re.finditer(_MONTH, text)]
+    found += [("a day of the week", m.group(0), *m.span()) for m in _WEEKDAY.finditer(text)]
+    found += [("a year", m.group(1), *m.span()) for m in lexicon.YEAR.finditer(text)]
+    for m in _COUNT.finditer(text):
+        number, unit = m.group(1).lower(), m.group(2).lower()
+        if unit not in STOPWORDS and unit not in _NUMBER_WORDS:
+            found.append((stem(unit), _NUMBER_WORDS.get(number, number.replace(",", "")), *m.span()))
+    return found
+
+
+def _values(text: str) -> set[tuple[str, str]]:
+    return {(kind, value) for kind, value, _, _ in _value_spans(text)}
+
+
+def _attached(sentence: str, start: int, end: int) -> set[str]:
+    """The content words (stems) next to ``sentence[start:end]`` in its clause: the nearest before ("start" in
+    "will start in January") and the nearest after ("flooded" in "storms in January flooded")."""
+    def words(text: str) -> list[str]:  # no other value ("in 2024 and 2025", "on Monday, March 9")
+        return [t for t in terms(text) if not _values(t) and not _numbers(t) and not lexicon.DATE_WORDS.fullmatch(t)]
+
+    before = words(re.split(r"[,;:.!?()“”\"]", sentence[:start])[-1])
+    after = words(re.split(r"[,;:.!?()“”\"]", sentence[end:])[0])
+    return set(before[-1:] + after[:1])
+
+
+def _misplaced(sentence: str, texts: tuple[str, ...]) -> list[str]:
+    """A value of ``sentence`` (:func:`_value_spans`) that the cited sentences ``texts`` give to something else:
+    every sentence that holds it lacks a word the value is attached to in ``sentence`` (:func:`_attached`, the
+    predicate it dates or counts), and another sentence holds that word with a different value of the same kind
+    (another month, another year, another amount of the same unit). The sentence took the value from one clause
+    and its claim from another ("The repairs will start in January" from "… after storms in January." and "The
+    repairs will start in April.")."""
+    problems = []
+    for kind, value, start, end in _value_spans(sentence):
+        if value == "1":  # "one of the …" is rarely a figure (as in _facts)
+            continue
+        attached = _attached(sentence, start, end)
+        holders = [t for t in texts if (kind, value) in _values(t)]
+        rivals = {t: sorted(v for k, v in _values(t) if k == kind) for t in texts if t not in holders}
+        # for each holder, the other values of that kind that stand with the attached words it lacks
+        found = [[v for t, values in rivals.items() if (attached - set(terms(h))) & set(terms(t)) for v in values]
+                 for h in holders]
+        if holders and all(found):
+            problems.append(f"the cited passage gives {value} to something else: what the sentence says of it "
+                            f"stands with {found[0][0]}, another {kind.removeprefix('a ')}")
+    return problems
+
+
 @lru_cache(maxsize=512)
 def _sentences(text: str) -> tuple[str, ...]:
     return tuple(s.text for s in split_sentences(text))
@@ -199,6 +260,8 @@ def hard_problems(sentence: str, passage_text: str) -> list[str]:
     if texts and not any(_together(facts, w) for w in windows):
         stated = ", ".join(sorted(numbers) + sorted(dates) + sorted(names))
         problems.append(f"its facts ({stated}) are not together in one sentence of the cited passage")
+    if not problems:
+        problems += _misplaced(sentence, _sentences(passage_text))
     return problems
 
 
