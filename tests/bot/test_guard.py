@@ -83,8 +83,8 @@ def test_a_sentences_facts_must_stand_together_in_the_passage(sentence, problem)
 @pytest.mark.unit
 @pytest.mark.parametrize("passage, sentence, problem", [
     # the month is the fire's; the claim (work begins) stands with October in the next sentence
-    ("The museum board approved a new west wing on Monday, after a fire in March damaged the old gallery. "
-     "Building work will begin in October and last about two years.",
+    (("The museum board approved a new west wing on Monday, after a fire in March damaged the old gallery. "
+      "Building work will begin in October and last about two years."),
      "Building work on the west wing will begin in March.", "gives March to something else"),
     ("The bridge opened in 1998 after ten years of work. Tolls on the bridge were dropped in 2004.",
      "Tolls on the bridge were dropped in 1998.", "gives 1998 to something else"),
