@@ -50,7 +50,7 @@ _CUES = re.compile("|".join([
     rf"{_CLAUSE}(?:respond|reply|answer)\s+(?:only\s+)?with\b",
     rf"{_CLAUSE}tell\s+(?:the\s+|every\s+|all\s+|each\s+)?users?\b",
     rf"\b(?:from\s+now\s+on|instead),?\s+(?:always\s+)?{_SPEAK}\b",
-    rf"\b(?:as\s+an?|you\s+are\s+(?:now\s+)?an?)\s+(?:helpful\s+)?(?:AI|assistant|language\s+model|chatbot|LLM)\b",
+    r"\b(?:as\s+an?|you\s+are\s+(?:now\s+)?an?)\s+(?:helpful\s+)?(?:AI|assistant|language\s+model|chatbot|LLM)\b",
     r"\b(?:new|updated|real|actual|hidden|secret)\s+(?:system\s+)?instructions?\s*:",
 ]), re.IGNORECASE)
 _QUOTE = re.compile(r"[“\"]([^”\"\n]+)[”\"]")
