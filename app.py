@@ -7,7 +7,9 @@
 What readers see is text: every chat bubble is HTML-escaped (the Chatbot renders
 HTML, Markdown and LaTeX off), so an article or a question can put no markup in a
 reader's browser. The pages and their own events are public; Gradio's named API
-(``/ask``) needs ``BOT_API_TOKEN`` when one is set, and its upload routes are off.
+(``/ask``) needs ``BOT_API_TOKEN`` when one is set, and its upload routes are off. A bad call of
+Gradio's own routes (an unknown function, a value its component does not take) is a 4xx error in
+the API's shape (:class:`bot.middleware.GradioCalls`).
 
 Every question the chat answers passes the client's rate limit and the article's daily cap
 first (over them, the reader reads when to try again), and goes to the question log with
@@ -28,13 +30,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import RedirectResponse  # noqa: E402
+from starlette.routing import Mount  # noqa: E402
 
 from bot.admin import add_admin  # noqa: E402
 from bot.api import admitted, api_token, check_token, client_address, create_api, stream_pieces  # noqa: E402
 from bot.export import conversation_markdown  # noqa: E402
 from bot.logbook.log import MAX_COMMENT_CHARS  # noqa: E402
-from bot.middleware import GradioGuard  # noqa: E402
+from bot.middleware import GradioCalls, GradioGuard, gradio_bad_request, note_refusal  # noqa: E402
 from index.errors import BotError, RateLimitedError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
 from bot.widget import EMBED_JS, add_widget, match_article  # noqa: E402
@@ -269,6 +273,7 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
             answer = bot.ask(question, history or [], article or None)
             return answer.as_json(id=done(answer))
         except BotError as exc:
+            note_refusal(exc)  # a direct HTTP call gets exc's status (401, 422 …), not Gradio's 500
             raise gr.Error(str(exc), print_exception=False) from None
 
     def chips_of(article_id: str | None) -> list[dict] | None:
@@ -367,5 +372,9 @@ def create_app(bot) -> FastAPI:
     theme = gr.themes.Soft()
     gr.mount_gradio_app(api, build_app(bot, embed=True), path="/embed", css=CSS, theme=theme, footer_links=[])
     gr.mount_gradio_app(api, build_app(bot), path="/", css=CSS, theme=theme, footer_links=["api"])
+    for mounted in api.routes:  # bad calls of Gradio's routes get 4xx errors, on a connection that stays open
+        if isinstance(mounted, Mount) and hasattr(mounted.app, "get_blocks"):
+            mounted.app.add_middleware(GradioCalls, blocks=mounted.app.get_blocks())
+            mounted.app.add_exception_handler(RequestValidationError, gradio_bad_request)
     api.add_middleware(GradioGuard, token=token, api_name=API_NAME)
     return api
