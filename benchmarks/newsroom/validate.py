@@ -98,7 +98,7 @@ def check_article(txt: Path, seen_ids: dict[str, str]) -> tuple[list[str], Count
 
 
 def main(argv: list[str]) -> int:
-    files = [Path(a) for a in argv] if argv else sorted(HERE.glob("*.txt"))
+    files = [Path(a).resolve() for a in argv] if argv else sorted(HERE.glob("*.txt"))
     seen: dict[str, str] = {}
     for other in sorted(HERE.glob("*.jsonl")):  # ids must be unique across the whole folder
         if other.with_suffix(".txt") not in files:
