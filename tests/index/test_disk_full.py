@@ -51,11 +51,16 @@ def _articles(folder: Path, n: int) -> Path:
 
 
 def _fill(disk: Path, leave: int) -> Path:
-    """Fill ``disk`` up to ``leave`` free bytes."""
+    """Fill ``disk`` up to ``leave`` free bytes (or until it takes no more)."""
     stats = os.statvfs(disk)
+    todo = max(0, stats.f_bavail * stats.f_frsize - leave)
     filler = disk / "filler"
-    with filler.open("wb") as out:
-        out.write(b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave))
+    with filler.open("wb", buffering=0) as out:
+        while todo > 0:
+            try:
+                todo -= out.write(b"\0" * min(todo, 1 << 16))
+            except OSError:  # full before the count: tmpfs keeps some blocks for itself
+                break
     return filler
 
 
@@ -126,8 +131,11 @@ def test_a_full_disk_stops_the_ingest_with_one_line_and_the_server_keeps_answeri
         assert failed.stderr.startswith("error: cannot write to the store") and "disk is full" in failed.stderr
         assert "bot repair" in failed.stderr
         assert poller.samples > 20 and poller.failures == []
-        # a store opened on the full disk says so (it named an AttributeError and the permissions)
+        # a store opened on a disk with no room at all says so (it named an AttributeError and the permissions)
+        (small_disk / "more").mkdir()
+        last = _fill(small_disk / "more", 0)
         opened = _bot("articles", env={**env, "BOT_DATA_DIR": str(small_disk / "other")})
+        last.unlink()
         assert opened.returncode == 1 and "disk is full" in opened.stderr and "permissions" not in opened.stderr, opened.stderr
         assert answered.status_code in (200, 503), answered.text  # answered, or refused at once with the cause
         if answered.status_code == 503:
