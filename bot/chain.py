@@ -191,12 +191,17 @@ class NewsBot:
     def extractive(self) -> ExtractiveAnswerer:
         """The extractive answerer: the answerer itself by default, the LLM path's gate and fallback otherwise."""
         if self._extractive is None:
+            from bot.reader import load_reader
+
+            reader, combination = load_reader(self.settings.reader)
             self._extractive = ExtractiveAnswerer(
                 self.evidence,
                 self.embeddings,
                 threshold=self.settings.refusal_threshold,
                 max_chars=self.settings.max_answer_chars,
                 rank="model" if self.settings.retrieval == "hybrid" else self.settings.retrieval,
+                reader=reader,
+                combination=combination,
             )
         return self._extractive
 

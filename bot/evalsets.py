@@ -36,6 +36,7 @@ class EvalItem:
     gold: str | None = None
     gold_offsets: list[int] = field(default_factory=list)
     kind: str | None = None  # news and dev.jsonl: fact, paraphrase, yesno, followup, off_topic, near_miss, out_of_scope
+    tempting: str | None = None  # newsroom corpus: the sentence an out-of-scope question must not be answered with
 
 
 @dataclass
@@ -102,6 +103,7 @@ def _dev_set(path: Path, article_paths: list[Path]) -> list[EvalSet]:
                 history=row.get("history") or [],
                 expect=row.get("expect") or [],
                 gold=row.get("gold"),
+                tempting=row.get("tempting") if isinstance(row.get("tempting"), str) else None,
             )
         )
     articles = [load_article(p) for p in article_paths]

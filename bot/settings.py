@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         description="Probability that the article answers, below which the extractive answerer refuses. "
         "Unset: the operating point stored with the fitted weights (0.46).",
     )
+    reader: str = Field(
+        "off",
+        description="The reader that reads the question against each candidate sentence: 'packaged' (the cross-encoder "
+        "trained here, shipped in bot/reader/model), a cross-encoder folder or hub name, or 'off' (today's ranker alone).",
+    )
     max_answer_chars: int = Field(400, ge=50, description="Longest extractive answer.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     answerer: Literal["extractive", "local", "openai", "ollama"] = Field(

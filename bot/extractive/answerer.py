@@ -26,6 +26,7 @@ from bot.extractive.quote import compose, part, quote
 from bot.extractive.ranking import Scored, score_features
 from bot.extractive.weights import Models, load_models
 from bot.models import Answer, Citation, refusal_text
+from bot.reader.evidence import read, rerank
 from index.terms import terms
 
 __all__ = ["ExtractiveAnswerer", "MAX_ARTICLES"]
@@ -50,6 +51,8 @@ class ExtractiveAnswerer:
         second_ratio: float = 0.05,
         rank: Literal["model", "dense", "bm25"] = "model",
         models: Models | None = None,
+        reader=None,
+        combination=None,
     ) -> None:
         self.evidence = evidence
         self.embeddings = embeddings
@@ -57,7 +60,9 @@ class ExtractiveAnswerer:
         self.second_ratio = second_ratio
         self.rank = rank
         self.models = models or load_models()
-        fitted = self.models.refusal_threshold
+        #: the reader (:mod:`bot.reader`) and its fitted joins with the ranker, or None: the ranker alone
+        self.reader, self.combination = (reader, combination) if rank == "model" else (None, None)
+        fitted = self.combination.threshold if self.combination is not None else self.models.refusal_threshold
         self.threshold = threshold if threshold is not None else (fitted if fitted is not None else 0.5)
 
     def _score(self, index, q, X: np.ndarray) -> Scored:
@@ -86,7 +91,11 @@ class ExtractiveAnswerer:
             return None, q, 0.0
         index, X = max(found, key=lambda f: float(self.models.prefilter(f[1]).max()))
         best = self._score(index, q, X)
-        return best, q, self.models.answerable(question_features(best, q))
+        confidence = self.models.answerable(question_features(best, q))
+        if self.reader is not None:  # the reader reads the best candidates: it may lift another, and joins the refusal
+            evidence = read(self.reader, best, question)
+            return rerank(best, evidence, self.combination.beta), q, self.combination.answerable(confidence, evidence)
+        return best, q, confidence
 
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
         shown = display_question or question

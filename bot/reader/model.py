@@ -1,0 +1,93 @@
+"""Loading and running a reader model: the probability that a sentence answers a question.
+
+A folder with ``onnx/model_qint8.onnx`` and ``tokenizer.json`` (what ``benchmarks/train_reader.py`` ships) runs
+in onnxruntime with the ``tokenizers`` library: no torch and no transformers at answer time. Any other local
+folder or hub name loads as a sentence-transformers ``CrossEncoder`` (torch), so a user with internet can name
+a larger public cross-encoder in ``BOT_READER``. A missing or broken model is a :class:`BotError`, never a
+silent fallback.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import BotError
+
+__all__ = ["Reader", "ONNX_FILE"]
+
+ONNX_FILE = "onnx/model_qint8.onnx"
+MAX_LENGTH = 96
+
+
+class Reader:
+    """Scores (question, passage) pairs; cheap to construct, loads on first use."""
+
+    def __init__(self, name: str, max_length: int = MAX_LENGTH) -> None:
+        self.name = name
+        self.max_length = max_length
+        self._run = None
+        self._lock = threading.Lock()
+
+    def score(self, questions: list[str], passages: list[str]) -> np.ndarray:
+        """The probability, per pair, that the passage's sentence answers the question."""
+        if not questions:
+            return np.zeros(0)
+        if self._run is None:
+            with self._lock:
+                if self._run is None:
+                    self._run = self._load()
+        return self._run(questions, passages)
+
+    def warm_up(self) -> None:
+        self.score(["warm?"], ["up."])
+
+    def _load(self):
+        path = Path(self.name)
+        if (path / ONNX_FILE).is_file():
+            return _onnx(path, self.max_length)
+        if path.is_absolute() and not path.exists():
+            raise BotError(f"the reader model {self.name} does not exist: set BOT_READER to a cross-encoder (a folder or a "
+                           "hub name), or BOT_READER=off")
+        try:
+            from sentence_transformers import CrossEncoder
+
+            model = CrossEncoder(self.name, max_length=self.max_length)
+        except Exception as exc:  # a hub name without internet, a folder of something else: say which and why
+            raise BotError(f"cannot load the reader model {self.name!r} ({type(exc).__name__}: {str(exc)[:160]}); "
+                           "set BOT_READER to a cross-encoder folder or hub name, or BOT_READER=off") from None
+        import torch
+
+        def run(questions: list[str], passages: list[str]) -> np.ndarray:
+            return np.asarray(model.predict(list(zip(questions, passages)), activation_fn=torch.nn.Sigmoid(),
+                                            show_progress_bar=False), dtype=np.float64).reshape(-1)
+
+        return run
+
+
+def _onnx(path: Path, max_length: int):
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # one question at a time per thread; the server runs several
+        session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise BotError(f"the reader model in {path} is broken ({type(exc).__name__}: {str(exc)[:160]}); "
+                       "reinstall newsbot, set BOT_READER to another model, or BOT_READER=off") from None
+    tokenizer.enable_truncation(max_length, strategy="only_second")
+    tokenizer.enable_padding()
+    wanted = {i.name for i in session.get_inputs()}
+
+    def run(questions: list[str], passages: list[str]) -> np.ndarray:
+        encoded = tokenizer.encode_batch(list(zip(questions, passages)))
+        feeds = {"input_ids": [e.ids for e in encoded], "attention_mask": [e.attention_mask for e in encoded],
+                 "token_type_ids": [e.type_ids for e in encoded]}
+        logits = session.run(None, {k: np.asarray(v, dtype=np.int64) for k, v in feeds.items() if k in wanted})[0]
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64).reshape(-1)))
+
+    return run
