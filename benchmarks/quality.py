@@ -28,6 +28,7 @@ SHARED = ROOT.parent / "shared" / "eval"
 SQUAD = SHARED / "squad-v2" / "dev-v2.0-16-articles.json"
 DOCS = ROOT / "docs"
 NEWS = ROOT / "benchmarks" / "news"
+NEWSROOM = ROOT / "benchmarks" / "newsroom"
 REPORT_HISTORY = (
     "Disclosure: the report split has been run eight times, each time after a round of tuning on the tuning split and "
     "dev.jsonl only. First run (ranker of the first quality release, threshold 0.35): answered correctly 0.794, cited the "
@@ -122,6 +123,8 @@ def main() -> None:
         print(part_table)
         lines += [f"## News corpus, {part} part ({about})", "", part_table, ""]
 
+    lines += reader_sections(settings)
+
     records = runs["hybrid"][1]
     sweep = []
     for threshold in np.union1d(np.round(np.arange(0.0, 0.801, 0.025), 3), [default]):
@@ -147,6 +150,40 @@ def main() -> None:
         lines += ["## Report split (SQuAD 2.0 articles 7-16), run after tuning was frozen", "", report_table, "", REPORT_HISTORY, ""]
     (DOCS / "quality.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {DOCS / 'quality.md'}")
+
+
+def auc(records) -> float:
+    """How well the answers' confidences separate answerable from out-of-scope questions."""
+    pos = np.asarray([r.confidence for r in records if r.item.answerable and r.confidence is not None])
+    neg = np.asarray([r.confidence for r in records if not r.item.answerable and r.confidence is not None])
+    if not len(pos) or not len(neg):
+        return float("nan")
+    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+
+
+def reader_sections(settings: Settings) -> list[str]:
+    """Both check parts (the news corpus's and the newsroom corpus's), per kind, with the reader (BOT_READER, or
+    the packaged one) and without it: the ablation, with the refusal AUC of each."""
+    from bot.reader import ONNX_FILE, packaged_path
+
+    reader = settings.reader if settings.reader != "off" else "packaged"
+    if reader == "packaged" and not (packaged_path() / ONNX_FILE).is_file():
+        print("no packaged reader model: the reader sections are left out")
+        return []
+    variants = {"ranker alone": settings.model_copy(update={"reader": "off"}),
+                "ranker + reader": settings.model_copy(update={"reader": reader})}
+    lines = [f"## The reader on both check parts (`BOT_READER={reader}` against `off`)", "",
+             "Nothing is fitted or chosen on either check part. AUC: how well the answer's confidence separates "
+             "answerable from out-of-scope questions.", ""]
+    for name, folder in (("news corpus", NEWS), ("newsroom corpus", NEWSROOM)):
+        runs = evaluate(load_eval_set(folder, part="check"), variants)
+        part_table = table([f for f, _ in runs.values()])
+        aucs = " | ".join(f"{auc(records):.3f}" for _, records in runs.values())
+        part_table += f"\n| refusal AUC | {aucs} |"
+        kinds = "\n\n".join(f"{variant}:\n\n{by_kind(records)}" for variant, (_, records) in runs.items())
+        print(part_table)
+        lines += [f"### {name}, check part", "", part_table, "", kinds, ""]
+    return lines
 
 
 def plot(sweep, default: float) -> None:

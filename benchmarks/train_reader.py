@@ -105,7 +105,8 @@ def choose(pairs: list[Pair], max_pairs: int) -> tuple[list[Pair], list[Pair]]:
     return train, held_out
 
 
-def train(pairs: list[Pair], out: Path, base: str, epochs: float, device: str, max_length: int, batch: int) -> dict:
+def train(pairs: list[Pair], out: Path, base: str, epochs: float, device: str, max_length: int, batch: int,
+          lr: float = 5e-5) -> dict:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -114,7 +115,7 @@ def train(pairs: list[Pair], out: Path, base: str, epochs: float, device: str, m
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1).to(device)
     steps = max(1, math.ceil(len(pairs) * epochs / batch))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warm = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm + 1))))
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -139,7 +140,7 @@ def train(pairs: list[Pair], out: Path, base: str, epochs: float, device: str, m
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    return {"pairs": len(pairs), "steps": steps, "batch": batch, "max_length": max_length, "epochs": epochs,
+    return {"pairs": len(pairs), "steps": steps, "batch": batch, "max_length": max_length, "epochs": epochs, "lr": lr,
             "seconds": round(time.time() - started), "device": device}
 
 
@@ -244,6 +245,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--squad", type=Path, default=SHARED / "squad-v2" / "dev-v2.0-16-articles.json")
     parser.add_argument("--squad-train", type=Path, default=SHARED / "squad-v2" / "train-v2.0-10-articles.json")
     parser.add_argument("--dev", type=Path, default=SHARED / "dev.jsonl")
@@ -268,7 +270,7 @@ def main() -> None:
     sizes = {s: sum(p.source == s for p in chosen) for s in ("squad", "dev", "news", "newsroom")}
     print(f"training on {len(chosen)} pairs ({sizes}; positives {sum(p.label for p in chosen):.0f}), "
           f"{len(held_out)} held out")
-    run = train(chosen, args.out, default_model_path(), args.epochs, args.device, args.max_length, args.batch)
+    run = train(chosen, args.out, default_model_path(), args.epochs, args.device, args.max_length, args.batch, args.lr)
     from bot.reader.export import export_onnx
 
     onnx = export_onnx(args.out)

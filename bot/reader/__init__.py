@@ -16,7 +16,7 @@ from bot.reader.evidence import Combination
 from bot.reader.model import ONNX_FILE, Reader
 from index.errors import BotError
 
-__all__ = ["Combination", "Reader", "load_reader", "packaged_path"]
+__all__ = ["Combination", "ONNX_FILE", "Reader", "load_reader", "packaged_path"]
 
 #: For a cross-encoder without fitted joins: the reader's logit added to the ranker's score, and the refusal
 #: from today's probability and the reader's best probability, weighed alike.
