@@ -11,7 +11,8 @@ pairs fill the rest of ``--max-pairs``. One newsroom fit article in four is held
 figures come from them, and so do the joins with today's ranker (:mod:`bot.reader.evidence`: the ranking weight
 ``beta``, the stacked refusal model and its threshold), fitted on the reader's scores for articles it never saw.
 
-Training is a plain PyTorch loop (binary cross-entropy on one logit, AdamW, linear warm-up and decay, fixed
+Training comes in two phases, in one run: easy pairs first (each question's gold sentence against a random
+one), then the hard mix. Training is a plain PyTorch loop (binary cross-entropy on one logit, AdamW, linear warm-up and decay, fixed
 seeds), so it needs nothing beyond transformers. The model is saved with its tokenizer, then exported to ONNX
 and quantised to int8 (``onnxruntime.quantization``) into ``DIR/onnx/model_qint8.onnx``; ``reader.json`` records
 the data, the seed and the figures. Pairs are cached in ``--pairs`` (a JSONL file) so a second run skips building.
@@ -20,6 +21,7 @@ the data, the seed and the figures. Pairs are cached in ``--pairs`` (a JSONL fil
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -103,6 +105,20 @@ def choose(pairs: list[Pair], max_pairs: int) -> tuple[list[Pair], list[Pair]]:
     train = news + squad[: max(0, max_pairs - len(news))]
     random.Random(SEED + 1).shuffle(train)
     return train, held_out
+
+
+def easy_pairs(pairs: list[Pair], held: set[str], n: int) -> list[Pair]:
+    """The first phase's pairs: each training question's gold sentences and its random sentence (the last pair
+    :func:`bot.reader.pairs.question_pairs` makes), about half positives. Trained on hard negatives alone, the
+    model stayed at the base rate (held-out top-1 0.25 after 24,000 pairs); 4,800 easy pairs first teach it to
+    read the question against the sentence (top-1 0.59 on the same held-out candidates)."""
+    easy: list[Pair] = []
+    for _, group in itertools.groupby((p for p in pairs if p.group not in held), key=lambda p: (p.group, p.question)):
+        group = list(group)
+        if any(p.label == 1.0 for p in group):
+            easy += [p for p in group if p.label == 1.0] + [group[-1]]
+    random.Random(SEED + 2).shuffle(easy)
+    return easy[:n]
 
 
 def train(pairs: list[Pair], out: Path, base: str, epochs: float, device: str, max_length: int, batch: int,
@@ -246,6 +262,7 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--easy-pairs", type=int, default=4800, help="pairs of the first, easy phase")
     parser.add_argument("--squad", type=Path, default=SHARED / "squad-v2" / "dev-v2.0-16-articles.json")
     parser.add_argument("--squad-train", type=Path, default=SHARED / "squad-v2" / "train-v2.0-10-articles.json")
     parser.add_argument("--dev", type=Path, default=SHARED / "dev.jsonl")
@@ -267,10 +284,11 @@ def main() -> None:
     if args.only_pairs:
         return
     chosen, held_out = choose(pairs, args.max_pairs)
+    first = easy_pairs(pairs, held_out_groups(pairs), args.easy_pairs)
     sizes = {s: sum(p.source == s for p in chosen) for s in ("squad", "dev", "news", "newsroom")}
     print(f"training on {len(chosen)} pairs ({sizes}; positives {sum(p.label for p in chosen):.0f}), "
-          f"{len(held_out)} held out")
-    run = train(chosen, args.out, default_model_path(), args.epochs, args.device, args.max_length, args.batch, args.lr)
+          f"{len(held_out)} held out; {len(first)} easy pairs first")
+    run = train(first + chosen, args.out, default_model_path(), args.epochs, args.device, args.max_length, args.batch, args.lr)
     from bot.reader.export import export_onnx
 
     onnx = export_onnx(args.out)
