@@ -69,15 +69,21 @@ def latency_ratio(sets, settings: Settings, n: int = 200) -> tuple[float, float]
         questions = [it.question for it in biggest.items][:n]
         for q in questions[:20]:
             bot.ask(q + " (warm)")
-        embed, answer = [], []
-        for q in questions:
-            start = time.perf_counter()
-            model.embed_query(q + " ?")
-            embed.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            bot.ask(q)
-            answer.append(time.perf_counter() - start)
-        return float(np.median(answer) * 1000), float(np.median(embed) * 1000)
+        answer, embed = timed(bot, model, questions)
+        return float(np.median(answer)), float(np.median(embed))
+
+
+def timed(bot, model, questions: list[str], article: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Milliseconds of each warm answer and of one query embedding of the same question, measured alternately."""
+    embed, answer = [], []
+    for q in questions:
+        start = time.perf_counter()
+        model.embed_query(q + " ?")
+        embed.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        bot.ask(q, article=article)
+        answer.append(time.perf_counter() - start)
+    return np.asarray(answer) * 1000, np.asarray(embed) * 1000
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from quality import timed  # noqa: E402  (benchmarks/ is this script's own folder on sys.path)
 from bot.evaluate import load_eval_set  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -37,15 +38,7 @@ def warm(reader: str, eval_set, n: int) -> tuple[np.ndarray, np.ndarray]:
         questions = [it.question for it in eval_set.items][:n]
         for q in questions:
             bot.ask(q, article=eval_set.article.id)
-        embed, answer = [], []
-        for q in questions:
-            start = time.perf_counter()
-            model.embed_query(q + " ?")
-            embed.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            bot.ask(q, article=eval_set.article.id)
-            answer.append(time.perf_counter() - start)
-        return np.asarray(answer) * 1000, np.asarray(embed) * 1000
+        return timed(bot, model, questions, eval_set.article.id)
 
 
 def cold(reader: str, data: Path, question: str) -> float:
