@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.extractive import lexicon, news
 from bot.extractive.words import content_words, word_vectors
+from bot.injection import injected_spans
 from index.terms import terms, tokens
 
 __all__ = [
@@ -54,11 +55,12 @@ class Layout:
     sent_chunk: np.ndarray  # the passage that holds each sentence
     credit: np.ndarray  # True for a credit line or a byline (bot.extractive.news)
     quote_from: np.ndarray  # where quoting may start in each sentence: after a dateline, else 0
+    injected: np.ndarray  # True for a sentence written to a model, not to readers (bot.injection): data, never an answer
 
     @property
     def unquotable(self) -> np.ndarray:
         """Sentences searched but never quoted for a question about the story's content."""
-        return self.headline | self.credit
+        return self.headline | self.credit | self.injected
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,11 @@ def build_layout(text: str, title: str, sentences: Spans, passages: Spans) -> La
     lines = [_own_line(text, int(a), int(b)) for a, b in zip(sentences.starts, sentences.ends)]
     credit = np.asarray([news.is_credit(t, whole) for t, whole in zip(sentences.texts, lines)], dtype=bool)
     quote_from = np.asarray([news.dateline_end(t) for t in sentences.texts], dtype=int)
+    spans = injected_spans(text)
+    injected = np.asarray([sum(max(0, min(b, e) - max(a, s)) for a, b in spans) * 2 > e - s
+                           for s, e in zip(sentences.starts, sentences.ends)], dtype=bool)
     return Layout(para, np.asarray(first, dtype=np.float32), headline, same_prev, same_next, prev_vecs, next_vecs,
-                  ctx_vecs, sent_chunk, credit, quote_from)
+                  ctx_vecs, sent_chunk, credit, quote_from, injected)
 
 
 def _own_line(text: str, start: int, end: int) -> bool:
