@@ -11,7 +11,9 @@ whether it would be refused at another threshold.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -91,7 +93,7 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="also run the report split (articles 7-16)")
     args = parser.parse_args()
     settings = Settings()
-    default = settings.refusal_threshold if settings.refusal_threshold is not None else load_models().refusal_threshold
+    default = settings.refusal_threshold if settings.refusal_threshold is not None else operating_point(settings)
     tuning = load_eval_set(SQUAD, "1-6")
     dev = load_eval_set(SHARED / "dev.jsonl")
     lines = ["# Answer quality", "", f"Measured by `benchmarks/quality.py` on {time.strftime('%Y-%m-%d')}; refusal threshold {default}.", ""]
@@ -158,6 +160,14 @@ def main() -> None:
     print(f"wrote {DOCS / 'quality.md'}")
 
 
+def operating_point(settings: Settings) -> float:
+    """The refusal threshold in use: the reader's joins' (``BOT_READER``), or the ranker's weights' when off."""
+    from bot.reader import load_reader
+
+    _, combination = load_reader(settings.reader)
+    return combination.threshold if combination is not None else load_models().refusal_threshold
+
+
 def auc(records) -> float:
     """How well the answers' confidences separate answerable from out-of-scope questions."""
     pos = np.asarray([r.confidence for r in records if r.item.answerable and r.confidence is not None])
@@ -167,20 +177,38 @@ def auc(records) -> float:
     return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
 
 
+def reader_alone(tmp: Path) -> Path:
+    """The packaged reader in a folder of its own whose joins leave today's ranker out: the reader's logit
+    outweighs the ranker's score among the 4 candidates, and the refusal is its best probability alone, at the
+    threshold fitted with the packaged joins (``reader_alone_threshold``)."""
+    from bot.reader import packaged_path
+
+    source = packaged_path()
+    (tmp / "onnx").mkdir(parents=True)
+    (tmp / "onnx" / "model_qint8.onnx").symlink_to(source / "onnx" / "model_qint8.onnx")
+    (tmp / "tokenizer.json").symlink_to(source / "tokenizer.json")
+    combine = json.loads((source / "reader.json").read_text(encoding="utf-8"))["combine"]
+    alone = {"beta": 1000.0, "w": [0.0, 1.0, 0.0], "bias": 0.0, "threshold": combine["reader_alone_threshold"]}
+    (tmp / "reader.json").write_text(json.dumps({"combine": alone}), encoding="utf-8")
+    return tmp
+
+
 def reader_sections(settings: Settings) -> list[str]:
-    """Both check parts (the news corpus's and the newsroom corpus's), per kind, with the reader (BOT_READER, or
-    the packaged one) and without it: the ablation, with the refusal AUC of each."""
+    """Both check parts (the news corpus's and the newsroom corpus's), per kind: the ablation of today's ranker
+    alone (``BOT_READER=off``), the packaged reader alone, and both (the default), with the refusal AUC of each."""
     from bot.reader import ONNX_FILE, packaged_path
 
-    reader = settings.reader if settings.reader != "off" else "packaged"
-    if reader == "packaged" and not (packaged_path() / ONNX_FILE).is_file():
+    if not (packaged_path() / ONNX_FILE).is_file():
         print("no packaged reader model: the reader sections are left out")
         return []
-    variants = {"ranker alone": settings.model_copy(update={"reader": "off"}),
-                "ranker + reader": settings.model_copy(update={"reader": reader})}
-    lines = [f"## The reader on both check parts (`BOT_READER={reader}` against `off`)", "",
-             "Nothing is fitted or chosen on either check part. AUC: how well the answer's confidence separates "
-             "answerable from out-of-scope questions.", ""]
+    tmp = Path(tempfile.mkdtemp())
+    variants = {"ranker alone": settings.model_copy(update={"reader": "off", "refusal_threshold": None}),
+                "reader alone": settings.model_copy(update={"reader": str(reader_alone(tmp / "alone")), "refusal_threshold": None}),
+                "ranker + reader": settings.model_copy(update={"reader": "packaged", "refusal_threshold": None})}
+    lines = ["## The reader on both check parts: today's ranker alone, the reader alone, both", "",
+             "Nothing is fitted or chosen on either check part. Each at its own operating point. The reader alone "
+             "chooses among the ranker's 4 best sentences and refuses by its best probability. AUC: how well the "
+             "answer's confidence separates answerable from out-of-scope questions.", ""]
     for name, folder in (("news corpus", NEWS), ("newsroom corpus", NEWSROOM)):
         runs = evaluate(load_eval_set(folder, part="check"), variants)
         part_table = table([f for f, _ in runs.values()])

@@ -193,7 +193,7 @@ class NewsBot:
         if self._extractive is None:
             from bot.reader import load_reader
 
-            reader, combination = load_reader(self.settings.reader)
+            reader, combination = load_reader(self.settings.reader, self.settings.reader_threads)
             self._extractive = ExtractiveAnswerer(
                 self.evidence,
                 self.embeddings,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
@@ -119,6 +120,15 @@ def _quoted(text: str) -> str:
     return f'"""\n{text.strip()}\n"""'
 
 
+#: The LLM's first sentence answers when the reader scores it at least :data:`SHARE` of what it gives the
+#: extractive answer's best sentence, that score counted at most :data:`ANSWERS`. On the seed article,
+#: "Where did Rijiju meet Khasikov?": "Rijiju met Khasikov in New Delhi." 0.60, "They met in New Delhi." 0.34,
+#: the quote 0.28 (a long sentence), a true aside ("Rijiju described the interaction as enriching.") 0.04; two
+#: answers' scores are close and noisy, so the bar is half the quote's, not all of it.
+ANSWERS = 0.5
+SHARE = 0.5
+
+
 class LLMAnswerer:
     """Writes the answer with a chat model; every sentence cites retrieved passages by [n].
 
@@ -126,8 +136,12 @@ class LLMAnswerer:
     sentence is shown only if the passage it cites supports it (:mod:`bot.guard`); an answer left
     with nothing falls back to ``fallback`` (the extractive answerer) and says so in
     ``Answer.fallback``. The fallback's answerability model is asked first: when it says the article
-    does not answer, the bot refuses as the extractive answerer does and the model is not asked. :meth:`stream` yields each sentence as soon as the model has finished it
-    and the guard has passed it, then the :class:`Answer`.
+    does not answer, the bot refuses as the extractive answerer does and the model is not asked. With a reader
+    (:mod:`bot.reader`, the fallback's), the answer's first sentence must also answer the question by the
+    reader's measure: read against the question, it must score at least half what the extractive answer's
+    best sentence does (:data:`SHARE`, :data:`ANSWERS`), else it is dropped as "not the answer". A small
+    model's true sentence about something else thus never stands in for the quote. :meth:`stream` yields each
+    sentence as soon as the model has finished it and the guard has passed it, then the :class:`Answer`.
     """
 
     def __init__(self, model: BaseChatModel, guard=None, fallback=None) -> None:
@@ -156,7 +170,7 @@ class LLMAnswerer:
             yield quoted
             return
         prompt = prompts.render("answer", passages=format_passages(passages), question=question)
-        state = _Checked(self, passages, quoted)
+        state = _Checked(self, passages, quoted, question)
         raw = ""
         done = 0  # characters of the normalised text already split into finished sentences
         for piece in _tokens(self.model, prompt):
@@ -186,8 +200,11 @@ def _refused(shown: str, text: str, related: list[Citation], **fields) -> Answer
 class _Checked:
     """The sentences checked so far, their citations renumbered by first use."""
 
-    def __init__(self, answerer: LLMAnswerer, passages: list[Document], quoted: Answer | None) -> None:
-        self.answerer, self.passages, self.quoted = answerer, passages, quoted
+    def __init__(self, answerer: LLMAnswerer, passages: list[Document], quoted: Answer | None, question: str = "") -> None:
+        self.answerer, self.passages, self.quoted, self.question = answerer, passages, quoted, question
+        reader = getattr(answerer.fallback, "reader", None)
+        self.reader = reader if quoted is not None and not quoted.refused else None
+        self._bar: float | None = None
         self.parts: list[str] = []
         self.numbers: dict[int, int] = {}  # passage index -> final n
         self.highlights: dict[int, list[tuple[int, int]]] = {}
@@ -215,6 +232,14 @@ class _Checked:
             if not verdict.kept:
                 return
             indexes = indexes or verdict.cited  # an uncited sentence cites the passage that supports it
+            if not self.parts and self.reader is not None:  # the first sentence shown must answer the question
+                title = self.passages[indexes[0]].metadata.get("title", "") if indexes else ""
+                # read as the extractive answer's sentences are (:meth:`bar`): the sentence, then the title
+                score = float(self.reader.score([self.question], [f"{sentence} [SEP] {title}."])[0])
+                if score < self.bar(title):
+                    self.verdicts[-1] = replace(verdict, kept=False, score=score,
+                                                reason=f"it does not answer the question (reader {score:.2f} < {self.bar(title):.2f})")
+                    return
             keep = [i for i in indexes if _holds(self.passages[i], verdict)] or indexes[:1]
             spans = [[_clamp(verdict.support, self.passages[i])] for i in keep]
         marks = ""
@@ -225,6 +250,15 @@ class _Checked:
         part = _with_marks(sentence, marks)
         self.parts.append(part)
         yield part + " "
+
+    def bar(self, title: str) -> float:
+        """What the first sentence must score: :data:`SHARE` of the reader's best score among the extractive
+        answer's own sentences (read with the title), that score counted at most :data:`ANSWERS`."""
+        if self._bar is None:
+            quoted = [sentence for sentence, _ in claims(self.quoted.answer)] or [self.quoted.answer]
+            scores = self.reader.score([self.question] * len(quoted), [f"{s} [SEP] {title}." for s in quoted])
+            self._bar = SHARE * min(ANSWERS, float(max(scores)))
+        return self._bar
 
     def result(self, shown: str, related: list[Citation]) -> Answer:
         guard = None

@@ -68,13 +68,16 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Probability that the article answers, below which the extractive answerer refuses. "
-        "Unset: the operating point stored with the fitted weights (0.46).",
+        "Unset: the operating point stored with the reader's joins (0.50, bot/reader/model/reader.json), or with the "
+        "ranker's weights when BOT_READER=off (0.46).",
     )
     reader: str = Field(
-        "off",
+        "packaged",
         description="The reader that reads the question against each candidate sentence: 'packaged' (the cross-encoder "
         "trained here, shipped in bot/reader/model), a cross-encoder folder or hub name, or 'off' (today's ranker alone).",
     )
+    reader_threads: int = Field(0, ge=0, le=64, description="CPU threads the reader uses for one question (0: all cores, "
+                                "as the embedder does; 1 keeps a busy server's questions from sharing cores).")
     max_answer_chars: int = Field(400, ge=50, description="Longest extractive answer.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     answerer: Literal["extractive", "local", "openai", "ollama"] = Field(

@@ -91,10 +91,11 @@ class ExtractiveAnswerer:
             return None, q, 0.0
         index, X = max(found, key=lambda f: float(self.models.prefilter(f[1]).max()))
         best = self._score(index, q, X)
-        confidence = self.models.answerable(question_features(best, q))
+        features = question_features(best, q)
+        confidence = self.models.answerable(features)
         if self.reader is not None:  # the reader reads the best candidates: it may lift another, and joins the refusal
             evidence = read(self.reader, best, question)
-            return rerank(best, evidence, self.combination.beta), q, self.combination.answerable(confidence, evidence)
+            return rerank(best, evidence, self.combination.beta), q, self.combination.answerable(confidence, evidence, features)
         return best, q, confidence
 
     def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:

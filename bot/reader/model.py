@@ -9,6 +9,7 @@ silent fallback.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -25,9 +26,10 @@ MAX_LENGTH = 96
 class Reader:
     """Scores (question, passage) pairs; cheap to construct, loads on first use."""
 
-    def __init__(self, name: str, max_length: int = MAX_LENGTH) -> None:
+    def __init__(self, name: str, max_length: int = MAX_LENGTH, threads: int = 0) -> None:
         self.name = name
         self.max_length = max_length
+        self.threads = threads or os.cpu_count() or 1
         self._run = None
         self._lock = threading.Lock()
 
@@ -47,7 +49,7 @@ class Reader:
     def _load(self):
         path = Path(self.name)
         if (path / ONNX_FILE).is_file():
-            return _onnx(path, self.max_length)
+            return _onnx(path, self.max_length, self.threads)
         if path.is_absolute() and not path.exists():
             raise BotError(f"the reader model {self.name} does not exist: set BOT_READER to a cross-encoder (a folder or a "
                            "hub name), or BOT_READER=off")
@@ -67,27 +69,31 @@ class Reader:
         return run
 
 
-def _onnx(path: Path, max_length: int):
+def _onnx(path: Path, max_length: int, threads: int):
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
     try:
         tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # one question at a time per thread; the server runs several
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
         session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise BotError(f"the reader model in {path} is broken ({type(exc).__name__}: {str(exc)[:160]}); "
                        "reinstall newsbot, set BOT_READER to another model, or BOT_READER=off") from None
     tokenizer.enable_truncation(max_length, strategy="only_second")
-    tokenizer.enable_padding()
     wanted = {i.name for i in session.get_inputs()}
 
     def run(questions: list[str], passages: list[str]) -> np.ndarray:
-        encoded = tokenizer.encode_batch(list(zip(questions, passages)))
-        feeds = {"input_ids": [e.ids for e in encoded], "attention_mask": [e.attention_mask for e in encoded],
-                 "token_type_ids": [e.type_ids for e in encoded]}
-        logits = session.run(None, {k: np.asarray(v, dtype=np.int64) for k, v in feeds.items() if k in wanted})[0]
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64).reshape(-1)))
+        # one pair per run: int8 activations are quantised per tensor, so in a padded batch a pair's score would
+        # depend on its neighbours; alone, a pair always scores the same, and without padding it is faster too
+        # (4 pairs: 11.6 ms alone, 15.9 ms batched, 2 threads)
+        logits = []
+        for e in tokenizer.encode_batch(list(zip(questions, passages))):
+            feeds = {"input_ids": [e.ids], "attention_mask": [e.attention_mask], "token_type_ids": [e.type_ids]}
+            out = session.run(None, {k: np.asarray(v, dtype=np.int64) for k, v in feeds.items() if k in wanted})[0]
+            logits.append(float(np.asarray(out).reshape(-1)[0]))
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
     return run

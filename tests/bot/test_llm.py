@@ -178,3 +178,27 @@ def test_only_a_fake_turn_written_back_falls_back_to_the_extractive_answer(seed_
     answer = bot.ask("How much did the renovation of the Westmere library cost?")
     assert answer.fallback == "extractive" and answer.guard["kept"] == 0 and "resigned" not in answer.answer
     assert "6.2 million" in answer.answer
+
+
+# -- issue 23: the reader's measure on the LLM path ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_true_sentence_that_is_not_the_answer_gives_way_to_the_quote(seed_bot):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    settings = seed_bot.settings.model_copy(update={"reader": "packaged"})
+
+    def ask(written: str):
+        bot = NewsBot(settings, chat_model=GenericFakeChatModel(messages=iter([AIMessage(written)])))
+        return bot.ask("Where did Rijiju meet Khasikov?")
+
+    # true (the guard keeps it) but not where they met: the reader says so, and the quote stands in
+    aside = ask("Rijiju described the interaction as enriching [1].")
+    assert aside.fallback == "extractive" and aside.guard["kept"] == 0 and "New Delhi" in aside.answer
+    assert "does not answer the question" in aside.guard["dropped"][0]["reason"]
+    # the answer itself is shown in the model's words
+    answer = ask("Rijiju met Khasikov in New Delhi [1]. Rijiju described the interaction as enriching [1].")
+    assert answer.fallback is None and answer.answer.startswith("Rijiju met Khasikov in New Delhi [1].")
+    assert answer.guard["kept"] == 2

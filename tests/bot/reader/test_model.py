@@ -100,3 +100,10 @@ def test_a_reader_that_cannot_load_stops_the_bot_with_one_line(seed_dir, tmp_pat
     done = subprocess.run([str(bot), "ask", "Who?"], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 1 and done.stderr.startswith("error: the reader model") and "BOT_READER" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_pair_scores_the_same_alone_and_among_others(tiny):
+    reader = Reader(str(tiny))
+    together = reader.score(QUESTIONS, PASSAGES)
+    alone = np.asarray([reader.score([q], [p])[0] for q, p in zip(QUESTIONS, PASSAGES)])
+    assert np.array_equal(together, alone)  # int8 activations are quantised per run: no batch, no neighbours

@@ -32,3 +32,12 @@ def test_the_bot_answers_with_the_packaged_reader(seed_dir, tmp_path):
     bot = NewsBot(Settings(data_dir=data, reader="packaged"))
     answer = bot.ask("What did India say about the Alaska summit?")
     assert not answer.refused and answer.citations and "welcome" in answer.answer.lower()
+
+
+def test_the_packaged_reader_refuses_a_question_about_someone_the_article_never_mentions(seed_dir, tmp_path):
+    data = tmp_path / "seeded"
+    shutil.copytree(seed_dir, data)
+    bot = NewsBot(Settings(data_dir=data, reader="packaged"))
+    # the reader alone rates India's statement a likely answer to it; the joins see the subject is missing
+    assert bot.ask("What did the European Union say about the Alaska summit?").refused
+    assert not bot.ask("What did India state about the atmosphere of the U.S.-Russia talks?").refused
