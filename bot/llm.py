@@ -123,10 +123,12 @@ def _quoted(text: str) -> str:
 #: The LLM's first sentence answers when the reader scores it at least :data:`SHARE` of what it gives the
 #: extractive answer's best sentence, that score counted at most :data:`ANSWERS`. On the seed article,
 #: "Where did Rijiju meet Khasikov?": "Rijiju met Khasikov in New Delhi." 0.60, "They met in New Delhi." 0.34,
-#: the quote 0.28 (a long sentence), a true aside ("Rijiju described the interaction as enriching.") 0.04; two
-#: answers' scores are close and noisy, so the bar is half the quote's, not all of it.
+#: the quote 0.28 (a long sentence), a true aside ("Rijiju described the interaction as enriching.") 0.04. At
+#: half the quote's score (SHARE 0.5) SmolLM2-135M answered the news check part correctly 0.780, the quotes
+#: 0.819: the reader rates a paraphrase below the sentence it comes from, and the paraphrase loses the words
+#: that make the answer. So the model's sentence must read at least as well as the quote.
 ANSWERS = 0.5
-SHARE = 0.5
+SHARE = 1.0
 
 
 class LLMAnswerer:
@@ -138,8 +140,8 @@ class LLMAnswerer:
     ``Answer.fallback``. The fallback's answerability model is asked first: when it says the article
     does not answer, the bot refuses as the extractive answerer does and the model is not asked. With a reader
     (:mod:`bot.reader`, the fallback's), the answer's first sentence must also answer the question by the
-    reader's measure: read against the question, it must score at least half what the extractive answer's
-    best sentence does (:data:`SHARE`, :data:`ANSWERS`), else it is dropped as "not the answer". A small
+    reader's measure: read against the question, it must score at least what the extractive answer's best
+    sentence does (:data:`SHARE`, :data:`ANSWERS`), else it is dropped as "not the answer". A small
     model's true sentence about something else thus never stands in for the quote. :meth:`stream` yields each
     sentence as soon as the model has finished it and the guard has passed it, then the :class:`Answer`.
     """

@@ -82,7 +82,9 @@ def _onnx(path: Path, max_length: int, threads: int):
     except Exception as exc:
         raise BotError(f"the reader model in {path} is broken ({type(exc).__name__}: {str(exc)[:160]}); "
                        "reinstall newsbot, set BOT_READER to another model, or BOT_READER=off") from None
-    tokenizer.enable_truncation(max_length, strategy="only_second")
+    # the longer of the two is cut first: the passage, as in training, or a question longer than the model reads
+    # (with "only_second" such a question was an error: the bot would have failed a 1,000-character question)
+    tokenizer.enable_truncation(max_length, strategy="longest_first")
     wanted = {i.name for i in session.get_inputs()}
 
     def run(questions: list[str], passages: list[str]) -> np.ndarray:

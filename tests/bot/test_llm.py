@@ -58,7 +58,7 @@ def test_llm_path_through_the_chain_condenses_followups(seed_bot):
     model = RecordingChatModel(
         responses=["Where did Rijiju meet Khasikov?", "They met in New Delhi [1]."], seen=[]
     )
-    bot = NewsBot(seed_bot.settings, chat_model=model)
+    bot = NewsBot(seed_bot.settings.model_copy(update={"reader": "off"}), chat_model=model)  # the guard alone keeps it
     answer = bot.ask("Where did they meet?", history=["Who did Rijiju meet?"])
     assert answer.answer == "They met in New Delhi [1]." and len(answer.citations) == 1
     assert "Who did Rijiju meet?" in model.seen[0]  # the condense prompt saw the history
@@ -100,7 +100,9 @@ def test_every_sentence_is_guarded_as_it_streams(seed_bot):
 
     written = ("Modi expressed gratitude to President Putin for sharing his insights from the Alaska summit. "
                "The 2026 FIFA World Cup was won by India [1].")
-    bot = NewsBot(seed_bot.settings, chat_model=GenericFakeChatModel(messages=iter([AIMessage(written)])))
+    # the guard alone (the reader's measure on the LLM path has its own test below)
+    unread = seed_bot.settings.model_copy(update={"reader": "off"})
+    bot = NewsBot(unread, chat_model=GenericFakeChatModel(messages=iter([AIMessage(written)])))
     pieces = list(bot.ask_stream("What did Modi tell Putin?"))
     answer = pieces[-1]
     assert isinstance(answer, Answer) and all(isinstance(p, str) for p in pieces[:-1])
@@ -113,7 +115,7 @@ def test_every_sentence_is_guarded_as_it_streams(seed_bot):
     assert SEED_TEXT[c.start:c.end] == c.text and all("gratitude" in SEED_TEXT[a:b] for a, b in c.highlights)
     assert answer.fallback is None
 
-    invented = NewsBot(seed_bot.settings, chat_model=GenericFakeChatModel(messages=iter([AIMessage(
+    invented = NewsBot(unread, chat_model=GenericFakeChatModel(messages=iter([AIMessage(
         "The summit was held in Paris in 1999 [1]. Modi said the World Cup would be in Tokyo [2].")])))
     fallback = invented.ask("What did India say about the Alaska summit?")
     assert fallback.fallback == "extractive" and fallback.guard["kept"] == 0 and not fallback.refused

@@ -100,7 +100,7 @@ def test_a_streamed_llm_answer_arrives_once(seed_bot, tmp_path):
     data = tmp_path / "llm"
     shutil.copytree(seed_bot.settings.data_dir, data)
     written = "Modi expressed gratitude to President Putin for sharing his insights from the Alaska summit."
-    bot = NewsBot(seed_bot.settings.model_copy(update={"data_dir": data}),
+    bot = NewsBot(seed_bot.settings.model_copy(update={"data_dir": data, "reader": "off"}),  # kept by the guard alone
                   chat_model=GenericFakeChatModel(messages=iter([AIMessage(written)])))
     with LiveServer(bot, free_port()) as server:
         stream = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", timeout=60, max_retries=0).chat.completions.create(

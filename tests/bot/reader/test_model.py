@@ -107,3 +107,9 @@ def test_a_pair_scores_the_same_alone_and_among_others(tiny):
     together = reader.score(QUESTIONS, PASSAGES)
     alone = np.asarray([reader.score([q], [p])[0] for q, p in zip(QUESTIONS, PASSAGES)])
     assert np.array_equal(together, alone)  # int8 activations are quantised per run: no batch, no neighbours
+
+
+def test_a_question_longer_than_the_model_reads_is_cut_not_an_error(tiny):
+    long = "Who won " + "the very long and winding cup final " * 60 + "?"
+    scores = Reader(str(tiny)).score([long, QUESTIONS[0]], PASSAGES[:2])
+    assert scores.shape == (2,) and np.all((scores > 0) & (scores < 1))
