@@ -120,14 +120,15 @@ def _quoted(text: str) -> str:
     return f'"""\n{text.strip()}\n"""'
 
 
-#: The LLM's first sentence answers when the reader scores it at least :data:`SHARE` of what it gives the
+#: The LLM's first sentence answers when the reader scores it at least :data:`SHARE` times what it gives the
 #: extractive answer's best sentence, that score counted at most :data:`ANSWERS`. On the seed article,
 #: "Where did Rijiju meet Khasikov?": "Rijiju met Khasikov in New Delhi." 0.60, "They met in New Delhi." 0.34,
-#: the quote 0.28 (a long sentence), a true aside ("Rijiju described the interaction as enriching.") 0.04. At
-#: half the quote's score (SHARE 0.5) SmolLM2-135M answered the news check part correctly 0.780, the quotes
-#: 0.819: the reader rates a paraphrase below the sentence it comes from, and the paraphrase loses the words
-#: that make the answer. So the model's sentence must read at least as well as the quote.
-ANSWERS = 0.5
+#: the quote 0.28 (a long sentence), a true aside ("Rijiju described the interaction as enriching.") 0.04. On
+#: the news check part SmolLM2-135M answered correctly 0.780 at half the quote's score counted at most 0.5, and
+#: 0.785 at all of it, the quotes 0.819: the reader rates a paraphrase below the sentence it comes from, and a
+#: paraphrase loses the words that make the answer. So the model's sentence must read at least as well as the
+#: quote, whatever the quote scores.
+ANSWERS = 1.0
 SHARE = 1.0
 
 
