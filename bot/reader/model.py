@@ -78,6 +78,8 @@ def _onnx(path: Path, max_length: int, threads: int):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # no spinning between runs: idle reader threads would take the cores the embedder and the ranker need next
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise BotError(f"the reader model in {path} is broken ({type(exc).__name__}: {str(exc)[:160]}); "
