@@ -184,7 +184,7 @@ def auc(records) -> float:
 
 def reader_alone(tmp: Path) -> Path:
     """The packaged reader in a folder of its own whose joins leave today's ranker out: the reader's logit
-    outweighs the ranker's score among the 4 candidates, and the refusal is its best probability alone, at the
+    outweighs the ranker's score among the candidates it reads, and the refusal is its best probability alone, at the
     threshold fitted with the packaged joins (``reader_alone_threshold``)."""
     from bot.reader import packaged_path
 
@@ -202,6 +202,7 @@ def reader_sections(settings: Settings) -> list[str]:
     """Both check parts (the news corpus's and the newsroom corpus's), per kind: the ablation of today's ranker
     alone (``BOT_READER=off``), the packaged reader alone, and both (the default), with the refusal AUC of each."""
     from bot.reader import ONNX_FILE, packaged_path
+    from bot.reader.evidence import READ_TOP
 
     if not (packaged_path() / ONNX_FILE).is_file():
         print("no packaged reader model: the reader sections are left out")
@@ -212,7 +213,7 @@ def reader_sections(settings: Settings) -> list[str]:
                 "ranker + reader": settings.model_copy(update={"reader": "packaged", "refusal_threshold": None})}
     lines = ["## The reader on both check parts: today's ranker alone, the reader alone, both", "",
              "Nothing is fitted or chosen on either check part. Each at its own operating point. The reader alone "
-             "chooses among the ranker's 4 best sentences and refuses by its best probability. AUC: how well the "
+             f"chooses among the ranker's {READ_TOP} best sentences and refuses by its best probability. AUC: how well the "
              "answer's confidence separates answerable from out-of-scope questions.", ""]
     for name, folder in (("news corpus", NEWS), ("newsroom corpus", NEWSROOM)):
         runs = evaluate(load_eval_set(folder, part="check"), variants)

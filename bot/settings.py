@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Probability that the article answers, below which the extractive answerer refuses. "
-        "Unset: the operating point stored with the reader's joins (0.28, bot/reader/model/reader.json), or with the "
+        "Unset: the operating point stored with the reader's joins (0.29, bot/reader/model/reader.json), or with the "
         "ranker's weights when BOT_READER=off (0.46).",
     )
     reader: str = Field(
