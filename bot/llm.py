@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
@@ -127,7 +128,7 @@ def _quoted(text: str) -> str:
 #: the news check part SmolLM2-135M answered correctly 0.780 at half the quote's score counted at most 0.5, and
 #: 0.785 at all of it, the quotes 0.819: the reader rates a paraphrase below the sentence it comes from, and a
 #: paraphrase loses the words that make the answer. So the model's sentence must read at least as well as the
-#: quote, whatever the quote scores, and keep the quote's figures (:meth:`_Checked.figures_left_out`): then 0.819,
+#: quote, whatever the quote scores, and keep the quote's figures (:func:`figures_left_out`): then 0.819,
 #: as many as quoting.
 ANSWERS = 1.0
 SHARE = 1.0
@@ -209,8 +210,7 @@ class _Checked:
         self.answerer, self.passages, self.quoted, self.question = answerer, passages, quoted, question
         reader = getattr(answerer.fallback, "reader", None)
         self.reader = reader if quoted is not None and not quoted.refused else None
-        self._bar: float | None = None
-        self._best_quote = ""
+        self._quote: tuple[float, str] | None = None  # the bar and the quote's best sentence, read once
         self.parts: list[str] = []
         self.numbers: dict[int, int] = {}  # passage index -> final n
         self.highlights: dict[int, list[tuple[int, int]]] = {}
@@ -240,13 +240,14 @@ class _Checked:
             indexes = indexes or verdict.cited  # an uncited sentence cites the passage that supports it
             if not self.parts and self.reader is not None:  # the first sentence shown must answer the question
                 title = self.passages[indexes[0]].metadata.get("title", "") if indexes else ""
-                # read as the extractive answer's sentences are (:meth:`bar`): the sentence, then the title
+                # read as the extractive answer's sentences are (:meth:`quote`): the sentence, then the title
                 score = float(self.reader.score([self.question], [f"{sentence} [SEP] {title}."])[0])
-                if score < self.bar(title):
+                bar, best = self.quote(title)
+                if score < bar:
                     self.verdicts[-1] = replace(verdict, kept=False, score=score,
-                                                reason=f"it does not answer the question (reader {score:.2f} < {self.bar(title):.2f})")
+                                                reason=f"it does not answer the question (reader {score:.2f} < {bar:.2f})")
                     return
-                left_out = self.figures_left_out(sentence)
+                left_out = figures_left_out(sentence, best, self.question)
                 if left_out:  # read as well as the quote, yet without the quote's figure: the quote says more
                     self.verdicts[-1] = replace(verdict, kept=False, score=score,
                                                 reason=f"it leaves out what the quote states: {', '.join(sorted(left_out))}")
@@ -262,25 +263,16 @@ class _Checked:
         self.parts.append(part)
         yield part + " "
 
-    def bar(self, title: str) -> float:
-        """What the first sentence must score: :data:`SHARE` of the reader's best score among the extractive
-        answer's own sentences (read with the title), that score counted at most :data:`ANSWERS`."""
-        if self._bar is None:
+    def quote(self, title: str) -> tuple[float, str]:
+        """What the first sentence must score, and the quote's sentence it is measured against: :data:`SHARE` of
+        the reader's best score among the extractive answer's own sentences (read with the title), that score
+        counted at most :data:`ANSWERS`, and the sentence that scored it."""
+        if self._quote is None:
             quoted = [sentence for sentence, _ in claims(self.quoted.answer)] or [self.quoted.answer]
             scores = self.reader.score([self.question] * len(quoted), [f"{s} [SEP] {title}." for s in quoted])
-            self._bar = SHARE * min(ANSWERS, float(max(scores)))
-            self._best_quote = quoted[int(max(range(len(quoted)), key=lambda i: scores[i]))]
-        return self._bar
-
-    def figures_left_out(self, sentence: str) -> set[str]:
-        """The numbers and date words of the quote's best sentence (by the reader) that the question does not
-        give and ``sentence`` does not state: where a quote holds a figure, the answer most often is that figure."""
-        from bot.facts import facts_of
-
-        numbers, dates, _ = facts_of(self._best_quote)
-        asked, asked_dates, _ = facts_of(self.question)
-        said, said_dates, _ = facts_of(sentence)
-        return (numbers - asked - said) | {d for d in dates - asked_dates if d not in sentence.lower()}
+            best = int(np.argmax(scores))
+            self._quote = (SHARE * min(ANSWERS, float(scores[best])), quoted[best])
+        return self._quote
 
     def result(self, shown: str, related: list[Citation]) -> Answer:
         guard = None
@@ -298,6 +290,17 @@ class _Checked:
         # model never makes the bot worse than quoting
         self.quoted.guard, self.quoted.fallback = guard, "extractive"
         return self.quoted
+
+
+def figures_left_out(sentence: str, quote: str, question: str) -> set[str]:
+    """The numbers and date words ``quote`` states that ``question`` does not give and ``sentence`` does not
+    state: where a quote holds a figure, the answer most often is that figure."""
+    from bot.facts import facts_of
+
+    numbers, dates, _ = facts_of(quote)
+    asked, asked_dates, _ = facts_of(question)
+    said, _, _ = facts_of(sentence)
+    return (numbers - asked - said) | {d for d in dates - asked_dates if d not in sentence.lower()}
 
 
 def _holds(doc: Document, verdict) -> bool:

@@ -208,11 +208,11 @@ def test_a_true_sentence_that_is_not_the_answer_gives_way_to_the_quote(seed_bot)
 
 @pytest.mark.unit
 def test_a_sentence_that_leaves_out_the_quote_s_figure_does_not_stand_for_it():
-    from bot.llm import _Checked
+    from bot.llm import figures_left_out
 
-    state = _Checked(LLMAnswerer(FakeListChatModel(responses=["x"])), _passages(), None, "How long did the summit last?")
-    state._best_quote = "The summit, expected to last seven hours, ended in less than three on Friday."
-    assert state.figures_left_out("The summit ended early.") == {"3", "7", "friday"}
-    assert state.figures_left_out("It was due to last seven hours but ended in under three, on Friday.") == set()
-    state.question = "Did the summit, planned for seven hours, end on Friday?"  # what the question gives need not be repeated
-    assert state.figures_left_out("It ended in under three hours.") == set()
+    quote = "The summit, expected to last seven hours, ended in less than three on Friday."
+    question = "How long did the summit last?"
+    assert figures_left_out("The summit ended early.", quote, question) == {"3", "7", "friday"}
+    assert figures_left_out("It was due to last seven hours but ended in under three, on Friday.", quote, question) == set()
+    question = "Did the summit, planned for seven hours, end on Friday?"  # what the question gives need not be repeated
+    assert figures_left_out("It ended in under three hours.", quote, question) == set()
