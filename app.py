@@ -2,14 +2,14 @@
 
 :func:`build_app` returns the Gradio Blocks without launching them;
 :func:`create_app` mounts the page and the embed onto the FastAPI app from
-:mod:`bot.api`. ``bot serve`` runs the result with uvicorn.
+:mod:`bot.web.api`. ``bot serve`` runs the result with uvicorn.
 
 What readers see is text: every chat bubble is HTML-escaped (the Chatbot renders
 HTML, Markdown and LaTeX off), so an article or a question can put no markup in a
 reader's browser. The pages and their own events are public; Gradio's named API
 (``/ask``) needs ``BOT_API_TOKEN`` when one is set, and its upload routes are off. A bad call of
 Gradio's own routes (an unknown function, a value its component does not take) is a 4xx error in
-the API's shape (:class:`bot.middleware.GradioCalls`).
+the API's shape (:class:`bot.web.middleware.GradioCalls`).
 
 Every question the chat answers passes the client's rate limit and the article's daily cap
 first (over them, the reader reads when to try again), and goes to the question log with
@@ -34,14 +34,14 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import RedirectResponse  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
-from bot.admin import add_admin  # noqa: E402
-from bot.api import admitted, api_token, check_token, client_address, create_api, stream_pieces  # noqa: E402
+from bot.web.admin import add_admin  # noqa: E402
+from bot.web.api import admitted, api_token, check_token, client_address, create_api, stream_pieces  # noqa: E402
 from bot.export import conversation_markdown  # noqa: E402
 from bot.logbook.log import MAX_COMMENT_CHARS  # noqa: E402
-from bot.middleware import GradioCalls, GradioGuard, gradio_bad_request, note_refusal  # noqa: E402
+from bot.web.middleware import GradioCalls, GradioGuard, gradio_bad_request, note_refusal  # noqa: E402
 from index.errors import BotError, RateLimitedError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
-from bot.widget import EMBED_JS, add_widget, match_article  # noqa: E402
+from bot.web.widget import EMBED_JS, add_widget, match_article  # noqa: E402
 
 __all__ = ["build_app", "create_app"]
 

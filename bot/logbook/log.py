@@ -4,7 +4,7 @@ Every question the chat, the embed, the API or the OpenAI-compatible endpoint an
 (question, answer, scope, first cited article, latency, a salted hash of the client, the reader's
 👍/👎 and comment). The same database holds each client's token bucket and each article's daily
 count, so every worker that shares it shares the limits, and the editors' sessions and wrong-token
-counts (``/admin``, :mod:`bot.admin`), so that a logout or a lock-out holds on every worker. The
+counts (``/admin``, :mod:`bot.web.admin`), so that a logout or a lock-out holds on every worker. The
 limits and the sessions work when questions are not logged (``log_questions`` off): the database is
 there all the same.
 """

@@ -2,7 +2,7 @@
 and what readers asked that the article didn't answer.
 
 :func:`build_report` turns the log's rows (:class:`bot.logbook.QuestionRow`) into a :class:`Report`;
-``bot report`` prints :meth:`Report.text` and the ``/admin`` page (:mod:`bot.admin`) renders the
+``bot report`` prints :meth:`Report.text` and the ``/admin`` page (:mod:`bot.web.admin`) renders the
 same object. The refused questions are grouped by meaning: their MiniLM embeddings, normalised,
 clustered by average link at :data:`GAP_SIMILARITY`, each article's questions on their own.
 """

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.admin import COOKIE, CSP, SESSION_SECONDS, _session, admin_token
+from bot.web.admin import COOKIE, CSP, SESSION_SECONDS, _session, admin_token
 from bot.chain import NewsBot
 from bot.logbook import Logbook
 from bot.models import Answer

@@ -14,7 +14,7 @@ import pytest
 
 from bot.chain import NewsBot
 from bot.settings import Settings
-from bot.widget import match_article, normalise_url
+from bot.web.widget import match_article, normalise_url
 from tests.conftest import OTHER_ARTICLE, SEED_ID, SEED_TEXT, LiveServer, free_port
 
 ALASKA = "What did India say about the Alaska summit?"

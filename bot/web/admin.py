@@ -52,7 +52,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.api import check_token, client_address
+from bot.web.api import check_token, client_address
 from bot.logbook.report import DayPoint, Report, build_report, parse_day
 from index.errors import AuthError, InputError
 

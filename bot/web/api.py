@@ -40,7 +40,7 @@ from starlette.routing import Match
 
 from index.errors import BackendUnavailableError, BotError, InputError, RateLimitedError, UnknownQuestionError
 from bot.logbook.log import MAX_COMMENT_CHARS
-from bot.middleware import BodyLimit, check_token, error_response
+from bot.web.middleware import BodyLimit, check_token, error_response
 from bot.models import Answer
 
 __all__ = [

@@ -1,12 +1,12 @@
 """The one-script-tag chat widget: ``/widget.js``, and the page-to-article matching behind it.
 
 A host page adds ``<script src="https://bot.example/widget.js"></script>``; the script
-(``bot/static/widget.js``, plain JavaScript, no build step) draws a launcher bubble that
+(``bot/web/static/widget.js``, plain JavaScript, no build step) draws a launcher bubble that
 opens the ``/embed`` chat in an iframe. Without ``data-article`` it passes the page's
 canonical URL as ``/embed/?url=…`` and the embed matches it here, server-side, against
 the articles' stored ``url``: the host page needs no API call and no CORS. Framing is
 allowed only for the origins in ``BOT_EMBED_ORIGINS`` (the CSP ``frame-ancestors`` of
-:mod:`bot.api`); the script itself may load anywhere.
+:mod:`bot.web.api`); the script itself may load anywhere.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def match_article(url: str, articles: list[dict]) -> dict | None:
 def add_widget(api: FastAPI) -> None:
     """Serve ``GET/HEAD /widget.js`` on ``api``: the script shipped as package data, read once here
     (a missing file is an error at startup), cacheable for five minutes and loadable from any origin."""
-    script = resources.files("bot").joinpath(SCRIPT).read_bytes()
+    script = resources.files("bot.web").joinpath(SCRIPT).read_bytes()
     headers = {
         "Cache-Control": "public, max-age=300",
         # a host page isolated with COEP may still load it
