@@ -34,14 +34,16 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import RedirectResponse  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
-from bot.web.admin import add_admin  # noqa: E402
-from bot.web.api import admitted, api_token, check_token, client_address, create_api, stream_pieces  # noqa: E402
 from bot.export import conversation_markdown  # noqa: E402
 from bot.logbook.log import MAX_COMMENT_CHARS  # noqa: E402
-from bot.web.middleware import GradioCalls, GradioGuard, gradio_bad_request, note_refusal  # noqa: E402
-from index.errors import BotError, RateLimitedError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
+from bot.service import Logged, QuestionService  # noqa: E402
+from bot.web.admin import add_admin  # noqa: E402
+from bot.web.api import api_token, check_token, client_address, create_api, message_text  # noqa: E402
+from bot.web.gradio_calls import GradioCalls, gradio_bad_request, note_refusal  # noqa: E402
+from bot.web.middleware import GradioGuard  # noqa: E402
 from bot.web.widget import EMBED_JS, add_widget, match_article  # noqa: E402
+from index.errors import BotError, RateLimitedError, UnknownQuestionError  # noqa: E402
 
 __all__ = ["build_app", "create_app"]
 
@@ -91,17 +93,9 @@ def shown(text: str) -> str:
     return _REFERENCE.sub("&amp;", text).replace("<", "&lt;")
 
 
-def _message_text(message: dict) -> str:
-    """A chat message's content as the bubble holds it."""
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""
-
-
 def said(message: dict) -> str:
     """What the user typed into the bubble ``message``: :func:`shown` undone."""
-    return html.unescape(_message_text(message))
+    return html.unescape(message_text(message.get("content")))
 
 
 def _guard_note(answer: Answer) -> list:
@@ -118,15 +112,15 @@ def _guard_note(answer: Answer) -> list:
     return [gr.ChatMessage(content=shown(text), metadata={"title": "🛡️ Checked against the article", "status": "done"})]
 
 
-def build_app(bot, embed: bool = False) -> gr.Blocks:
-    """The chat UI for ``bot``. ``embed=True`` gives the compact version for iframes (``?article=ID`` scopes it)."""
-    logbook = bot.logbook  # the limits and the question log
+def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
+    """The chat UI for the bot ``service`` serves. ``embed=True`` gives the compact version for iframes
+    (``?article=ID`` scopes it)."""
     channel = "embed" if embed else "chat"
-    token = api_token(bot.settings)
+    token = api_token(service.settings)
     # (session, question, bubble content) → the answer and its row in the question log, for 👍/👎 and export
     recent: OrderedDict[tuple[str, str, str], tuple[Answer, int | None]] = OrderedDict()
-    # the store's rows, not bot.articles(): a page needs one article's suggestions, not every article's
-    articles = bot.store.articles()
+    # the rows without suggestions: a page needs one article's suggestions, not every article's
+    articles = service.rows()
 
     def scope_of(picker: str | None, fixed: str | None) -> str | None:
         return fixed or (picker if picker and picker != ALL else None)
@@ -145,7 +139,7 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
             return
         so_far, answer, scope = "", None, scope_of(picker, fixed)
         try:
-            done = admitted(bot, request, turns[-1], turns[:-1], scope, channel)
+            pieces = service.stream(turns[-1], turns[:-1], scope, client=client_address(request), channel=channel)
         except RateLimitedError as exc:
             yield history + [gr.ChatMessage(content=f"⏳ {shown(str(exc))}")]
             return
@@ -153,17 +147,15 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
         try:
-            for piece in bot.ask_stream(turns[-1], turns[:-1], scope):
-                if isinstance(piece, Answer):
-                    answer = piece
+            for piece in pieces:
+                if isinstance(piece, Logged):
+                    answer, row = piece.answer, piece.id
                     break
-                for part in stream_pieces(piece, bot.settings.stream_chunk_words):  # the words appear as they come
-                    so_far += part
-                    yield history + [gr.ChatMessage(content=shown(so_far))]
+                so_far += piece  # the words appear as they come
+                yield history + [gr.ChatMessage(content=shown(so_far))]
         except BotError as exc:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
-        row = done(answer)
         notes = _guard_note(answer)
         if answer.refused:
             content = f"🤷 <em>{shown(answer.answer)}</em>"
@@ -195,16 +187,17 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         index = liked.index if isinstance(liked.index, int) else liked.index[0]
         if not 0 <= index < len(history):
             return None, gr.Row(visible=False)
-        content = _message_text(history[index])
+        content = message_text(history[index].get("content"))
         question = next((said(m) for m in reversed(history[:index]) if m.get("role") == "user"), "")
         _, row = recent.get((session(request), question, content), (None, None))
         if row is None:  # not an answer (a notice), or not logged
             return None, gr.Row(visible=False)
         value = None if liked.liked is None else bool(liked.liked)
         try:
-            if not logbook.rate(row, value, client=client_address(request)):
-                gr.Warning("Your rating was not saved: the answer is no longer in the log.")
-                return None, gr.Row(visible=False)
+            service.rate(row, value, client=client_address(request))
+        except UnknownQuestionError:
+            gr.Warning("Your rating was not saved: the answer is no longer in the log.")
+            return None, gr.Row(visible=False)
         except BotError as exc:
             gr.Warning(html.escape(f"Your rating was not saved: {exc}"))
             return None, gr.Row(visible=False)
@@ -213,10 +206,10 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
     def send_comment(text: str, row: int | None, request: gr.Request):
         if row is not None and text and text.strip():
             try:
-                if logbook.rate(row, False, text.strip(), client=client_address(request)):
-                    gr.Info("Thank you: the newsroom reads these.")
-                else:
-                    gr.Warning("Your comment was not saved: the answer is no longer in the log.")
+                service.rate(row, False, text.strip(), client=client_address(request))
+                gr.Info("Thank you: the newsroom reads these.")
+            except UnknownQuestionError:
+                gr.Warning("Your comment was not saved: the answer is no longer in the log.")
             except BotError as exc:
                 gr.Warning(html.escape(f"Your comment was not saved: {exc}"))
         return "", None, gr.Row(visible=False)
@@ -228,13 +221,13 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
             if message.get("role") == "user":
                 question = said(message)
             elif question is not None and not (message.get("metadata") or {}).get("title"):
-                content = _message_text(message)
+                content = message_text(message.get("content"))
                 answer, _ = recent.get((session(request), question, content), (None, None))
                 turns.append((question, answer or html.unescape(re.sub(r"</?em>", "", content))))
                 question = None
         if not turns:
             return ""
-        rows = {a["id"]: a for a in bot.store.articles()}
+        rows = {a["id"]: a for a in service.rows()}
         scope = rows.get(scope_of(picker, fixed) or "")
         return conversation_markdown(turns, title=scope["title"] if scope else None,
                                      urls={i: a["url"] for i, a in rows.items() if a.get("url")})
@@ -250,7 +243,7 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         questions and the embed shows its title (``?title=`` overrides); a url that matches nothing
         leaves the chat on all articles, and the embed says so."""
         query = request.query_params if request else {}
-        wanted, rows, note = query.get("article"), bot.store.articles(), None
+        wanted, rows, note = query.get("article"), service.rows(), None
         row = next((a for a in rows if a["id"] == wanted), None)
         if wanted and row is None:
             gr.Warning(html.escape(f"No article with id {wanted!r}; answering from all articles."))
@@ -269,9 +262,8 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
         """Answer a question about the indexed articles: the same object as `bot ask --json`."""
         try:  # gr.Request is not an API input: Gradio fills it in whichever route the call came by
             check_token(request.headers.get("authorization") if request else None, token)
-            done = admitted(bot, request, question, history or [], article or None, "api")
-            answer = bot.ask(question, history or [], article or None)
-            return answer.as_json(id=done(answer))
+            logged = service.ask(question, history or [], article or None, client=client_address(request), channel="api")
+            return logged.answer.as_json(id=logged.id)
         except BotError as exc:
             note_refusal(exc)  # a direct HTTP call gets exc's status (401, 422 …), not Gradio's 500
             raise gr.Error(str(exc), print_exception=False) from None
@@ -279,9 +271,9 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
     def chips_of(article_id: str | None) -> list[dict] | None:
         """The chat's suggestion chips: the article's suggested questions; over all articles, the first article's."""
         if article_id is None:  # read now: the first article at start-up may have been removed since
-            article_id = next((a["id"] for a in bot.store.articles()), None)
+            article_id = next((a["id"] for a in service.rows()), None)
         try:
-            return [{"text": q} for q in bot.suggested_questions(article_id)] or None if article_id else None
+            return [{"text": q} for q in service.suggested(article_id)] or None if article_id else None
         except BotError:  # removed between the listing and now
             return None
 
@@ -357,8 +349,9 @@ def build_app(bot, embed: bool = False) -> gr.Blocks:
 
 
 def create_app(bot) -> FastAPI:
-    """FastAPI app: the API routes, ``/embed`` and ``/``."""
-    api = create_api(bot)
+    """FastAPI app serving ``bot`` (a :class:`bot.chain.NewsBot`): the API routes, ``/embed`` and ``/``."""
+    service = QuestionService(bot)
+    api = create_api(service)
     add_admin(api, bot)
     add_widget(api)
     token = api_token(bot.settings)
@@ -370,8 +363,8 @@ def create_app(bot) -> FastAPI:
         return RedirectResponse("embed/" + (f"?{query}" if query else ""), status_code=307)
 
     theme = gr.themes.Soft()
-    gr.mount_gradio_app(api, build_app(bot, embed=True), path="/embed", css=CSS, theme=theme, footer_links=[])
-    gr.mount_gradio_app(api, build_app(bot), path="/", css=CSS, theme=theme, footer_links=["api"])
+    gr.mount_gradio_app(api, build_app(service, embed=True), path="/embed", css=CSS, theme=theme, footer_links=[])
+    gr.mount_gradio_app(api, build_app(service), path="/", css=CSS, theme=theme, footer_links=["api"])
     for mounted in api.routes:  # bad calls of Gradio's routes get 4xx errors, on a connection that stays open
         if isinstance(mounted, Mount) and hasattr(mounted.app, "get_blocks"):
             mounted.app.add_middleware(GradioCalls, blocks=mounted.app.get_blocks())

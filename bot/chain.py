@@ -6,29 +6,24 @@ It is cheap to construct: Chroma connects and the model loads on first use.
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import logging
-import threading
-import unicodedata
 from collections.abc import Iterator
-
 from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
-from sqlalchemy.exc import SQLAlchemyError
 
+from bot.checks import Question, checked
 from bot.conversation import resolve_followup
-from index.errors import BotError, EmptyIndexError, InputError, UnknownArticleError
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
 from bot.logbook import Logbook
 from bot.models import Answer
+from bot.retrieval import GlobalBM25, HybridRetriever
 from bot.settings import BUNDLED_ARTICLES, Settings
 from bot.suggest import suggest_questions
+from bot.suggest.cache import SuggestionCache
 from index.embeddings import LazyEmbeddings
-from bot.retrieval import GlobalBM25, HybridRetriever
-from index.loader import SUPPORTED_SUFFIXES, Article, load_article
+from index.errors import EmptyIndexError, UnknownArticleError
+from index.loader import SUPPORTED_SUFFIXES, load_article
 from index.store import ArticleStore, IngestResult, RepairReport
 
 __all__ = ["NewsBot"]
@@ -39,10 +34,10 @@ log = logging.getLogger(__name__)
 class NewsBot:
     """Ingests articles and answers questions about them."""
 
-    def __init__(self, settings: Settings | None = None, chat_model=None, embeddings=None) -> None:
+    def __init__(self, settings: Settings | None = None, chat_model=None, embeddings=None, store=None, logbook=None) -> None:
         self.settings = settings or Settings()
         self.embeddings = embeddings or LazyEmbeddings(self.settings.model_path)
-        self.store = ArticleStore(
+        self.store = store or ArticleStore(
             self.embeddings,
             self.settings.data_dir,
             collection=self.settings.collection,
@@ -58,14 +53,13 @@ class NewsBot:
         self._answerer = None
         self._extractive: ExtractiveAnswerer | None = None
         self._chain: Runnable | None = None
-        # suggested questions by (article id, content hash), and the article list by store generation
-        self._suggested: dict[tuple[str, str], list[str]] = {}
-        self._suggesting: dict[tuple[str, str], threading.Lock] = {}
-        self._listed: tuple[str, list[dict]] | None = None
-        self._listing: tuple[str, list[dict]] | None = None
-        self._suggest_lock = threading.Lock()
         #: the question log and the limits' database; it also keeps each article revision's suggestions
-        self.logbook = Logbook(self.settings)
+        self.logbook = logbook or Logbook(self.settings)
+        s = self.settings
+        self.suggestions = SuggestionCache(
+            self.store, self.logbook, lambda article_id, n: suggest_questions(self, article_id, n),
+            limit=s.suggested_questions, config=[s.refusal_threshold, s.embedding_model, s.retrieval, s.k],
+        )
 
     def warm_up(self) -> None:
         """Load the model, open the store and build the first 32 articles' evidence (with their word-piece
@@ -107,75 +101,27 @@ class NewsBot:
         """Every article's row (:meth:`ArticleStore.articles`) with its ``"suggested"`` questions
         (:meth:`suggested_questions`). Cached until the store changes; the first call makes the
         suggestions of every article not yet seen (``warm_up`` makes the first 32's)."""
-        generation, rows = self._rows()
-        with self._suggest_lock:
-            if self._listing is not None and self._listing[0] == generation:
-                return copy.deepcopy(self._listing[1])
-        listing = [{**row, "suggested": self._suggestions(row)} for row in rows]
-        with self._suggest_lock:
-            self._listing = (generation, listing)
-        return copy.deepcopy(listing)
+        return self.suggestions.articles()
 
-    def _rows(self) -> tuple[str, list[dict]]:
-        """The store's generation and its article rows, read again only when the generation changes."""
-        generation = self.store.generation()
-        with self._suggest_lock:
-            if self._listed is not None and self._listed[0] == generation:
-                return self._listed
-        listed = (generation, self.store.articles())
-        with self._suggest_lock:
-            self._listed = listed
-        return listed
+    def rows(self) -> list[dict]:
+        """Every article's row, without suggestions; cached until the store changes."""
+        return self.suggestions.rows()[1]
+
+    def count(self) -> int:
+        """How many articles the index holds."""
+        return self.store.count()
+
+    def recover(self, wait: bool = True) -> bool:
+        """Finish or roll back a write a crash left half done (:meth:`ArticleStore.recover`)."""
+        return self.store.recover(wait=wait)
 
     def suggested_questions(self, article_id: str) -> list[str]:
         """At most ``settings.suggested_questions`` questions to suggest for an article: its metadata's own
         ``questions`` first, then questions made from its sentences that the bot answers confidently
         (:func:`bot.suggest.suggest_questions`). Made once per article revision, so a re-ingested article
-        gets new ones; safe to call from many threads."""
+        gets new ones; safe to call from many threads (:class:`bot.suggest.cache.SuggestionCache`)."""
         self.require(article_id)
-        row = next((r for r in self._rows()[1] if r["id"] == article_id), {"id": article_id, "title": ""})
-        return self._suggestions(row)
-
-    def _suggestions(self, row: dict) -> list[str]:
-        """``row``'s (a row of the store's article list) suggested questions."""
-        article_id, limit = row["id"], self.settings.suggested_questions
-        own = list(dict.fromkeys(row.get("questions", [])))[:limit]
-        if len(own) >= limit:
-            return own
-        # the revision: the content hash the store keeps for the article (title and text), computed as it does
-        key = (article_id, Article(article_id, row["title"], self.store.article_text(article_id)).content_hash)
-        with self._suggest_lock:
-            lock = self._suggesting.setdefault(key, threading.Lock())
-        with lock:  # one thread makes an article's suggestions; the others wait for them
-            with self._suggest_lock:
-                made = self._suggested.get(key)
-            if made is None:
-                made = self._kept_suggestions(key[1], limit - len(own), lambda n: suggest_questions(self, article_id, n))
-                with self._suggest_lock:
-                    for old in [k for k in self._suggested if k[0] == article_id]:  # an earlier revision's
-                        del self._suggested[old]
-                    self._suggested[key] = made
-                    self._suggesting.pop(key, None)
-        return (own + [q for q in made if q not in own])[:limit]
-
-    def _kept_suggestions(self, content_hash: str, limit: int, make) -> list[str]:
-        """The suggestions for an article revision, made once for every process that shares the database:
-        the key holds what they depend on (the text, the limit, the threshold, the model). A database
-        that fails only costs making them again."""
-        s = self.settings
-        config = json.dumps([content_hash, limit, s.refusal_threshold, s.embedding_model, s.retrieval, s.k])
-        key = "suggested:" + hashlib.sha256(config.encode("utf-8")).hexdigest()[:40]
-        try:
-            if (kept := self.logbook.recall(key)) is not None:
-                return json.loads(kept)
-        except (BotError, SQLAlchemyError, ValueError) as exc:
-            log.warning("suggested questions not read from the database: %s", exc)
-        made = make(limit)
-        try:
-            self.logbook.keep(key, json.dumps(made, ensure_ascii=False))
-        except (BotError, SQLAlchemyError) as exc:
-            log.warning("suggested questions not kept in the database: %s", exc)
-        return made
+        return self.suggestions.for_article(article_id)
 
     # -- answering --------------------------------------------------------------------------
 
@@ -250,29 +196,19 @@ class NewsBot:
             mode=self.settings.retrieval,
         )
 
-    def _retrieve(self, x: dict) -> dict:
-        query = self.condense(x["question"], x["history"], x["article"])
-        return {**x, "query": query, "passages": self.retriever(x["article"]).invoke(query)}
+    def _retrieve(self, asked: Question) -> tuple[str, list]:
+        """The stand-alone query for ``asked`` and the passages retrieved for it."""
+        query = self.condense(asked.text, asked.history, asked.article)
+        return query, self.retriever(asked.article).invoke(query)
 
     @property
     def chain(self) -> Runnable:
-        """``{"question", "history", "article"}`` → condense and retrieve → answer → :class:`Answer`."""
+        """A checked :class:`Question` → condense and retrieve → answer → :class:`Answer`."""
         if self._chain is None:
-            self._chain = (
-                RunnableLambda(self._retrieve)
-                | RunnableLambda(lambda x: self.answerer.answer(x["query"], x["passages"], display_question=x["question"]))
+            self._chain = RunnableLambda(lambda asked: (asked, *self._retrieve(asked))) | RunnableLambda(
+                lambda x: self.answerer.answer(x[1], x[2], display_question=x[0].text)
             )
         return self._chain
-
-    def check_question(self, question: str, what: str = "the question") -> str:
-        """``question`` stripped, or an :class:`InputError` naming ``what`` ("the question",
-        "history item 2") and what is wrong with it."""
-        _check_text(question, what)
-        if _blank(question):
-            raise InputError(f"{what} is empty: ask something about the article")
-        if len(question) > self.settings.max_question_chars:
-            raise InputError(f"{what} is {len(question)} characters long; the limit is {self.settings.max_question_chars}")
-        return question.strip()
 
     def require(self, article: str | None = None) -> None:
         """Raise a clear error if the index is empty or ``article`` is unknown (from the cached id list,
@@ -284,59 +220,36 @@ class NewsBot:
             shown = article if len(article) <= 140 else article[:140] + "…"
             raise UnknownArticleError(f"no article with id {shown!r}; see `bot articles` for the ids")
 
-    def ask_stream(self, question: str, history: list[str] | None = None, article: str | None = None) -> Iterator[str | Answer]:
-        """:meth:`ask`, as it is written: pieces of the answer's text (with the LLM answerer, each sentence
+    def check(self, question: object, history: object = None, article: object = None) -> Question:
+        """The checked :class:`Question`, or the :class:`InputError` (or :class:`UnknownArticleError`,
+        :class:`EmptyIndexError`) that says what is wrong with it (:func:`bot.checks.checked`)."""
+        asked = checked(question, history, article, self.settings.max_question_chars)
+        self.require(asked.article)
+        return asked
+
+    def answer(self, asked: Question) -> Answer:
+        """The answer to a checked question (:meth:`check`)."""
+        return self.chain.invoke(asked)
+
+    def answer_stream(self, asked: Question) -> Iterator[str | Answer]:
+        """:meth:`answer`, as it is written: pieces of the answer's text (with the LLM answerer, each sentence
         as soon as the model has finished it and the grounding guard has passed it; with the extractive
-        answerer, the whole quote at once), then the :class:`Answer`. Bad input raises before anything
-        is yielded, as :meth:`ask` does."""
-        question, history = self._checked(question, history, article)
-        x = self._retrieve({"question": question, "history": history, "article": article})
+        answerer, the whole quote at once), then the :class:`Answer`."""
+        query, passages = self._retrieve(asked)
         if hasattr(self.answerer, "stream"):
-            yield from self.answerer.stream(x["query"], x["passages"], display_question=question)
+            yield from self.answerer.stream(query, passages, display_question=asked.text)
             return
-        answer = self.answerer.answer(x["query"], x["passages"], display_question=question)
+        answer = self.answerer.answer(query, passages, display_question=asked.text)
         if not answer.refused:  # a refusal is shown as one, not streamed as an answer
             yield answer.answer
         yield answer
 
-    def check(self, question: str, history: list[str] | None = None, article: str | None = None) -> None:
-        """Raise the :class:`InputError` (or :class:`UnknownArticleError`) that :meth:`ask` would, without
-        answering: the web edges check a question before it counts against any limit."""
-        self._checked(question, history, article)
-
-    def _checked(self, question, history, article) -> tuple[str, list[str]]:
-        question = self.check_question(question)
-        if history is not None and not isinstance(history, list):
-            raise InputError(f"history must be a list of earlier questions, not {type(history).__name__}")
-        history = [
-            self.check_question(h, f"history item {i}")
-            for i, h in enumerate(history or [], 1)
-            if not isinstance(h, str) or not _blank(h)  # blank turns are skipped, as a chat client may send them
-        ]
-        if article is not None:
-            _check_text(article, "the article id")
-        self.require(article)
-        return question, history
-
     def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
         """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""
-        question, history = self._checked(question, history, article)
-        return self.chain.invoke({"question": question, "history": history, "article": article})
+        return self.answer(self.check(question, history, article))
 
-
-def _blank(text: str) -> bool:
-    """Whether ``text`` shows nothing: only whitespace and control or format characters (NUL, ESC, a
-    zero-width space), so a question of NULs is refused as an empty one is, not searched for."""
-    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
-
-
-def _check_text(value, what: str) -> None:
-    """An :class:`InputError` unless ``value`` is a string that UTF-8 can hold."""
-    if not isinstance(value, str):
-        raise InputError(f"{what} must be text (a string), not {type(value).__name__}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") from JSON: no text can hold it
-        raise InputError(
-            f"{what} holds an invalid character ({value[exc.start]!r}, a lone UTF-16 surrogate); send valid Unicode text"
-        ) from None
+    def ask_stream(self, question: str, history: list[str] | None = None, article: str | None = None) -> Iterator[str | Answer]:
+        """:meth:`ask`, as it is written (see :meth:`answer_stream`). Bad input raises before anything is
+        yielded, as :meth:`ask` does."""
+        asked = self.check(question, history, article)
+        return self.answer_stream(asked)

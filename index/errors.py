@@ -6,7 +6,8 @@ their own form at the edge (one stderr line, a 4xx JSON body, a chat message);
 nothing else catches broadly.
 
 This module sits below both ``index`` and ``bot`` (it imports nothing of either), so
-loading and storing raise the same errors as answering.
+loading and storing raise the same errors as answering. It knows nothing of transports: the web
+layer maps each error to its HTTP status (:mod:`bot.web.errors`).
 """
 
 from __future__ import annotations
@@ -29,14 +30,9 @@ __all__ = [
 class BotError(Exception):
     """Base class: the message is shown to the user as is."""
 
-    #: HTTP status the API maps this error to.
-    status_code: int = 400
-
 
 class InputError(BotError):
     """A question, a request or an option that cannot be used as given."""
-
-    status_code = 422
 
 
 class ArticleError(BotError):
@@ -46,8 +42,6 @@ class ArticleError(BotError):
 class EmptyIndexError(BotError):
     """Nothing has been ingested yet."""
 
-    status_code = 409
-
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or "no articles yet: run `bot ingest PATH` first")
 
@@ -55,13 +49,9 @@ class EmptyIndexError(BotError):
 class UnknownArticleError(BotError):
     """An article id that is not in the index."""
 
-    status_code = 404
-
 
 class BackendUnavailableError(BotError):
     """A service the bot depends on (LLM endpoint, Chroma server) cannot be reached."""
-
-    status_code = 503
 
 
 class StorageError(BackendUnavailableError):
@@ -71,13 +61,9 @@ class StorageError(BackendUnavailableError):
 class AuthError(BotError):
     """A missing or wrong API token."""
 
-    status_code = 401
-
 
 class UnknownQuestionError(BotError):
     """Feedback for a question id that is not in the question log (or was asked by someone else)."""
-
-    status_code = 404
 
 
 class RateLimitedError(BotError):
@@ -85,8 +71,6 @@ class RateLimitedError(BotError):
 
     ``retry_after`` is the whole number of seconds after which asking again will work
     (the API sends it as the ``Retry-After`` header)."""
-
-    status_code = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from index.errors import ArticleError
+from index.text import lone_surrogate
 from index.loader import (
     MAX_ARTICLE_BYTES,
     SUPPORTED_SUFFIXES,
@@ -94,10 +95,9 @@ def load_jsonl(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> list[Article]:
         text, article_id = record.get("text"), record.get("id")
         if not isinstance(text, str) or not text.strip():
             raise ArticleError(f"{path}:{number}: \"text\" is missing or empty")
-        try:
-            check_size(f"{path}:{number}", len(text.encode("utf-8")), max_bytes)
-        except UnicodeEncodeError:
-            raise ArticleError(f"{path}:{number}: \"text\" holds a lone UTF-16 surrogate (an invalid character); fix the record") from None
+        if lone_surrogate(text) is not None:
+            raise ArticleError(f"{path}:{number}: \"text\" holds a lone UTF-16 surrogate (an invalid character); fix the record")
+        check_size(f"{path}:{number}", len(text.encode("utf-8")), max_bytes)
         if not isinstance(article_id, (str, int)) or str(article_id) == "":
             raise ArticleError(f"{path}:{number}: \"id\" is missing")
         article_id = check_id(str(article_id))

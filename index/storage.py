@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from index.errors import BackendUnavailableError, StorageError
+from index.text import raw_bytes
 
 __all__ = ["check_room", "estimate_bytes", "free_bytes", "is_storage_failure", "open_failure", "storage_error"]
 
@@ -70,7 +71,7 @@ def _size(n: float) -> str:
 
 def estimate_bytes(texts: list[str], dimensions: int) -> int:
     """A generous estimate of the disk space that storing ``texts`` with their vectors takes."""
-    text = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+    text = sum(len(raw_bytes(t)) for t in texts)
     return len(texts) * (_RECORD_OVERHEAD + _VECTOR_COPIES * 4 * dimensions) + _TEXT_COPIES * text
 
 

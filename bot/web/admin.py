@@ -53,6 +53,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.web.api import check_token, client_address
+from bot.web.errors import status_of
 from bot.logbook.report import DayPoint, Report, build_report, parse_day
 from index.errors import AuthError, InputError
 
@@ -316,7 +317,7 @@ def add_admin(api: FastAPI, bot) -> None:
         try:
             report = compute(article, since)
         except InputError as exc:
-            error, status = str(exc), exc.status_code
+            error, status = str(exc), status_of(exc)
         return _page("newsbot: editors' view", _report_body(report, article, since, root, error, check), status)
 
     @api.get("/admin/report.csv", include_in_schema=False)

@@ -20,28 +20,26 @@ it with its answer, scope and latency in the question log (:mod:`bot.logbook`).
 
 from __future__ import annotations
 
-import itertools
 import logging
-import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Literal
+from functools import partial
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy.exc import SQLAlchemyError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from index.errors import BackendUnavailableError, BotError, InputError, RateLimitedError, UnknownQuestionError
 from bot.logbook.log import MAX_COMMENT_CHARS
-from bot.web.middleware import BodyLimit, check_token, error_response
-from bot.models import Answer
+from bot.service import QuestionService
+from bot.web.chat_completions import MODEL_ID, ChatRequest, completion, completion_events, footnotes
+from bot.web.errors import bot_error_response, error_response
+from bot.web.middleware import BodyLimit, check_token
+from index.errors import BotError, InputError
 
 __all__ = [
     "create_api",
@@ -51,13 +49,10 @@ __all__ = [
     "api_token",
     "check_token",
     "client_address",
-    "admitted",
-    "error_response",
     "footnotes",
-    "stream_pieces",
+    "message_text",
 ]
 
-MODEL_ID = "newsbot"
 log = logging.getLogger(__name__)
 
 
@@ -79,60 +74,12 @@ class FeedbackRequest(BaseModel):
     comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS, description="What was right or wrong, in the reader's words.")
 
 
-class ChatMessageIn(BaseModel):
-    role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict] | None = None
-
-
-class ChatRequest(BaseModel):
-    """The OpenAI chat-completions request; unknown OpenAI options are accepted and ignored."""
-
-    model_config = ConfigDict(extra="allow")
-
-    model: str = MODEL_ID
-    messages: list[ChatMessageIn] = Field(min_length=1)
-    stream: bool = False
-    article: str | None = Field(None, description="Extension: scope to one article id.")
-
-    @field_validator("model")
-    @classmethod
-    def _encodable(cls, value: str) -> str:
-        # the reply echoes the model name: a lone surrogate ("\ud800") could not be sent back
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("holds an invalid character (a lone UTF-16 surrogate); send valid Unicode text") from None
-        return value
-
-
-def _text(content: str | list[dict] | None) -> str:
+def message_text(content: object) -> str:
+    """A chat message's content as text: a string as is, a list of parts (OpenAI's, Gradio's) as their
+    texts joined by spaces, anything else as nothing."""
     if isinstance(content, list):
         return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return content or ""
-
-
-def _extras(answer: Answer) -> dict:
-    """The answer object's fields an OpenAI client does not know: citations, refused, and for an LLM answer
-    what the grounding guard dropped and whether the extractive answer stood in."""
-    data = answer.as_json()
-    return {"citations": data["citations"], "related": data["related"], "refused": answer.refused,
-            "guard": data["guard"], "fallback": data["fallback"]}
-
-
-def footnotes(answer: Answer) -> str:
-    """The answer with its cited passages appended as numbered footnotes (for plain-text clients)."""
-    if not answer.citations:
-        return answer.answer
-    notes = "\n".join(f"[{c.n}] {c.title}: “{' '.join(c.text.split())}”" for c in answer.citations)
-    return f"{answer.answer}\n\n{notes}"
-
-
-def stream_pieces(text: str, words: int = 3) -> Iterator[str]:
-    """``text`` in pieces of a few words, whitespace kept, so the pieces join back to ``text``."""
-    parts = text.split(" ")
-    for i in range(0, len(parts), words):
-        piece = " ".join(parts[i : i + words])
-        yield piece if i + words >= len(parts) else piece + " "
+    return content if isinstance(content, str) else ""
 
 
 def api_token(settings) -> str | None:
@@ -147,33 +94,6 @@ def client_address(request) -> str:
     return getattr(client, "host", None) or ""
 
 
-def admitted(bot, request, question: str, history: list[str], article: str | None, channel: str) -> Callable[[Answer], int | None]:
-    """What every question route does before answering: refuse bad input (:meth:`NewsBot.check`, so
-    it costs no token), then spend the client's token and count the article's day (raising
-    :class:`RateLimitedError` over either). Returns ``done(answer)``, which logs the answered question
-    with the time since now and gives its row id (None when it is not logged).
-
-    A database that fails while serving lets the question in and leaves it unlogged (both logged as
-    errors): readers keep their answers while the log's store is down."""
-    bot.check(question, history, article)
-    client = client_address(request)
-    try:
-        bot.logbook.admit(client, article)
-    except (BackendUnavailableError, SQLAlchemyError) as exc:  # a database failing mid-run (down, or its tables gone)
-        log.error("the limits were not checked: %s", exc)
-    started = time.perf_counter()
-
-    def done(answer: Answer) -> int | None:
-        try:
-            return bot.logbook.record(question=question, article=article, answer=answer, client=client, channel=channel,
-                                      latency_ms=(time.perf_counter() - started) * 1000)
-        except (BackendUnavailableError, SQLAlchemyError) as exc:
-            log.error("a question was not logged: %s", exc)
-            return None
-
-    return done
-
-
 def _describe(exc: RequestValidationError) -> str:
     problems = []
     for err in exc.errors()[:3]:
@@ -182,9 +102,9 @@ def _describe(exc: RequestValidationError) -> str:
     return "bad request: " + "; ".join(problems)
 
 
-def create_api(bot) -> FastAPI:
-    """A FastAPI app serving ``bot``; the web front end mounts its pages onto it (see ``app.py``)."""
-    settings = bot.settings
+def create_api(service: QuestionService) -> FastAPI:
+    """A FastAPI app serving the bot through ``service``; the web front end mounts its pages onto it (see ``app.py``)."""
+    settings = service.settings
     api = FastAPI(
         title="newsbot API",
         version="1",
@@ -209,8 +129,7 @@ def create_api(bot) -> FastAPI:
 
     @api.exception_handler(BotError)
     async def _bot_error(request: Request, exc: BotError):
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
-        return error_response(exc.status_code, str(exc), type(exc).__name__, headers)
+        return bot_error_response(exc)
 
     @api.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError):
@@ -229,30 +148,26 @@ def create_api(bot) -> FastAPI:
     @api.get("/healthz", tags=["health"])
     def healthz() -> dict:
         """Liveness and the number of indexed articles."""
-        return {"status": "ok", "articles": bot.store.count()}
+        return service.health()
 
     @api.post("/api/ask", response_model=None, dependencies=protected, tags=["api"])
     def ask(body: AskRequest, request: Request) -> dict:
         """Answer a question; the same object as `bot ask --json`, with `id`: the answer's number in the
         question log, for `/api/feedback` (null when questions are not logged). Over the client's rate
         limit or the article's daily cap: 429 with `Retry-After`."""
-        done = admitted(bot, request, body.question, body.history, body.article, "api")
-        answer = bot.ask(body.question, body.history, body.article)
-        return answer.as_json(id=done(answer))
+        logged = service.ask(body.question, body.history, body.article, client=client_address(request), channel="api")
+        return logged.answer.as_json(id=logged.id)
 
     @api.post("/api/feedback", dependencies=protected, tags=["api"])
     def feedback(body: FeedbackRequest, request: Request) -> dict:
         """👍/👎, and an optional comment, on an answer from `/api/ask`, by the client that asked it."""
-        if not bot.settings.log_questions:
-            raise UnknownQuestionError("questions are not logged here (BOT_LOG_QUESTIONS=false), so there is nothing to rate")
-        if not bot.logbook.rate(body.id, body.liked, body.comment, client=client_address(request)):
-            raise UnknownQuestionError(f"no logged answer {body.id} asked from this client: send the `id` that /api/ask returned")
+        service.rate(body.id, body.liked, body.comment, client=client_address(request))
         return {"id": body.id, "liked": body.liked, "comment": body.comment}
 
     @api.get("/api/articles", dependencies=protected, tags=["api"])
     def articles() -> list[dict]:
         """The indexed articles; the same list as `bot articles --json`."""
-        return bot.articles()
+        return service.articles()
 
     @api.get("/v1/models", dependencies=protected, tags=["openai"])
     def models() -> dict:
@@ -269,54 +184,20 @@ def create_api(bot) -> FastAPI:
         finished it and the grounding guard has passed it), and the last chunk carries `citations`,
         `refused`, `guard` and `fallback`.
         """
-        users = [_text(m.content) for m in request.messages if m.role == "user"]
+        users = [message_text(m.content) for m in request.messages if m.role == "user"]
         if not users:
             raise InputError("messages: include at least one message with role \"user\"")
-        logged = await run_in_threadpool(admitted, bot, http, users[-1], users[:-1], request.article, "openai")
+        asked = (users[-1], users[:-1], request.article)
+        how = {"client": client_address(http), "channel": "openai"}
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": request.model or MODEL_ID}
         if not request.stream:
-            answer = await run_in_threadpool(bot.ask, users[-1], users[:-1], request.article)
-            await run_in_threadpool(logged, answer)
-            return {
-                **meta,
-                "object": "chat.completion",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": footnotes(answer)}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                **_extras(answer),
-            }
+            answer = (await run_in_threadpool(partial(service.ask, *asked, **how))).answer
+            return completion(meta, answer)
         # the first piece is awaited here, so bad input is still a plain JSON error, not a broken stream
-        pieces = bot.ask_stream(users[-1], users[:-1], request.article)
+        pieces = await run_in_threadpool(partial(service.stream, *asked, **how))
         first = await run_in_threadpool(next, pieces)
 
-        def events() -> Iterator[str]:
-            def chunk(delta: dict, finish: str | None = None, **extra) -> str:
-                body = {**meta, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-                return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
-
-            yield chunk({"role": "assistant", "content": ""})
-            sent = ""
-            try:
-                for piece in itertools.chain([first], pieces):
-                    if isinstance(piece, Answer):
-                        logged(piece)
-                        # what was sent is the answer's start; the rest (a fallback, a refusal) and the footnotes follow
-                        done = sent.rstrip()
-                        rest = piece.answer[len(done):] if piece.answer.startswith(done) else "\n\n" + piece.answer
-                        for part in stream_pieces(rest + footnotes(piece)[len(piece.answer):], settings.stream_chunk_words):
-                            yield chunk({"content": part})
-                        yield chunk({}, "stop", **_extras(piece))
-                        break
-                    for part in stream_pieces(piece, settings.stream_chunk_words):
-                        sent += part
-                        yield chunk({"content": part})
-            except BotError as exc:  # the LLM failed mid-answer: say so in the stream, which has begun
-                yield chunk({"content": f"\n\n⚠️ {exc}"}, "stop", error={"message": str(exc), "type": type(exc).__name__})
-            except Exception:  # noqa: BLE001 (the edge: a stream that has begun still ends properly)
-                log.exception("the answer stream failed")
-                yield chunk({"content": "\n\n⚠️ internal error"}, "stop", error={"message": "internal error", "type": "server_error"})
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(completion_events(meta, first, pieces, settings.stream_chunk_words), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     _add_fallbacks(api)
     api.add_middleware(BodyLimit, limit=settings.max_request_bytes)
