@@ -9,12 +9,13 @@ HTML, Markdown and LaTeX off), so an article or a question can put no markup in 
 reader's browser. The pages and their own events are public; Gradio's named API
 (``/ask``) needs ``BOT_API_TOKEN`` when one is set, and its upload routes are off. A bad call of
 Gradio's own routes (an unknown function, a value its component does not take) is a 4xx error in
-the API's shape (:class:`bot.web.middleware.GradioCalls`).
+the API's shape (:class:`bot.web.gradio_calls.GradioCalls`).
 
 Every question the chat answers passes the client's rate limit and the article's daily cap
 first (over them, the reader reads when to try again), and goes to the question log with
 its answer; a 👍/👎 and a 👎's optional comment go to the same row (:mod:`bot.logbook`).
-A reader can copy or download the conversation as Markdown (:mod:`bot.export`).
+A reader can copy or download the conversation as Markdown (:mod:`bot.export`). Every question
+route goes through :class:`bot.service.QuestionService`; what the bubbles hold is :mod:`bot.web.bubbles`.
 """
 
 from __future__ import annotations
@@ -36,80 +37,20 @@ from starlette.routing import Mount  # noqa: E402
 
 from bot.export import conversation_markdown  # noqa: E402
 from bot.logbook.log import MAX_COMMENT_CHARS  # noqa: E402
-from bot.models import Answer, Citation  # noqa: E402
+from bot.models import Answer  # noqa: E402
 from bot.service import Logged, QuestionService  # noqa: E402
 from bot.web.admin import add_admin  # noqa: E402
 from bot.web.api import api_token, check_token, client_address, create_api, message_text  # noqa: E402
 from bot.web.gradio_calls import GradioCalls, gradio_bad_request, note_refusal  # noqa: E402
 from bot.web.middleware import GradioGuard  # noqa: E402
+from bot.web.bubbles import CSS, NOTE, guard_note, literal, said, shown, sources_html  # noqa: E402
 from bot.web.widget import EMBED_JS, add_widget, match_article  # noqa: E402
 from index.errors import BotError, RateLimitedError, UnknownQuestionError  # noqa: E402
 
-__all__ = ["build_app", "create_app"]
+__all__ = ["build_app", "create_app", "said", "shown"]
 
 ALL = "__all__"
 API_NAME = "ask"  # Gradio's named endpoint: `Client(url).predict(..., api_name="/ask")`
-NOTE = "Answers only from the article, and every claim links to the passage it came from. If the article doesn't say, the bot tells you."
-CSS = """
-.gradio-container { max-width: 880px !important; margin: 0 auto !important; }
-#chat mark { background: #ffe58a; color: inherit; padding: 0 2px; border-radius: 2px; }
-#chat blockquote { margin: 0.3em 0 0.8em; border-left: 3px solid #d0d7de; padding-left: 0.7em; }
-#chat .message-content .md { white-space: pre-wrap; line-height: 1.6; }
-.bot-note { font-size: 0.85em; opacity: 0.75; }
-@media (max-width: 600px) { .gradio-container { padding: 4px !important; } }
-"""
-
-
-def _passage_html(c: Citation) -> str:
-    """The cited passage, HTML-escaped, with the cited sentences in <mark>."""
-    text, pos, parts = c.text, 0, []
-    for start, end in sorted(c.highlights):
-        s, e = max(start - c.start, pos), min(end - c.start, len(text))
-        if s >= e:
-            continue
-        parts += [html.escape(text[pos:s]), f"<mark>{html.escape(text[s:e])}</mark>"]
-        pos = e
-    parts.append(html.escape(text[pos:]))
-    return "".join(parts).replace("\n\n", "<br><br>")
-
-
-def sources_html(answer: Answer, related: bool = False) -> str:
-    """One entry per [n]: the article title and the passage with the cited sentence highlighted
-    (``related``: the closest passage, which no marker points at)."""
-    return "".join(
-        f"<p><strong>{'' if related else f'[{c.n}] '}{html.escape(c.title)}</strong></p><blockquote>{_passage_html(c)}</blockquote>"
-        for c in (answer.related if related else answer.citations)
-    )
-
-
-#: an "&" that a browser (and html.unescape) would read as the start of a character reference
-_REFERENCE = re.compile("&(?=#|" + "|".join(re.escape(n) for n in sorted(html.entities.html5, key=len, reverse=True)) + ")")
-
-
-def shown(text: str) -> str:
-    """``text`` as a chat bubble holds it, to show literally (see :func:`said`): every "<" and
-    every "&" that would start a character reference are escaped, nothing else, so what Gradio's
-    copy button copies is the text itself ("AT&T", "3 > 2") but for those rare characters."""
-    return _REFERENCE.sub("&amp;", text).replace("<", "&lt;")
-
-
-def said(message: dict) -> str:
-    """What the user typed into the bubble ``message``: :func:`shown` undone."""
-    return html.unescape(message_text(message.get("content")))
-
-
-def _guard_note(answer: Answer) -> list:
-    """For an LLM answer, a collapsed note of what the grounding guard dropped, or that the quote stands in."""
-    guard = answer.guard or {}
-    if answer.fallback:
-        text = "The model's answer was not supported by the article's passages, so the article is quoted instead."
-    elif guard.get("dropped"):  # the reasons only: a sentence the guard rejected is never shown to a reader
-        count = len(guard["dropped"])
-        text = f"{count} sentence{'s' if count > 1 else ''} of the model's answer left out: " + "; ".join(
-            dict.fromkeys(d["reason"] for d in guard["dropped"])) + "."
-    else:
-        return []
-    return [gr.ChatMessage(content=shown(text), metadata={"title": "🛡️ Checked against the article", "status": "done"})]
 
 
 def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
@@ -156,7 +97,7 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
         except BotError as exc:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
-        notes = _guard_note(answer)
+        notes = guard_note(answer)
         if answer.refused:
             content = f"🤷 <em>{shown(answer.answer)}</em>"
             remember(request, turns[-1], content, answer, row)
@@ -231,11 +172,6 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
         scope = rows.get(scope_of(picker, fixed) or "")
         return conversation_markdown(turns, title=scope["title"] if scope else None,
                                      urls={i: a["url"] for i, a in rows.items() if a.get("url")})
-
-    def literal(text: str) -> str:
-        """``text`` on one line for a Markdown component to show as is: every ASCII punctuation mark
-        backslash-escaped, so a title from a link (``?title=``) can make no link, image or markup."""
-        return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(text.split()))
 
     def on_load(request: gr.Request):
         """Scope the chat by ``?article=ID``, else by ``?url=`` (the host page's canonical URL, from

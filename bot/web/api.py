@@ -36,7 +36,7 @@ from starlette.routing import Match
 
 from bot.logbook.log import MAX_COMMENT_CHARS
 from bot.service import QuestionService
-from bot.web.chat_completions import MODEL_ID, ChatRequest, completion, completion_events, footnotes
+from bot.web.chat_completions import MODEL_ID, ChatRequest, completion, completion_events, footnotes, message_text
 from bot.web.errors import bot_error_response, error_response
 from bot.web.middleware import BodyLimit, check_token
 from index.errors import BotError, InputError
@@ -72,14 +72,6 @@ class FeedbackRequest(BaseModel):
     id: int = Field(ge=1, le=2**63 - 1, description="The `id` of an answer from /api/ask.")
     liked: bool | None = Field(description="true for 👍, false for 👎, null to take the rating back.")
     comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS, description="What was right or wrong, in the reader's words.")
-
-
-def message_text(content: object) -> str:
-    """A chat message's content as text: a string as is, a list of parts (OpenAI's, Gradio's) as their
-    texts joined by spaces, anything else as nothing."""
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""
 
 
 def api_token(settings) -> str | None:

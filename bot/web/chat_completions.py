@@ -18,7 +18,7 @@ from bot.service import Logged, stream_pieces
 from index.errors import BotError
 from index.text import lone_surrogate, surrogate_message
 
-__all__ = ["MODEL_ID", "ChatRequest", "completion", "completion_events", "footnotes"]
+__all__ = ["MODEL_ID", "ChatRequest", "completion", "completion_events", "footnotes", "message_text"]
 
 MODEL_ID = "newsbot"
 log = logging.getLogger(__name__)
@@ -62,6 +62,14 @@ def footnotes(answer: Answer) -> str:
         return answer.answer
     notes = "\n".join(f"[{c.n}] {c.title}: “{' '.join(c.text.split())}”" for c in answer.citations)
     return f"{answer.answer}\n\n{notes}"
+
+
+def message_text(content: object) -> str:
+    """A chat message's content as text: a string as is, a list of parts (OpenAI's, Gradio's) as their
+    texts joined by spaces, anything else as nothing."""
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return content if isinstance(content, str) else ""
 
 
 def completion(meta: dict, answer: Answer) -> dict:
