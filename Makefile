@@ -21,8 +21,10 @@ install: $(STAMP)
 run: install
 	$(BIN)/bot serve
 
+# As root on Debian it first installs and starts what the tests need (Chromium, PostgreSQL, a Chroma server);
+# elsewhere it says in one line what is missing. CI runs exactly this (.ci/run).
 test: install
-	$(BIN)/python -m pytest -q
+	VENV_BIN=$(BIN) bash .ci/services $(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python benchmarks/web_latency.py

@@ -16,7 +16,7 @@ from tests.conftest import OTHER_ARTICLE, free_port
 pytestmark = pytest.mark.slow
 BOT = str(Path(sys.executable).with_name("bot"))
 TRAM = "How much will the tram line cost?"
-#: The README promises that a change by another process is answered within this many seconds.
+#: docs/operations.md promises that a change by another process is answered within this many seconds.
 SEEN_WITHIN = 3.0
 
 

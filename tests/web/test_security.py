@@ -63,7 +63,7 @@ def hostile(tmp_path_factory):
 
 
 def _error(response: httpx.Response, status: int) -> str:
-    """The message of a README-shaped JSON error with ``status``."""
+    """The message of a JSON error in the shape docs/api.md gives, with ``status``."""
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"message", "type"}

@@ -173,7 +173,7 @@ def test_bubble_opens_a_chat_scoped_to_the_page_s_article(served, browser):
     sources.click()
     frame.locator("#chat").get_by_text(SEED_TITLE).first.wait_for()
     assert frame.locator("#chat").get_by_text(TRAM_TITLE).count() == 0  # scoped: the other article is never cited
-    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "widget.png"))  # the README's picture
+    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "widget.png"))  # docs/widget.md's picture
 
     frame.locator("#question textarea").press("Escape")  # in the frame: the embed tells the widget
     page.locator("newsbot-widget .panel").wait_for(state="hidden")
