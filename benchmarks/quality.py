@@ -1,5 +1,5 @@
 """Answer quality on the SQuAD 2.0 tuning split, dev.jsonl, the news check and the news corpus (fit and check parts,
-with a table per question kind); writes docs/quality.md and docs/quality.png.
+with a table per question kind); rewrites docs/quality.md from its "## The figures" heading on, and docs/quality.png.
 
     .venv/bin/python benchmarks/quality.py            # tuning split: table, ablations, threshold sweep, latency
     .venv/bin/python benchmarks/quality.py --report   # also the report split (articles 7-16), once, after tuning
@@ -101,7 +101,7 @@ def main() -> None:
     default = settings.refusal_threshold if settings.refusal_threshold is not None else operating_point(settings)
     tuning = load_eval_set(SQUAD, "1-6")
     dev = load_eval_set(SHARED / "dev.jsonl")
-    lines = ["# Answer quality", "", f"Measured by `benchmarks/quality.py` on {time.strftime('%Y-%m-%d')}; refusal threshold {default}.", ""]
+    lines = ["## The figures", "", f"Measured by `benchmarks/quality.py` on {time.strftime('%Y-%m-%d')}; refusal threshold {default}.", ""]
 
     print("tuning split, with dense-only and BM25-only ablations…", flush=True)
     everything = settings.model_copy(update={"refusal_threshold": 0.0})
@@ -161,7 +161,9 @@ def main() -> None:
         report_table = table([f for f, _ in report.values()])
         print(report_table)
         lines += ["## Report split (SQuAD 2.0 articles 7-16), run after tuning was frozen", "", report_table, "", REPORT_HISTORY, ""]
-    (DOCS / "quality.md").write_text("\n".join(lines), encoding="utf-8")
+    page = DOCS / "quality.md"  # the hand-written part above "## The figures" stays; the figures are replaced
+    kept = page.read_text(encoding="utf-8").split("\n## The figures\n")[0] if page.exists() else "# Answer quality\n"
+    page.write_text(kept.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")
     print(f"wrote {DOCS / 'quality.md'}")
 
 
