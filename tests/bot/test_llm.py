@@ -216,3 +216,35 @@ def test_a_sentence_that_leaves_out_the_quote_s_figure_does_not_stand_for_it():
     assert figures_left_out("It was due to last seven hours but ended in under three, on Friday.", quote, question) == set()
     question = "Did the summit, planned for seven hours, end on Friday?"  # what the question gives need not be repeated
     assert figures_left_out("It ended in under three hours.", quote, question) == set()
+
+
+@pytest.mark.unit
+def test_the_backends_registry_names_every_answerer_and_imports_no_client():
+    """Settings and the CLI take their names from bot/backends.py; importing it (and the settings) loads no client library."""
+    import subprocess
+    import sys
+
+    from bot import backends
+
+    assert backends.NAMES == ("extractive", "local", "openai", "ollama")
+    assert backends.names_text() == "extractive, local, openai or ollama"
+    assert all(b.description for b in backends.BACKENDS.values())
+    assert [n for n, b in backends.BACKENDS.items() if b.make is None] == ["extractive"]
+    heavy = ("langchain_openai", "langchain_ollama", "xllamacpp", "bot.local_llm")
+    code = f"import sys, bot.backends, bot.settings; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+@pytest.mark.unit
+def test_a_wrong_answerer_name_lists_the_names():
+    from pydantic import ValidationError
+
+    from index.errors import InputError
+
+    for name in ("extractive", "local", "openai", "ollama"):
+        assert Settings(answerer=name).answerer == name
+    with pytest.raises(ValidationError, match="Input should be 'extractive', 'local', 'openai' or 'ollama'"):
+        Settings(answerer="Local")
+    with pytest.raises(InputError, match="'extractive' is not an LLM answerer"):
+        make_chat_model(Settings(answerer="extractive"))

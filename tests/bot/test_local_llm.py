@@ -15,7 +15,7 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 
-from bot import local_llm
+from bot import local_llm, local_runtime
 from bot.local_llm import LocalChatModel, default_model_path
 from index.errors import BackendUnavailableError
 
@@ -161,15 +161,15 @@ def test_max_tokens_and_stop_are_obeyed(model_path):
 
 @pytest.mark.slow
 def test_the_model_loads_once_per_process(model, model_path):
-    loaded = dict(local_llm._servers)
+    loaded = dict(local_runtime._servers)
     other = LocalChatModel(model_path=model_path, n_ctx=1024, max_tokens=16, temperature=0.5)
     other.invoke("Hi")
-    assert local_llm._servers == loaded
+    assert local_runtime._servers == loaded
 
 
 @pytest.mark.slow
 def test_the_http_port_xllamacpp_opens_answers_nobody(model):
-    server = local_llm._server(model.model_path, model.n_ctx, model.n_threads)
+    server = local_runtime.server(model.model_path, model.n_ctx, model.n_threads)
     assert server.listening_address.startswith("http://127.0.0.1:")
     reply = httpx.post(
         server.listening_address + "/v1/chat/completions",
@@ -182,7 +182,7 @@ def test_the_http_port_xllamacpp_opens_answers_nobody(model):
 @pytest.mark.slow
 def test_concurrent_loads_and_calls_are_safe(model_path):
     fresh = LocalChatModel(model_path=model_path, n_ctx=512, max_tokens=16)  # a key nothing loaded yet
-    before = len(local_llm._servers)
+    before = len(local_runtime._servers)
     replies: list = []
     errors: list = []
 
@@ -199,7 +199,7 @@ def test_concurrent_loads_and_calls_are_safe(model_path):
         t.join(timeout=120)
     assert not errors
     assert len(replies) == 3 and all(r.strip() for r in replies)
-    assert len(local_llm._servers) == before + 1
+    assert len(local_runtime._servers) == before + 1
 
 
 @pytest.mark.slow

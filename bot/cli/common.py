@@ -1,0 +1,91 @@
+"""What every ``bot`` command shares: the Typer app and its global options (the settings of this
+invocation), the bot built for them on first use, and printing for a person."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from index.errors import BotError
+
+if TYPE_CHECKING:
+    from bot.chain import NewsBot
+    from bot.models import Answer
+
+__all__ = ["app", "echo", "get_bot", "print_answer", "state"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Answer questions about news articles, citing the passage behind every claim.",
+)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    """Print for a person: control characters from article text or titles (terminal escape
+    sequences above all) are shown as ``\\x1b``, never sent to the terminal raw."""
+    typer.echo(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text), err=err)
+
+
+class _State:
+    settings: Settings | None = None
+    bot: NewsBot | None = None
+
+
+state = _State()
+
+
+def get_bot() -> NewsBot:
+    """The bot for this invocation's settings, built on first use."""
+    if state.bot is None:
+        from bot.chain import NewsBot
+
+        state.bot = NewsBot(state.settings)
+    return state.bot
+
+
+@app.callback()
+def _main(
+    data_dir: Optional[Path] = typer.Option(
+        None, "--data-dir", help="Where the index lives. Default: $BOT_DATA_DIR, else ~/.local/share/newsbot."
+    ),
+    chroma_host: Optional[str] = typer.Option(
+        None, "--chroma-host", help="Use a Chroma server instead of the embedded store (env BOT_CHROMA_HOST)."
+    ),
+    chroma_port: Optional[int] = typer.Option(None, "--chroma-port", help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."),
+) -> None:
+    overrides: dict = {"data_dir": data_dir} if data_dir else {}
+    if chroma_host:
+        overrides["chroma_host"] = chroma_host
+    if chroma_port:
+        overrides["chroma_port"] = chroma_port
+    state.bot = None  # one bot per invocation, for the settings of this invocation
+    try:
+        state.settings = Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise BotError(f"bad setting BOT_{field.upper()}: {message}") from None
+
+
+def print_answer(answer: Answer) -> None:
+    """The answer for a person: its text, then each source with the passage it quotes."""
+    echo(answer.answer)
+    if answer.citations:
+        echo("\nSources:")
+        for c in answer.citations:
+            echo(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end}, score {c.score:.2f})")
+            for line in c.text.splitlines():
+                if line.strip():
+                    echo(f"    {line}")

@@ -1,0 +1,60 @@
+"""The commands that fill and tend the index: ``ingest``, ``repair``, ``remove``, ``articles``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+import typer
+
+from bot.cli.common import echo, get_bot, state
+
+__all__ = ["articles", "ingest", "remove", "repair"]
+
+
+def ingest(
+    sources: list[str] = typer.Argument(..., help="Article files (.txt, .md), JSONL files of records, folders of them, or http(s) URLs."),
+    article_id: Optional[str] = typer.Option(None, "--id", help="Article id (one article only). Default: the file's stem."),
+    title: Optional[str] = typer.Option(None, "--title", help="Title (one article only). Default: metadata, heading or file name."),
+) -> None:
+    """Store articles in the index; unchanged articles are skipped, changed ones replaced."""
+    from index.sources import load_sources
+
+    # read and check everything before storing anything
+    articles = load_sources(sources, article_id, title, max_bytes=state.settings.max_article_bytes)
+    results = get_bot().ingest_many(articles, progress=len(articles) > 1 and sys.stderr.isatty())
+    if len(results) <= 20:
+        for r in results:
+            echo(f"{r.status} {r.article_id}: {r.chunks} passages, {r.sentences} sentences ({r.title})")
+    else:
+        counts = {status: sum(r.status == status for r in results) for status in ("added", "updated", "unchanged")}
+        echo(f"{len(results)} articles: {counts['added']} added, {counts['updated']} updated, {counts['unchanged']} unchanged")
+
+
+def repair() -> None:
+    """Make the store consistent after a crash: finish or undo interrupted writes, drop passages
+    that belong to no article, and index again any article whose passages are incomplete."""
+    report = get_bot().repair()
+    echo(
+        f"repaired: {report.markers} interrupted write(s) cleaned up, {report.removed} leftover record(s) removed, "
+        f"{len(report.reindexed)} article(s) indexed again" + (f" ({', '.join(report.reindexed)})" if report.reindexed else "")
+    )
+
+
+def remove(article_id: str = typer.Argument(..., help="The id of the article to delete (see `bot articles`).")) -> None:
+    """Delete an article and all its passages."""
+    get_bot().remove(article_id)
+    echo(f"removed {article_id}")
+
+
+def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """List the indexed articles (with --json, each with its suggested questions)."""
+    rows = get_bot().articles() if as_json else get_bot().store.articles()  # the plain list needs no suggestions
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        echo("no articles yet: run `bot ingest PATH`")
+    for row in rows:
+        echo(f"{row['id']}\t{row.get('chunks', '?')} passages\t{row['title']}" + (f"\t{row['url']}" if row.get("url") else ""))

@@ -1,0 +1,36 @@
+"""``bot serve``: the web chat, the embeddable chat and the API over HTTP."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.common import echo, get_bot
+from index.errors import BotError
+
+__all__ = ["serve"]
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; 0.0.0.0 exposes the bot to the network."),
+    port: int = typer.Option(7860, "--port", min=1, max=65535, help="TCP port."),
+) -> None:
+    """Serve the web chat (/), the embeddable chat (/embed) and the API (/api, /v1, /docs)."""
+    import uvicorn
+
+    bot = get_bot()
+    if bot.store.recover(wait=False):  # a writer busy now recovers by itself
+        echo("cleaned up after an interrupted ingest")
+    if bot.store.count() == 0:
+        for result in bot.ingest_bundled():
+            echo(f"{result.status} {result.article_id}: {result.chunks} passages ({result.title})")
+    from app import create_app
+
+    bot.warm_up()
+    web = create_app(bot)
+    bot.logbook.engine  # connects, migrates and imports an old feedback.jsonl now: a wrong BOT_DATABASE_URL stops here
+    shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
+    echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
+    try:
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+    except OSError as exc:
+        raise BotError(f"cannot listen on {host}:{port}: {exc.strerror}; pick another --port") from None
