@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.extractive.tables import Spans, build_kinds, build_layout, build_term_stats, build_word_table
+from bot.extractive.tables import build_kinds, build_layout, build_term_stats, build_word_table
 from bot.extractive.words import word_vectors
+from index.store import Spans, StoredArticle
 
 __all__ = ["ArticleIndex", "bm25_scores"]
 
@@ -43,15 +44,15 @@ class ArticleIndex:
         self._tokens: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def from_record(cls, record, embeddings=None) -> "ArticleIndex":
-        """The index of one stored article (:class:`index.store.StoredArticle`); ``embeddings``
+    def from_record(cls, record: StoredArticle, embeddings=None) -> "ArticleIndex":
+        """The index of one stored article; ``embeddings``
         (with ``token_vectors``) is where its sentences' word pieces come from when first needed."""
         return cls(
             article_id=record.id,
             title=record.meta.get("title", record.id),
             text=record.text,
-            sentences=Spans.from_rows(record.sentences.texts, record.sentences.starts, record.sentences.ends, record.sentences.vectors),
-            passages=Spans.from_rows(record.passages.texts, record.passages.starts, record.passages.ends, record.passages.vectors),
+            sentences=record.sentences,
+            passages=record.passages,
             token_source=embeddings if hasattr(embeddings, "token_vectors") else None,
         )
 
