@@ -27,6 +27,7 @@ from bot.extractive.ranking import Scored, score_features
 from bot.extractive.weights import Models, load_models
 from bot.models import Answer, Citation, refusal_text
 from bot.reader.evidence import read, rerank
+from index.embeddings import TokenEmbeddings
 from index.terms import terms
 
 __all__ = ["ExtractiveAnswerer", "MAX_ARTICLES"]
@@ -81,7 +82,7 @@ class ExtractiveAnswerer:
         articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
         if not articles:
             return None, None, 0.0
-        if hasattr(self.embeddings, "embed_query_tokens"):
+        if isinstance(self.embeddings, TokenEmbeddings):
             vector, pieces = self.embeddings.embed_query_tokens(question)
         else:
             vector, pieces = self.embeddings.embed_query(question), None

@@ -16,6 +16,7 @@ import numpy as np
 
 from bot.extractive.tables import build_kinds, build_layout, build_term_stats, build_word_table
 from bot.extractive.words import word_vectors
+from index.embeddings import TokenEmbeddings
 from index.store import Spans, StoredArticle
 
 __all__ = ["ArticleIndex", "bm25_scores"]
@@ -30,8 +31,8 @@ class ArticleIndex:
     text: str
     sentences: Spans
     passages: Spans
-    #: embeddings with ``token_vectors`` (the word pieces, on first use) and perhaps ``word_vectors``
-    token_source: object = None
+    #: where the word pieces come from (on first use), perhaps with ``word_vectors`` too
+    token_source: TokenEmbeddings | None = None
     n: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,15 +46,15 @@ class ArticleIndex:
 
     @classmethod
     def from_record(cls, record: StoredArticle, embeddings=None) -> "ArticleIndex":
-        """The index of one stored article; ``embeddings``
-        (with ``token_vectors``) is where its sentences' word pieces come from when first needed."""
+        """The index of one stored article; ``embeddings`` (:class:`~index.embeddings.TokenEmbeddings`)
+        is where its sentences' word pieces come from when first needed."""
         return cls(
             article_id=record.id,
             title=record.meta.get("title", record.id),
             text=record.text,
             sentences=record.sentences,
             passages=record.passages,
-            token_source=embeddings if hasattr(embeddings, "token_vectors") else None,
+            token_source=embeddings if isinstance(embeddings, TokenEmbeddings) else None,
         )
 
     def tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
