@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.evaluate import at_threshold, by_kind, evaluate, load_eval_set, table  # noqa: E402
-from bot.extractive.weights import load_models  # noqa: E402
+from bot.extractive.answerer import load_models  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"

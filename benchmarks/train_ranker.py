@@ -56,10 +56,11 @@ sys.path.insert(0, str(ROOT))
 from bot.chain import NewsBot  # noqa: E402
 from bot.evaluate import load_eval_set  # noqa: E402
 from bot.extractive.answerability import QUESTION_FEATURES, question_features  # noqa: E402
+from bot.extractive.answerer import FEATURE_NAMES  # noqa: E402
 from bot.extractive.features import RANK_FEATURES, SENTENCE_FEATURES, sentence_features, token_features  # noqa: E402
 from bot.extractive.question import parse_question  # noqa: E402
 from bot.extractive.ranking import CANDIDATES, Scored, score_features  # noqa: E402
-from bot.extractive.weights import WEIGHTS_FILE, Models  # noqa: E402
+from bot.extractive.weights import WEIGHTS_FILE, LinearModel, Models  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
@@ -131,15 +132,14 @@ def fit_ranker(rows: list[dict], l2: float = 1e-3, steps: int = 300) -> tuple[np
 
 def fit_models(rows: list[dict], steps: int = 300) -> Models:
     """The prefilter on :data:`SENTENCE_FEATURES`, then the ranker on its candidates with the token features."""
-    pw, pmu, psd = fit_ranker(rows, steps=steps)
+    prefilter = LinearModel(FEATURE_NAMES.sentence, *fit_ranker(rows, steps=steps))
     stage = []
     for r in rows:
-        candidates = np.argsort(-(((r["X"] - pmu) / psd) @ pw), kind="stable")[:CANDIDATES]
+        candidates = np.argsort(-prefilter.score(r["X"]), kind="stable")[:CANDIDATES]
         T, _ = token_features(r["index"], r["q"], candidates)
         stage.append(dict(r, X=np.hstack([r["X"], T])[candidates], y=r["y"][candidates]))
-    rw, rmu, rsd = fit_ranker(stage, steps=steps)
-    neutral = Models.neutral()
-    return Models(pw, pmu, psd, rw, rmu, rsd, neutral.answer_w, neutral.answer_b, neutral.answer_mu, neutral.answer_sd, {})
+    ranker = LinearModel(FEATURE_NAMES.rank, *fit_ranker(stage, steps=steps))
+    return Models(prefilter, ranker, Models.neutral(FEATURE_NAMES).answerability, {})
 
 
 def scored(row: dict, models: Models) -> Scored:
@@ -273,8 +273,9 @@ def main() -> None:
         aw, amu, asd = np.zeros(F.shape[1]), np.zeros(F.shape[1]), np.ones(F.shape[1])
         aw[chosen], amu[chosen], asd[chosen] = cw, cmu, csd
         f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
-        models = Models(f32(fitted.pre_w), f32(fitted.pre_mu), f32(fitted.pre_sd), f32(fitted.rank_w), f32(fitted.rank_mu),
-                        f32(fitted.rank_sd), f32(aw), float(ab), f32(amu), f32(asd), {})
+        as32 = lambda m: LinearModel(m.names, f32(m.w), f32(m.mu), f32(m.sd))  # noqa: E731
+        models = Models(as32(fitted.prefilter), as32(fitted.ranker),
+                        LinearModel(FEATURE_NAMES.question, f32(aw), f32(amu), f32(asd), float(ab)), {})
 
         probs = np.asarray([models.answerable(f) for f in F])
         # the shipped ranker's own view of the tuning questions (what `bot eval` measures there)
@@ -338,8 +339,8 @@ def main() -> None:
         }
         args.out.write_text(json.dumps(models.to_json(), indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out} (operating point: refusal_threshold = {threshold}) in {time.time() - start:.0f} s")
-    print("prefilter weights:", {n: round(float(x), 2) for n, x in zip(SENTENCE_FEATURES.names, models.pre_w)})
-    print("ranker weights:", {n: round(float(x), 2) for n, x in zip(RANK_FEATURES.names, models.rank_w)})
+    print("prefilter weights:", {n: round(float(x), 2) for n, x in zip(SENTENCE_FEATURES.names, models.prefilter.w)})
+    print("ranker weights:", {n: round(float(x), 2) for n, x in zip(RANK_FEATURES.names, models.ranker.w)})
     print("answerability weights:", {QUESTION_FEATURES.names[j]: round(float(aw[j]), 2) for j in chosen})
 
 

@@ -59,7 +59,7 @@ def build_pairs(found: list[tuple[str, object]], tmp: Path) -> list[Pair]:
     from bot.extractive.features import sentence_features
     from bot.extractive.question import parse_question
     from bot.extractive.ranking import score_features
-    from bot.extractive.weights import load_models
+    from bot.extractive.answerer import load_models
     from bot.settings import Settings
 
     models = load_models()
@@ -193,7 +193,7 @@ def question_rows(found: list[tuple[str, object]], reader, tmp: Path) -> list[di
     from bot.extractive.features import sentence_features
     from bot.extractive.question import parse_question
     from bot.extractive.ranking import score_features
-    from bot.extractive.weights import load_models
+    from bot.extractive.answerer import load_models
     from bot.reader.evidence import read
     from bot.reader.pairs import overlapping
     from bot.settings import Settings

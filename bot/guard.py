@@ -54,6 +54,7 @@ from bot.facts import CERTAINTY, INJECTED, OPPOSITES, facts_of, hard_problems, t
 from bot.extractive import lexicon
 from bot.extractive.question import parse_question
 from bot.injection import blank, injected_spans
+from index.embeddings import TokenEmbeddings
 from index.errors import BotError
 from index.terms import terms, tokens
 
@@ -126,7 +127,7 @@ class Guard:
 
     def _parse(self, sentence: str):
         """The sentence read as the extractive answerer reads a question: terms, words, word pieces."""
-        vector, pieces = (self.embeddings.embed_query_tokens(sentence) if hasattr(self.embeddings, "embed_query_tokens")
+        vector, pieces = (self.embeddings.embed_query_tokens(sentence) if isinstance(self.embeddings, TokenEmbeddings)
                           else (self.embeddings.embed_query(sentence), None))
         return parse_question(sentence, vector, pieces, self.embeddings)
 

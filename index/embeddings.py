@@ -13,11 +13,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-__all__ = ["LazyEmbeddings", "TokenVectors", "load_model"]
+__all__ = ["LazyEmbeddings", "TokenEmbeddings", "TokenVectors", "load_model"]
 
 _OFFLINE = {
     "HF_HUB_OFFLINE": "1",
@@ -79,6 +80,20 @@ class TokenVectors:
 
     vectors: np.ndarray
     pieces: list[str]
+
+
+@runtime_checkable
+class TokenEmbeddings(Protocol):
+    """Embeddings that also give contextual word-piece vectors (:class:`LazyEmbeddings`, the fakes):
+    what token-level matching needs. Other embeddings match on whole vectors only."""
+
+    def embed_query_tokens(self, text: str) -> tuple[list[float], TokenVectors]:
+        """The query's vector (as ``embed_query``'s) and its word-piece vectors."""
+        ...
+
+    def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[TokenVectors]]:
+        """For each text, the word-piece vectors inside each of its character spans."""
+        ...
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

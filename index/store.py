@@ -26,10 +26,11 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -39,20 +40,28 @@ from index import systems
 from index.storage import is_storage_failure, open_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
-__all__ = ["ArticleStore", "IngestResult", "RepairReport", "StoredArticle", "StoredSpans"]
+__all__ = ["ArticleStore", "IngestResult", "RepairReport", "Spans", "StoredArticle"]
 
 _COSINE = {"hnsw": {"space": "cosine"}}
 
 
 @dataclass(frozen=True)
-class StoredSpans:
-    """The sentences or the passages of one stored article, in article order."""
+class Spans:
+    """The sentences or the passages of one article, in article order: texts, character offsets,
+    vectors (one float32 row each) and the store's record ids (none for spans built by hand)."""
 
-    ids: list[str]
     texts: list[str]
-    starts: list[int]
-    ends: list[int]
-    vectors: list
+    starts: np.ndarray
+    ends: np.ndarray
+    vecs: np.ndarray
+    ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_rows(cls, texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], vectors: Sequence,
+                  ids: Sequence[str] = ()) -> "Spans":
+        """Spans from plain rows, as Chroma returns them."""
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1) if len(vectors) else np.zeros((0, 0), np.float32)
+        return cls(list(texts), np.asarray(starts), np.asarray(ends), matrix, list(ids))
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,8 @@ class StoredArticle:
     id: str
     text: str
     meta: dict[str, Any]
-    sentences: StoredSpans
-    passages: StoredSpans
+    sentences: Spans
+    passages: Spans
 
 
 def _guarded(method):
@@ -347,12 +356,12 @@ class ArticleStore(TransactionalWrites):
                 (i for i in range(len(got["ids"])) if got["metadatas"][i].get("rev") == rev),
                 key=lambda i: got["metadatas"][i]["start"],
             )
-            spans[kind] = StoredSpans(
-                ids=[got["ids"][i] for i in order],
+            spans[kind] = Spans.from_rows(
                 texts=[got["documents"][i] for i in order],
                 starts=[int(got["metadatas"][i]["start"]) for i in order],
                 ends=[int(got["metadatas"][i]["end"]) for i in order],
                 vectors=[got["embeddings"][i] for i in order],
+                ids=[got["ids"][i] for i in order],
             )
         return StoredArticle(article_id, found["documents"][0], meta, spans["sentences"], spans["chunks"])
 

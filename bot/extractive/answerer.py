@@ -19,19 +19,32 @@ from langchain_core.documents import Document
 
 from bot.citations import Claim, cite_claims, passage_of, unmark
 from bot.extractive import news
-from bot.extractive.answerability import question_features
-from bot.extractive.features import SENTENCE_FEATURES, sentence_features
+from bot.extractive.answerability import QUESTION_FEATURES, question_features
+from bot.extractive.features import RANK_FEATURES, SENTENCE_FEATURES, sentence_features
 from bot.extractive.question import AnswerType, Parsed, parse_question
 from bot.extractive.quote import compose, part, quote
 from bot.extractive.ranking import Scored, score_features
-from bot.extractive.weights import Models, load_models
+from bot.extractive.weights import FeatureNames, Models, WeightsError, load_weights
 from bot.models import Answer, Citation, refusal_text
 from bot.reader.evidence import read, rerank
+from index.embeddings import TokenEmbeddings
+from index.errors import BotError
 from index.terms import terms
 
-__all__ = ["ExtractiveAnswerer", "MAX_ARTICLES"]
+__all__ = ["ExtractiveAnswerer", "FEATURE_NAMES", "MAX_ARTICLES", "load_models"]
 
 MAX_ARTICLES = 3
+#: the columns this package computes for each model, which the weights file must match
+FEATURE_NAMES = FeatureNames(tuple(SENTENCE_FEATURES.names), tuple(RANK_FEATURES.names), tuple(QUESTION_FEATURES.names))
+
+
+def load_models(path: str | None = None) -> Models:
+    """The fitted weights (the packaged file, or the one at ``path``) for :data:`FEATURE_NAMES`;
+    a missing file or one fitted for other features is a :class:`~index.errors.BotError`."""
+    try:
+        return load_weights(FEATURE_NAMES, path)
+    except WeightsError as exc:
+        raise BotError(str(exc)) from None
 
 
 class ExtractiveAnswerer:
@@ -81,7 +94,7 @@ class ExtractiveAnswerer:
         articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
         if not articles:
             return None, None, 0.0
-        if hasattr(self.embeddings, "embed_query_tokens"):
+        if isinstance(self.embeddings, TokenEmbeddings):
             vector, pieces = self.embeddings.embed_query_tokens(question)
         else:
             vector, pieces = self.embeddings.embed_query(question), None
@@ -89,7 +102,7 @@ class ExtractiveAnswerer:
         found = [(index, sentence_features(index, q)) for index in map(self.evidence.get, articles) if index.n]
         if not found:
             return None, q, 0.0
-        index, X = max(found, key=lambda f: float(self.models.prefilter(f[1]).max()))
+        index, X = max(found, key=lambda f: float(self.models.prefilter.score(f[1]).max()))
         best = self._score(index, q, X)
         features = question_features(best, q)
         confidence = self.models.answerable(features)

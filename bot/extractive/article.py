@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.extractive.tables import Spans, build_kinds, build_layout, build_term_stats, build_word_table
+from bot.extractive.tables import build_kinds, build_layout, build_term_stats, build_word_table
 from bot.extractive.words import word_vectors
+from index.embeddings import TokenEmbeddings
+from index.store import Spans, StoredArticle
 
 __all__ = ["ArticleIndex", "bm25_scores"]
 
@@ -29,8 +31,8 @@ class ArticleIndex:
     text: str
     sentences: Spans
     passages: Spans
-    #: embeddings with ``token_vectors`` (the word pieces, on first use) and perhaps ``word_vectors``
-    token_source: object = None
+    #: where the word pieces come from (on first use), perhaps with ``word_vectors`` too
+    token_source: TokenEmbeddings | None = None
     n: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -43,16 +45,16 @@ class ArticleIndex:
         self._tokens: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def from_record(cls, record, embeddings=None) -> "ArticleIndex":
-        """The index of one stored article (:class:`index.store.StoredArticle`); ``embeddings``
-        (with ``token_vectors``) is where its sentences' word pieces come from when first needed."""
+    def from_record(cls, record: StoredArticle, embeddings=None) -> "ArticleIndex":
+        """The index of one stored article; ``embeddings`` (:class:`~index.embeddings.TokenEmbeddings`)
+        is where its sentences' word pieces come from when first needed."""
         return cls(
             article_id=record.id,
             title=record.meta.get("title", record.id),
             text=record.text,
-            sentences=Spans.from_rows(record.sentences.texts, record.sentences.starts, record.sentences.ends, record.sentences.vectors),
-            passages=Spans.from_rows(record.passages.texts, record.passages.starts, record.passages.ends, record.passages.vectors),
-            token_source=embeddings if hasattr(embeddings, "token_vectors") else None,
+            sentences=record.sentences,
+            passages=record.passages,
+            token_source=embeddings if isinstance(embeddings, TokenEmbeddings) else None,
         )
 
     def tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

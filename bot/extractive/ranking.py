@@ -10,16 +10,13 @@ features, so the cost stays flat with article length.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.extractive.article import ArticleIndex
 from bot.extractive.features import token_features
 from bot.extractive.question import Parsed
-
-if TYPE_CHECKING:
-    from bot.extractive.weights import Models
+from bot.extractive.weights import Models
 
 __all__ = ["CANDIDATES", "Scored", "score_features", "softmax"]
 
@@ -51,13 +48,13 @@ def score_features(index: ArticleIndex, q: Parsed, X: np.ndarray, models: Models
         order = np.argsort(-signal, kind="stable")
         T, match = token_features(index, q, order[:CANDIDATES])
         return Scored(index, np.hstack([X, T]), signal, softmax(signal), order, match)
-    pre = _last(models.prefilter(X), index.layout.unquotable)
+    pre = _last(models.prefilter.score(X), index.layout.unquotable)
     pre_order = np.argsort(-pre, kind="stable")
     candidates = pre_order[:CANDIDATES]
     T, match = token_features(index, q, candidates)
     full = np.hstack([X, T])
     scores = np.empty(index.n, dtype=np.float64)
-    scores[candidates] = models.rank(full[candidates])
+    scores[candidates] = models.ranker.score(full[candidates])
     if index.n > len(candidates):
         rest = pre_order[len(candidates):]
         scores[rest] = scores[candidates].min() - 30.0 - np.arange(len(rest)) * 1e-3

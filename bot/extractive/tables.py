@@ -1,6 +1,6 @@
 """The small read-only tables an :class:`~bot.extractive.article.ArticleIndex` is made of, each built by one function.
 
-* :class:`Spans`: the sentences, and the passages, with offsets and vectors;
+* :class:`~index.store.Spans` (the store's): the sentences, and the passages, with offsets and vectors;
 * :class:`Layout`: paragraphs, neighbours, the headline, the passage of each sentence;
 * :class:`TermStats`: stemmed terms, idf, membership matrices, BM25 indexes;
 * :class:`Kinds`: what each sentence holds (a number, a date, reported speech, names, a negation);
@@ -18,26 +18,12 @@ import numpy as np
 from bot.extractive import lexicon, news
 from bot.extractive.words import content_words, word_vectors
 from bot.injection import injected_spans
+from index.store import Spans
 from index.terms import terms, tokens
 
 __all__ = [
-    "Spans", "Layout", "TermStats", "Kinds", "WordTable", "build_layout", "build_term_stats", "build_kinds", "build_word_table",
+    "Layout", "TermStats", "Kinds", "WordTable", "build_layout", "build_term_stats", "build_kinds", "build_word_table",
 ]
-
-
-@dataclass(frozen=True)
-class Spans:
-    """Sentences or passages of one article, in article order."""
-
-    texts: list[str]
-    starts: np.ndarray
-    ends: np.ndarray
-    vecs: np.ndarray
-
-    @classmethod
-    def from_rows(cls, texts: list[str], starts: list[int], ends: list[int], vectors: list) -> "Spans":
-        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
-        return cls(list(texts), np.asarray(starts), np.asarray(ends), matrix)
 
 
 @dataclass(frozen=True)

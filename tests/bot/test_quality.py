@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 from bot.chain import NewsBot
 from bot.cli import app
 from bot.extractive.answerability import QUESTION_FEATURES
+from bot.extractive.answerer import load_models
 from bot.extractive.features import RANK_FEATURES, SENTENCE_FEATURES, TOKEN_FEATURES, token_features
 from bot.extractive.question import parse_question
 from bot.extractive.quote import excerpt
-from bot.extractive.weights import load_models
 from bot.settings import Settings
 from index.errors import InputError
 from index.loader import Article
@@ -27,11 +27,11 @@ NEWS = Path(__file__).resolve().parents[2] / "benchmarks" / "news"
 def test_shipped_models_match_features_and_settings():
     models = load_models()
     assert models.meta["fitted"] is True
-    assert len(models.pre_w) == len(SENTENCE_FEATURES) and len(models.rank_w) == len(RANK_FEATURES)
-    assert len(models.answer_w) == len(QUESTION_FEATURES)
+    assert len(models.prefilter.w) == len(SENTENCE_FEATURES) and len(models.ranker.w) == len(RANK_FEATURES)
+    assert len(models.answerability.w) == len(QUESTION_FEATURES)
     # the answerability model keeps only the features it selected; the rest weigh nothing
     kept = models.meta["answerability_features"]
-    assert kept and {QUESTION_FEATURES.names[i] for i in np.flatnonzero(models.answer_w)} == set(kept)
+    assert kept and {QUESTION_FEATURES.names[i] for i in np.flatnonzero(models.answerability.w)} == set(kept)
     assert Settings().refusal_threshold is None  # unset: the operating point shipped with the weights
     assert models.refusal_threshold == models.meta["operating_point"]["refusal_threshold"] == 0.46
 
@@ -222,7 +222,7 @@ def test_answerability_weights_keep_their_evidence_sign():
     match never lowers it (SQuAD 2.0 alone teaches the opposite for missing vocabulary)."""
     models = load_models()
     assert models.meta["answerability_fit"]["sign_constrained"] is True
-    for feature, weight in zip(QUESTION_FEATURES, models.answer_w):
+    for feature, weight in zip(QUESTION_FEATURES, models.answerability.w):
         assert feature.sign == 0 or weight * feature.sign >= 0, feature.name
 
 

@@ -7,7 +7,7 @@ import pytest
 from bot.extractive.article import ArticleIndex
 from index.chunking import chunk_article, split_sentences
 from index.loader import Article
-from index.store import StoredArticle, StoredSpans
+from index.store import Spans, StoredArticle
 from index.testing import FakeTokenEmbeddings
 
 STORY = """Council approves harbour tram line
@@ -25,10 +25,10 @@ def stored(article: Article, embeddings, chunk_size: int = 200) -> StoredArticle
     chunks = chunk_article(article, chunk_size, 20)
     sentences = split_sentences(article.text)
 
-    def spans(items) -> StoredSpans:
+    def spans(items) -> Spans:
         texts = [s.text for s in items]
-        return StoredSpans([str(i) for i in range(len(items))], texts, [s.start for s in items], [s.end for s in items],
-                           embeddings.embed_documents(texts))
+        return Spans.from_rows(texts, [s.start for s in items], [s.end for s in items], embeddings.embed_documents(texts),
+                               [str(i) for i in range(len(items))])
 
     return StoredArticle(article.id, article.text, {"title": article.title}, spans(sentences), spans(chunks))
 

@@ -1,10 +1,10 @@
 import pytest
 
 from bot.extractive.answerability import QUESTION_FEATURES, question_features
+from bot.extractive.answerer import load_models
 from bot.extractive.features import sentence_features
 from bot.extractive.question import parse_question
 from bot.extractive.ranking import score_features
-from bot.extractive.weights import load_models
 
 pytestmark = pytest.mark.unit
 

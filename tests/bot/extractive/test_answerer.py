@@ -3,8 +3,7 @@ import re
 import pytest
 from langchain_core.documents import Document
 
-from bot.extractive.answerer import ExtractiveAnswerer
-from bot.extractive.weights import load_models
+from bot.extractive.answerer import ExtractiveAnswerer, load_models
 
 pytestmark = pytest.mark.unit
 
