@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "admin_sessions", "UTCDateTime"]
+__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "admin_sessions", "UTCDateTime", "storable"]
+
+#: what no database column may hold: NUL (PostgreSQL's text refuses it) and lone UTF-16 surrogates (not UTF-8)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+@overload
+def storable(text: str) -> str: ...
+
+
+@overload
+def storable(text: None) -> None: ...
+
+
+def storable(text: str | None) -> str | None:
+    """``text`` as every database stores it: NUL and lone surrogates become U+FFFD (�). A question
+    may hold them (a client can send anything); the log keeps the rest of it rather than fail."""
+    return None if text is None else _UNSTORABLE.sub("\ufffd", text)
 
 
 class UTCDateTime(TypeDecorator):
