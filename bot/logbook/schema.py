@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import overload
 
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "admin_sessions", "UTCDateTime", "storable"]
+from index.text import UNSTORABLE
 
-#: what no database column may hold: NUL (PostgreSQL's text refuses it) and lone UTF-16 surrogates (not UTF-8)
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "admin_sessions", "UTCDateTime", "storable"]
 
 
 @overload
@@ -24,9 +22,9 @@ def storable(text: None) -> None: ...
 
 
 def storable(text: str | None) -> str | None:
-    """``text`` as every database stores it: NUL and lone surrogates become U+FFFD (�). A question
-    may hold them (a client can send anything); the log keeps the rest of it rather than fail."""
-    return None if text is None else _UNSTORABLE.sub("\ufffd", text)
+    """``text`` as every database stores it: NUL and lone surrogates (:data:`index.text.UNSTORABLE`) become
+    U+FFFD (�). A question may hold them (a client can send anything); the log keeps the rest of it rather than fail."""
+    return None if text is None else UNSTORABLE.sub("\ufffd", text)
 
 
 class UTCDateTime(TypeDecorator):

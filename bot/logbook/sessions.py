@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, select
 
 from bot.logbook import db
 from bot.logbook.schema import admin_sessions
+from index.text import raw_bytes
 
 if TYPE_CHECKING:
     from bot.logbook.database import Database
@@ -29,7 +30,7 @@ def new_id() -> str:
 
 
 def _key(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(raw_bytes(session_id)).hexdigest()
 
 
 def open_session(conn: Connection, session_id: str, now: datetime, seconds: float) -> None:

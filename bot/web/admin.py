@@ -40,6 +40,7 @@ from bot.web.admin_pages import CSP, HEADERS, cross_site_page, login_page, off_p
 from bot.web.api import check_token, client_address
 from bot.web.errors import status_of
 from index.errors import AuthError, InputError
+from index.text import raw_bytes
 
 __all__ = ["add_admin", "admin_token", "plot_svg", "CSP", "COOKIE", "SESSION_SECONDS"]
 
@@ -111,7 +112,7 @@ def add_admin(api: FastAPI, bot) -> None:
         if seconds := bot.logbook.login_wait(client_address(request)):
             return too_many_page(seconds)
         given = (await request.form()).get("token")
-        if not isinstance(given, str) or not secrets.compare_digest(given.strip().encode("utf-8", "surrogatepass"), token.encode("ascii")):
+        if not isinstance(given, str) or not secrets.compare_digest(raw_bytes(given.strip()), token.encode("ascii")):
             bot.logbook.login_failed(client_address(request))
             return login_page(root, "Wrong token.")
         issued = int(time.time())
@@ -128,7 +129,7 @@ def add_admin(api: FastAPI, bot) -> None:
             return cross_site_page(root)
         if token is not None and (session_id := session_of(request)):
             given = (await request.form()).get("check")
-            if not isinstance(given, str) or not secrets.compare_digest(given.encode("utf-8", "surrogatepass"),
+            if not isinstance(given, str) or not secrets.compare_digest(raw_bytes(given),
                                                                         logout_check(token, session_id).encode()):
                 return cross_site_page(root)
             bot.logbook.end_session(session_id)

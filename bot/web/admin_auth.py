@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
+from index.text import raw_bytes
+
 __all__ = ["COOKIE", "SESSION_SECONDS", "admin_token", "session_cookie", "cookie_session", "logout_check", "cross_site"]
 
 COOKIE = "newsbot_admin"
@@ -55,7 +57,7 @@ def cookie_session(cookie: str | None, token: str, now: float) -> str | None:
         return None
     if not (session_id.isascii() and 0 < len(session_id) <= 64):
         return None
-    good = secrets.compare_digest(cookie.encode("utf-8", "surrogatepass"), session_cookie(token, session_id, int(issued)).encode())
+    good = secrets.compare_digest(raw_bytes(cookie), session_cookie(token, session_id, int(issued)).encode())
     return session_id if good else None
 
 
