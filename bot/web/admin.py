@@ -32,7 +32,7 @@ import secrets
 import time
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from bot.logbook.report import Report, build_report, parse_day
 from bot.web.admin_auth import COOKIE, SESSION_SECONDS, admin_token, cookie_session, cross_site, logout_check, session_cookie
@@ -52,12 +52,16 @@ def add_admin(api: FastAPI, bot) -> None:
 
     def session_of(request: Request) -> str | None:
         """The id of the open session the request's cookie holds, else None."""
+        if token is None:
+            return None
         session_id = cookie_session(request.cookies.get(COOKIE), token, time.time())
         return session_id if session_id and bot.logbook.session_open(session_id) else None
 
     def who(request: Request) -> str | Response:
         """The logout form's check for a request with a session ("" with the Bearer token), else the
         response to send: the login page, or 429 while this client has sent too many wrong tokens."""
+        if token is None:
+            return off_page()
         if session_id := session_of(request):
             return logout_check(token, session_id)  # a session is never locked out
         if seconds := bot.logbook.login_wait(client_address(request)):
@@ -77,7 +81,7 @@ def add_admin(api: FastAPI, bot) -> None:
 
     @api.api_route("/admin", methods=["GET", "HEAD"], include_in_schema=False)
     @api.api_route("/admin/", methods=["GET", "HEAD"], include_in_schema=False)
-    def admin_page(request: Request, article: str = "", since: str = "") -> HTMLResponse:
+    def admin_page(request: Request, article: str = "", since: str = "") -> Response:
         root = request.scope.get("root_path", "")
         if token is None:
             return off_page()

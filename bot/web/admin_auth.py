@@ -57,7 +57,7 @@ def cookie_session(cookie: str | None, token: str, now: float) -> str | None:
         return None
     if not (session_id.isascii() and 0 < len(session_id) <= 64):
         return None
-    good = secrets.compare_digest(raw_bytes(cookie), session_cookie(token, session_id, int(issued)).encode())
+    good = secrets.compare_digest(raw_bytes(cookie or ""), session_cookie(token, session_id, int(issued)).encode())
     return session_id if good else None
 
 

@@ -206,7 +206,7 @@ def test_old_feedback_is_imported_once(make_book, tmp_path, caplog):
     feedback.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe broken\n")
     with caplog.at_level(logging.WARNING, logger="bot.logbook"):
         book = make_book(data_dir=settings_dir)
-        _ = book.engine  # first use imports it
+        book.open()  # opening imports it
     assert "skipped 3 malformed line(s)" in caplog.text
     assert not feedback.exists() and not (settings_dir / "feedback.jsonl.imported").exists()  # retention rules its rows
     rows = book.rows()
