@@ -101,8 +101,9 @@ def unavailable(raw_url: str) -> Iterator[None]:
     except Exception as exc:
         if not _unusable(exc):
             raise
+        url: URL | None = None
         try:
-            url: URL | None = parse_url(raw_url)
+            url = parse_url(raw_url)
             shown = masked(url)
         except BackendUnavailableError:
             url, shown = None, "(unparseable)"

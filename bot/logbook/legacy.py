@@ -7,11 +7,25 @@ Keys seen in the wild: ``ts`` ("YYYY-MM-DDTHH:MM:SSZ"), ``liked`` (bool), ``ques
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import uuid
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["IMPORT_CHANNEL", "parse_feedback", "citations_json"]
+from sqlalchemy import Engine
+
+from bot.logbook import db
+from bot.logbook.schema import questions, storable
+
+if TYPE_CHECKING:
+    from bot.logbook.database import Database
+
+__all__ = ["IMPORT_CHANNEL", "FeedbackImport", "parse_feedback", "citations_json"]
+
+log = logging.getLogger(__name__)
 
 IMPORT_CHANNEL = "import"
 
@@ -67,3 +81,48 @@ def parse_feedback(data: bytes) -> tuple[list[dict[str, Any]], int]:
         except (ValueError, TypeError, KeyError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             malformed += 1
     return rows, malformed
+
+
+class FeedbackImport:
+    """Imports an old ``feedback.jsonl`` into the question log, once."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def import_feedback(self, path: Path) -> int:
+        """Import an old ``feedback.jsonl`` once; returns the rows imported (0 when already done).
+
+        Each line becomes a question on channel ``"import"`` (client "", latency 0, 👍/👎 kept);
+        malformed lines are skipped and counted in a logged warning; the file is then deleted, so
+        that its questions are kept only as long as the log's retention allows. A ``meta`` key for the file, claimed in the transaction that
+        inserts the rows, makes the import happen once even when several workers start together."""
+        with self.database.usable():
+            return self.import_into(self.database.engine, Path(path))
+
+    def import_into(self, engine: Engine, path: Path) -> int:
+        """:meth:`import_feedback` into ``engine``'s database (the database's startup runs this before the engine is shared)."""
+        marker = "imported:" + hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:32]
+        claim = json.dumps({"path": str(path), "at": datetime.now(UTC).isoformat(), "by": uuid.uuid4().hex})
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # another worker imported and deleted it
+            return 0
+        except OSError as exc:  # nothing claimed yet: the next start tries again
+            log.warning("could not read %s to import it into the question log: %s", path, exc)
+            return 0
+        rows, malformed = parse_feedback(data)
+        rows = [{k: storable(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
+        with db.writing(engine) as conn:
+            if db.meta_setdefault(conn, marker, claim) != claim:
+                log.info("%s was imported into the question log before; skipping it", path)
+                return 0
+            if rows:
+                conn.execute(questions.insert(), rows)
+        if malformed:
+            log.warning("skipped %d malformed line(s) of %s while importing it into the question log", malformed, path)
+        try:
+            path.unlink()
+        except OSError as exc:  # the meta key already keeps it from being imported twice
+            log.warning("imported %s but could not delete it: %s", path, exc)
+        log.info("imported %d rated answer(s) from %s into the question log", len(rows), path)
+        return len(rows)

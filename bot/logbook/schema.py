@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "admin_sessions", "UTCDateTime"]
+from index.text import UNSTORABLE
+
+__all__ = ["metadata", "questions", "rate_buckets", "daily_counts", "meta", "admin_sessions", "UTCDateTime", "storable"]
+
+
+@overload
+def storable(text: str) -> str: ...
+
+
+@overload
+def storable(text: None) -> None: ...
+
+
+def storable(text: str | None) -> str | None:
+    """``text`` as every database stores it: NUL and lone surrogates (:data:`index.text.UNSTORABLE`) become
+    U+FFFD (�). A question may hold them (a client can send anything); the log keeps the rest of it rather than fail."""
+    return None if text is None else UNSTORABLE.sub("\ufffd", text)
 
 
 class UTCDateTime(TypeDecorator):

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, select
 
+from bot.logbook import db
 from bot.logbook.schema import admin_sessions
+from index.text import raw_bytes
 
-__all__ = ["new_id", "open_session", "is_open", "end", "prune"]
+if TYPE_CHECKING:
+    from bot.logbook.database import Database
+
+__all__ = ["Sessions", "new_id", "open_session", "is_open", "end", "prune"]
 
 
 def new_id() -> str:
@@ -24,7 +30,7 @@ def new_id() -> str:
 
 
 def _key(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(raw_bytes(session_id)).hexdigest()
 
 
 def open_session(conn: Connection, session_id: str, now: datetime, seconds: float) -> None:
@@ -47,3 +53,27 @@ def end(conn: Connection, session_id: str) -> None:
 def prune(conn: Connection, now: datetime) -> None:
     """Delete the sessions expired by ``now``."""
     conn.execute(delete(admin_sessions).where(admin_sessions.c.expires_at <= now))
+
+
+class Sessions:
+    """The editors' sessions in the shared database (they work when questions are not logged too)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def open_session(self, seconds: float) -> str:
+        """Open an editor's session lasting ``seconds``; its random id (the database keeps only its hash)."""
+        session_id = new_id()
+        with self.database.usable(), db.writing(self.database.engine) as conn:
+            open_session(conn, session_id, datetime.now(UTC), seconds)
+        return session_id
+
+    def session_open(self, session_id: str, now: datetime | None = None) -> bool:
+        """Whether ``session_id`` is open: opened by :meth:`open_session` (by any worker), not ended nor expired."""
+        with self.database.usable(), self.database.engine.connect() as conn:
+            return is_open(conn, session_id, now or datetime.now(UTC))
+
+    def end_session(self, session_id: str) -> None:
+        """End ``session_id`` for every worker (logging out)."""
+        with self.database.usable(), db.writing(self.database.engine) as conn:
+            end(conn, session_id)

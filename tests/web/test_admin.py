@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.web.admin import COOKIE, CSP, SESSION_SECONDS, _session, admin_token
+from bot.web.admin import COOKIE, CSP, SESSION_SECONDS, admin_token
+from bot.web.admin_auth import session_cookie
 from bot.chain import NewsBot
 from bot.logbook import Logbook
 from bot.models import Answer
@@ -153,14 +154,14 @@ def test_a_forged_or_expired_cookie_is_refused(admin):
     session, issued, _ = real.split(".")
     now = int(time.time())
     for value in ("1.abc", f"{session}.{issued}.{'0' * 64}", f"{session}.{int(issued) - 1}.{real.split('.')[2]}",
-                  _session("another-token", session, int(issued)), _session(TOKEN, session, now - SESSION_SECONDS - 5),
-                  _session(TOKEN, session, now + 3600), _session(TOKEN, "not-a-session-opened-here", now), TOKEN,
+                  session_cookie("another-token", session, int(issued)), session_cookie(TOKEN, session, now - SESSION_SECONDS - 5),
+                  session_cookie(TOKEN, session, now + 3600), session_cookie(TOKEN, "not-a-session-opened-here", now), TOKEN,
                   f"{int(issued)}.{real.split('.')[2]}"):
         response = httpx.get(admin.url + "/admin", cookies={COOKIE: value})
         assert response.status_code == 401, value
     assert httpx.get(admin.url + "/admin", cookies={COOKIE: real}).status_code == 200
     # a session's cookie made by this token at another time within the 12 hours works: the row decides the rest
-    assert httpx.get(admin.url + "/admin", cookies={COOKIE: _session(TOKEN, session, now - 60)}).status_code == 200
+    assert httpx.get(admin.url + "/admin", cookies={COOKIE: session_cookie(TOKEN, session, now - 60)}).status_code == 200
 
 
 @pytest.mark.slow

@@ -156,12 +156,12 @@ def test_the_log_keys_a_client_by_day_and_takes_its_rating_the_next_day(make_boo
     row = book.record(question="q", article=None, answer=answer(), latency_ms=1, client="192.0.2.7", channel="api")
     key = book.rows()[0].client
     with book.engine.begin() as conn:  # the answer was given yesterday, under yesterday's key
-        yesterday = book._logged_client(book.engine, "192.0.2.7", datetime.now(UTC).date() - timedelta(days=1))
+        yesterday = book.clients.logged(book.engine, "192.0.2.7", datetime.now(UTC).date() - timedelta(days=1))
         conn.execute(table.update().values(client=yesterday))
     assert yesterday != key
     assert book.rate(row, True, client="192.0.2.7") and not book.rate(row, True, client="192.0.2.8")
     with book.engine.begin() as conn:  # two days ago: too late to rate
-        old = book._logged_client(book.engine, "192.0.2.7", datetime.now(UTC).date() - timedelta(days=2))
+        old = book.clients.logged(book.engine, "192.0.2.7", datetime.now(UTC).date() - timedelta(days=2))
         conn.execute(table.update().values(client=old))
     assert not book.rate(row, False, client="192.0.2.7")
 
@@ -206,7 +206,7 @@ def test_old_feedback_is_imported_once(make_book, tmp_path, caplog):
     feedback.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe broken\n")
     with caplog.at_level(logging.WARNING, logger="bot.logbook"):
         book = make_book(data_dir=settings_dir)
-        _ = book.engine  # first use imports it
+        book.open()  # opening imports it
     assert "skipped 3 malformed line(s)" in caplog.text
     assert not feedback.exists() and not (settings_dir / "feedback.jsonl.imported").exists()  # retention rules its rows
     rows = book.rows()
@@ -245,16 +245,16 @@ def test_an_unusable_database_is_a_backend_error(database_url, tmp_path):
 def test_a_sqlite_database_deleted_or_replaced_under_a_running_bot_is_reported_and_reopened(tmp_path, caplog, monkeypatch):
     import sqlite3
 
-    from bot.logbook import Logbook, log as logmod
+    from bot.logbook import Logbook, database
     from bot.settings import Settings
 
-    monkeypatch.setattr(logmod, "FILE_CHECK_EVERY", 0.0, raising=False)  # look on every use, not once a second
+    monkeypatch.setattr(database, "FILE_CHECK_EVERY", 0.0)  # look on every use, not once a second
     book = Logbook(Settings(data_dir=tmp_path / "data"))
     path = book.settings.data_dir / "newsbot.db"
     book.record(question="Before?", article="alaska", answer=answer(), latency_ms=1, client="198.51.100.4", channel="api")
     for suffix in ("", "-wal", "-shm"):  # deleted by hand while serving
         path.with_name(path.name + suffix).unlink(missing_ok=True)
-    with caplog.at_level(logging.ERROR, logger="bot.logbook.log"):
+    with caplog.at_level(logging.ERROR, logger="bot.logbook.database"):
         book.record(question="After?", article="alaska", answer=answer(), latency_ms=1, client="198.51.100.4", channel="api")
     assert "was deleted while the bot was running" in caplog.text
     assert path.is_file()  # the row went to a file that is there, which other processes open too
@@ -265,7 +265,7 @@ def test_a_sqlite_database_deleted_or_replaced_under_a_running_bot_is_reported_a
     for suffix in ("", "-wal", "-shm"):  # replaced by another file (a restore, another process's new one)
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     sqlite3.connect(path).close()
-    with caplog.at_level(logging.ERROR, logger="bot.logbook.log"):
+    with caplog.at_level(logging.ERROR, logger="bot.logbook.database"):
         assert [row.question for row in book.rows()] == []
     assert "was replaced by another file" in caplog.text
     book.close()

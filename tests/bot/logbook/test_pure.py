@@ -61,3 +61,28 @@ def test_old_feedback_lines_become_rows_and_bad_ones_are_counted():
     row = rows[0]
     assert (row["day"], row["cited_article"], row["refused"], row["channel"], row["client"]) == ("2025-05-01", "x", False, "import", "")
     assert json.loads(row["citations"]) == [{"n": 1, "article_id": "x", "title": "T", "text": "t"}]
+
+
+def test_every_rate_limit_is_a_bucket_and_knows_when_it_is_full_again(tmp_path):
+    from bot.logbook import Logbook
+    from bot.logbook.limits import FEEDBACK_SHARE, LOGIN_BUCKET, LOGIN_FAILURES, LOGIN_WINDOW_S
+    from bot.settings import Settings
+
+    book = Logbook(Settings(data_dir=tmp_path / "data", rate_limit=6, rate_burst=3))
+    questions, ratings, login = book.limits.buckets
+    assert (questions.per_minute, questions.burst) == (6, 3) and questions.full_after == 30
+    assert (ratings.per_minute, ratings.burst) == (6 * FEEDBACK_SHARE, 3 * FEEDBACK_SHARE) and ratings.full_after == 30
+    assert login is LOGIN_BUCKET and login.burst == LOGIN_FAILURES and login.full_after == LOGIN_WINDOW_S
+    assert book.limits.questions.prefix != book.limits.ratings.prefix != login.prefix
+    book.settings.rate_limit = 0  # no limit: a bucket that is always full
+    assert book.limits.questions.full_after == 0
+
+
+def test_the_logbook_is_its_jobs_over_one_database_and_opens_nothing_when_built(tmp_path):
+    from bot.logbook import Logbook
+    from bot.settings import Settings
+
+    book = Logbook(Settings(data_dir=tmp_path / "data"))
+    jobs = (book.log, book.limits, book.ratings, book.retention, book.sessions, book.legacy, book.cache)
+    assert all(job.database is book.database for job in jobs)
+    assert not (tmp_path / "data").exists()  # the database is made on first use (open())
