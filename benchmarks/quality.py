@@ -101,7 +101,8 @@ def main() -> None:
     default = settings.refusal_threshold if settings.refusal_threshold is not None else operating_point(settings)
     tuning = load_eval_set(SQUAD, "1-6")
     dev = load_eval_set(SHARED / "dev.jsonl")
-    lines = ["## The figures", "", f"Measured by `benchmarks/quality.py` on {time.strftime('%Y-%m-%d')}; refusal threshold {default}.", ""]
+    lines = ["## The figures", "",
+             f"Measured by `benchmarks/quality.py` on {time.strftime('%Y-%m-%d')}; refusal threshold {default}.", ""]
 
     print("tuning split, with dense-only and BM25-only ablations…", flush=True)
     everything = settings.model_copy(update={"refusal_threshold": 0.0})

@@ -4,7 +4,8 @@
 
 Warm: one bot per setting over the same newsroom check article, warmed by 20 questions (each with " (warm)"
 added, so no timed question's embedding is cached), then each question timed alternately with one query
-embedding of it (the baseline, measured in the same run): p50 and p95 of each and the ratio of the p50s. Cold: `bot ask` as a new process, three times each, the median.
+embedding of it (the baseline, measured in the same run): p50 and p95 of each and the ratio of the p50s.
+Cold: `bot ask` as a new process, three times each, the median.
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ Two rankers are fitted: the prefilter on the sentence features, then the ranker 
 prefilter's candidates with the token-level features added (bot.extractive.ranking.score_features).
 The answerability model keeps the features that each add at least --min-gain of
 leave-one-article-out AUC (greedy forward selection): all of them fit the tuning articles
-best but transfer worst. Its weights are sign-constrained (each feature's registered sign, bot.extractive.answerability.QUESTION_FEATURES): missing
-evidence may only lower the probability that the article answers, and a closer match only
-raise it. Unconstrained, SQuAD 2.0 teaches the opposite for missing vocabulary (its
+best but transfer worst. Its weights are sign-constrained (each feature's registered sign,
+bot.extractive.answerability.QUESTION_FEATURES): missing evidence may only lower the probability
+that the article answers, and a closer match only raise it. Unconstrained, SQuAD 2.0 teaches
+the opposite for missing vocabulary (its
 unanswerable questions were written to reuse the paragraph's words, its answerable ones
 paraphrase), which makes a news question about something the article never mentions look
 answerable. dev.jsonl, the one sample of the product's own kind of questions, counts
@@ -320,7 +321,8 @@ def main() -> None:
                 nac = (keep & news_ans & correct).sum() / news_ans.sum()
                 wr, ru = refusals(keep)
                 if round(thr * 1000) % 25 == 0:
-                    print(f"  {thr:5.3f}        {nwr:.3f}              {nru:.3f}               {nac:.3f}             {wr:.3f}        {ru:.3f}")
+                    print(f"  {thr:5.3f}        {nwr:.3f}              {nru:.3f}               {nac:.3f}"
+                          f"             {wr:.3f}        {ru:.3f}")
                 if nwr <= args.max_news_wrongly_refused and wr <= args.max_wrongly_refused:
                     best = (float(thr), float(nru), float(nwr), float(nac))
         threshold = best[0] if best else 0.5

@@ -328,7 +328,7 @@ def swapped(found: list[tuple[str, object]]) -> list[tuple[str, object]]:
     names = sorted({m.group(0) for _, es in found for it in es.items for m in _NAME.finditer(it.question)})
     rng = random.Random(SEED + 3)
     out = []
-    for source, es in found:
+    for _source, es in found:
         text = (es.article.title + " " + es.article.text).lower()
         foreign = [n for n in names if n.lower() not in text and not any(w.lower() in text for w in n.split())]
         items = []
@@ -369,7 +369,8 @@ def refit(args, pairs: list[Pair], reader, meta: dict) -> dict:
             rows = question_rows(found, reader, Path(tmp))
         args.rows.write_bytes(pickle.dumps(rows))
     dev = [cut(r) for r in rows if r["source"] == "dev"]
-    rows = [cut(r) if r["source"] == "newsroom" else {**cut(r), "source": "newsroom"} for r in rows if r["source"] in ("newsroom", "swapped")]
+    rows = [cut(r) if r["source"] == "newsroom" else {**cut(r), "source": "newsroom"}
+            for r in rows if r["source"] in ("newsroom", "swapped")]
     meta["combine"] = fit_combination(rows, args.max_wrongly_refused, dev=dev)
     (args.out / "reader.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta

@@ -10,9 +10,9 @@ link), and the cited passage quoted in full.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from bot.models import Answer
+from bot.models import Answer, Citation
 from index.loader import web_url
 
 __all__ = ["conversation_markdown"]
@@ -26,6 +26,11 @@ def _quote(text: str) -> str:
     return "\n>\n".join(f"> {p}" for p in paragraphs)
 
 
+def _renumber(text: str, mapping: dict[int, int]) -> str:
+    """``text`` with each citation marker renumbered by ``mapping`` (a marker not in it is kept)."""
+    return _MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)
+
+
 def conversation_markdown(
     turns: list[tuple[str, Answer | str]], title: str | None = None, urls: dict[str, str] | None = None,
     now: datetime | None = None,
@@ -34,11 +39,11 @@ def conversation_markdown(
     was no answer, such as a rate-limit notice) is written as it is. ``urls`` maps article ids to
     their addresses, for the sources list."""
     urls = urls or {}
-    when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"# {title or 'Questions about the news'}", "",
              f"*Exported {when}. Every answer quotes the article; the numbers in brackets point at the sources below.*", ""]
     numbers: dict[tuple[str, int, int], int] = {}
-    sources: list[tuple[int, object]] = []
+    sources: list[tuple[int, Citation]] = []
     for question, answer in turns:
         lines += [f"**Q:** {' '.join(question.split())}", ""]
         if isinstance(answer, str):
@@ -51,7 +56,7 @@ def conversation_markdown(
                 numbers[key] = len(numbers) + 1
                 sources.append((numbers[key], citation))
             mapping[citation.n] = numbers[key]
-        text = _MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", answer.answer.strip())
+        text = _renumber(answer.answer.strip(), mapping)
         lines += [f"**A:** *{text}*" if answer.refused else f"**A:** {text}", ""]
     if sources:
         lines += ["---", "", "## Sources", ""]

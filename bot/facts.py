@@ -108,7 +108,7 @@ def together(facts: tuple[set[str], set[str], set[str]], texts: list[str]) -> bo
     numbers, dates, names = facts
     if len(texts) == 1 or not (numbers or dates):
         return True
-    figures = (numbers, dates, set())
+    figures: tuple[set[str], set[str], set[str]] = (numbers, dates, set())
     for one in texts:
         if _holds(figures, one):  # one holds the figures: the other may only add the names it lacks
             return not _holds((set(), set(), names), one)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from index.errors import ArticleError, BotError
@@ -80,7 +81,7 @@ def clean_title(title: str) -> str:
     return " ".join(_CONTROL_RE.sub(" ", title).split())
 
 
-def web_url(url: object) -> bool:
+def web_url(url: object) -> TypeGuard[str]:
     """Whether ``url`` is an ``http://`` or ``https://`` address with a host, safe to show as a link."""
     if not isinstance(url, str) or _NOT_IN_URL.search(url):
         return False

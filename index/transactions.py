@@ -27,15 +27,19 @@ import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from index.errors import BackendUnavailableError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.loader import Article
 from index.storage import check_room, estimate_bytes, is_storage_failure
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 __all__ = ["IngestResult", "RepairReport", "TransactionalWrites", "WriteLock", "WriterBusy", "STALE_AFTER", "in_batches"]
 
@@ -68,21 +72,21 @@ class WriteLock:
             if self.path is None:
                 yield
                 return
-            with self._file_lock(timeout):
+            with self._file_lock(self.path, timeout):
                 yield
         finally:
             self._thread_lock.release()
 
     @contextmanager
-    def _file_lock(self, timeout: float) -> Iterator[None]:
+    def _file_lock(self, path: Path, timeout: float) -> Iterator[None]:
         import fcntl
 
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise BackendUnavailableError(
-                f"cannot write to the data dir {self.path.parent} ({exc.strerror}); "
+                f"cannot write to the data dir {path.parent} ({exc.strerror}); "
                 "give a writable --data-dir (or BOT_DATA_DIR)"
             ) from None
         try:
@@ -94,7 +98,7 @@ class WriteLock:
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         raise WriterBusy(
-                            f"another process has been writing to {self.path.parent} for over {timeout:.0f} s; "
+                            f"another process has been writing to {path.parent} for over {timeout:.0f} s; "
                             "wait for it to finish and try again"
                         ) from None
                     time.sleep(0.05)
@@ -159,8 +163,33 @@ class TransactionalWrites:
     A storage failure (a full disk) mid-write leaves the pending marker and the records written so far,
     which no reader sees; the next writer or ``bot repair`` removes them once there is room."""
 
+    # What the store supplies (index.store.ArticleStore). Its collections are Chroma's, typed Any here as the store
+    # types them: Chroma's results make every field Optional (``include=`` decides which are filled), read here as filled.
+    if TYPE_CHECKING:
+        embeddings: Embeddings
+        data_dir: Path | None
+        chunk_size: int
+        chunk_overlap: int
+        reserve_bytes: int
+        lock: WriteLock
+
+        def _sync(self, max_age: float = 0.0) -> None: ...
+        def _bump(self) -> None: ...
+        def _guard(self) -> AbstractContextManager[None]: ...
+        def _collection(self, kind: str) -> Any: ...
+        def _article_metas(self, article_ids: list[str] | None) -> dict[str, dict[str, Any]]: ...
+        def _all_metadatas(self, kind: str) -> list[Any]: ...  # Chroma's metadata, every value untyped
+        @property
+        def _embedded(self) -> bool: ...
+        @property
+        def _articles(self) -> Any: ...
+        @property
+        def _meta(self) -> Any: ...
+        @property
+        def _batch_size(self) -> int: ...
+
     @contextmanager
-    def _writing(self, timeout: float | None = None):
+    def _writing(self, timeout: float | None = None) -> Iterator[int]:
         """One writer at a time (waiting at most ``timeout`` seconds for the lock), on a current view of
         the store, after cleaning up unfinished writes; yields how many it cleaned up."""
         with self.lock.hold(timeout):
@@ -205,7 +234,7 @@ class TransactionalWrites:
             # embedded before the write lock is taken: a slow batch never holds up other writers
             vectors = {kind: self.embeddings.embed_documents([text for _, text, _ in rows[kind]]) for kind in RECORDS}
             with self._writing():
-                if self._embedded:  # a full disk stops the batch here, before anything is written
+                if self._embedded and self.data_dir is not None:  # a full disk stops the batch here, before anything is written
                     texts = [text for kind in RECORDS for _, text, _ in rows[kind]] + [a.text for a, _, _ in changed]
                     dimensions = len(vectors["chunks"][0]) if vectors["chunks"] else 0
                     check_room(self.data_dir, estimate_bytes(texts, dimensions), self.reserve_bytes)

@@ -63,7 +63,7 @@ class Combination:
     features: tuple[str, ...] = ()  # today's question features stacked too, by name
 
     @classmethod
-    def from_json(cls, data: dict) -> "Combination":
+    def from_json(cls, data: dict) -> Combination:
         features = tuple(str(f) for f in data.get("features", ()))
         w = tuple(float(x) for x in data["w"])
         if len(w) != 3 + len(features):
@@ -85,6 +85,8 @@ class Combination:
     def _named(self, question_features: np.ndarray | None) -> np.ndarray:
         if not self.features:
             return np.zeros(0)
+        if question_features is None:
+            raise TypeError(f"the combination stacks the question features {self.features}: pass question_features")
         from bot.extractive.answerability import QUESTION_FEATURES
 
         return np.asarray([question_features[QUESTION_FEATURES.column(f)] for f in self.features], dtype=np.float64)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ __all__ = ["Reader", "ONNX_FILE"]
 
 ONNX_FILE = "onnx/model_qint8.onnx"
 MAX_LENGTH = 96
+#: what a loaded model is: (questions, passages) → the probability per pair
+Scorer = Callable[[list[str], list[str]], np.ndarray]
 
 
 class Reader:
@@ -30,7 +33,7 @@ class Reader:
         self.name = name
         self.max_length = max_length
         self.threads = threads or os.cpu_count() or 1
-        self._run = None
+        self._run: Scorer | None = None
         self._lock = threading.Lock()
 
     def score(self, questions: list[str], passages: list[str]) -> np.ndarray:
@@ -46,7 +49,7 @@ class Reader:
     def warm_up(self) -> None:
         self.score(["warm?"], ["up."])
 
-    def _load(self):
+    def _load(self) -> Scorer:
         path = Path(self.name)
         if (path / ONNX_FILE).is_file():
             return _onnx(path, self.max_length, self.threads)
@@ -69,7 +72,7 @@ class Reader:
         return run
 
 
-def _onnx(path: Path, max_length: int, threads: int):
+def _onnx(path: Path, max_length: int, threads: int) -> Scorer:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 

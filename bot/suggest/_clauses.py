@@ -62,6 +62,6 @@ def _did(aux: str | None, verb: str, subj: str, present: bool = False) -> tuple[
     if present and re.fullmatch(r"[a-z]{3,}[^s]s", verb) and not _is_past(verb):  # carries, reaches, adds
         base = verb[:-3] + "y" if verb.endswith("ies") else verb[:-2] if re.search(r"(?:ss|sh|ch|x|z)es$", verb) else verb[:-1]
         return "does", subj, base
-    base = base_form(verb) if _is_past(verb) else None
-    return ("did", subj, base) if base and verb not in _BE else None
+    past = base_form(verb) if _is_past(verb) else None
+    return ("did", subj, past) if past and verb not in _BE else None
 

@@ -90,7 +90,7 @@ def _introduces(sentence: str, name: str, text: str) -> bool:
     if any(w.rstrip(",") not in STOPWORDS for w in re.findall(rf"\b([a-z][\w-]+,?)\s+{at}", sentence)):
         return True  # "striker Rafael Denholm", "the city's finance director, Grace Olawale"
     opener = re.match(rf"([A-Z][a-z]+)\s+{at}", sentence)  # "Referee Janet Ollerton", a role that opens the sentence
-    return bool(opener) and opener.group(1).lower() not in STOPWORDS and not _proper(opener.group(1), text)
+    return opener is not None and opener.group(1).lower() not in STOPWORDS and not _proper(opener.group(1), text)
 
 
 _ORG_INTRO = re.compile(rf"(?<![\w’'-])(?P<name>(?:The\s+)?{NAME_RUN.pattern}),\s+(?:a|an|the)\s+[a-z]")

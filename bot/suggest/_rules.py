@@ -60,14 +60,17 @@ def _how_many(sentences: list[str], text: str) -> list[Candidate]:
             m = _SUBJECT_COUNT.match(clause)
             if m and not _UNITS & set(m.group("noun").split()) and not _REPORTING.search(" ".join(m.group("vp").split()[:3])):
                 verb, vp = m.group("vp").split()[0], _trim(m.group("vp"))
-                if (re.fullmatch(rf"{_AUX}|were|are", verb) or _is_past(verb)) and len(vp) >= 2:
-                    out.append(Candidate(_question("How many", m.group("noun"), *vp), i, "how_many"))
+                # no question over MAX_WORDS ("About 300 elderly island residents a day attended …"): the
+                # clause's object count below may still make one
+                if (re.fullmatch(rf"{_AUX}|were|are", verb) or _is_past(verb)) and len(vp) >= 2 \
+                        and (counted := _question("How many", m.group("noun"), *vp)):
+                    out.append(Candidate(counted, i, "how_many"))
                     break
             m = _CLAUSE.match(clause) if clause in clauses else None
             subj = _subject(m.group("subj"), text) if m and not _REPORTING.fullmatch(m.group("verb")) else None
-            did = _did(m.group("aux"), m.group("verb"), subj, present=True) if subj else None
-            o = _OBJECT_COUNT.match(m.group("rest")) if did else None
-            if not o:
+            did = _did(m.group("aux"), m.group("verb"), subj, present=True) if m and subj else None
+            o = _OBJECT_COUNT.match(m.group("rest")) if m and did else None
+            if not o or not did:
                 continue
             where = re.match(r"\s+(?:in|on|to|from|for|without|across)\b", o.group("after"))
             after = _trim(o.group("after"), 3) if where else []
@@ -114,7 +117,9 @@ def _topic(what: str, speaker: str, folks: dict[str, int], text: str, texts: lis
 def _said(sentences: list[str], folks: dict[str, int], text: str) -> list[Candidate]:
     """"What did X say about Y?": X the speaker (named, or the one a pronoun stands for), Y what
     their statement or quote is about (:func:`_topic`)."""
-    out, plain, asked = [], [], set()
+    out: list[Candidate] = []
+    plain: list[Candidate] = []
+    asked: set[tuple[str, str | None]] = set()
     for i, sentence in enumerate(sentences):
         speaker, what = None, ""
         named = news.named_subject(sentences, i, 0)
@@ -128,7 +133,7 @@ def _said(sentences: list[str], folks: dict[str, int], text: str) -> list[Candid
             names = [m.group(0) for m in runs if m.group(0) not in _TITLES]
             known = [n for n in names if any(n.endswith(f.split()[-1]) for f in folks)]
             before, after = sentence[: span[0]], sentence[span[1]:]
-            speaker = (known or names or [None])[0]
+            speaker = next(iter(known or names), None)
             what = before if re.search(r"[“\"”]", before) or not after.strip() else after
         if not speaker or not what:
             continue
@@ -165,7 +170,7 @@ def _why(sentences: list[str], text: str) -> list[Candidate]:
             elif (m := _ACTIVE_CAUSE.match(clause)) and (subj := _subject(m.group("subj"), text)):
                 did = _did(m.group("aux"), m.group("verb"), subj)
                 obj = _trim(m.group("obj")) if did and not _REPORTING.fullmatch(m.group("verb")) else []
-                q = _question("Why", *did, *obj) if obj else None
+                q = _question("Why", *did, *obj) if did and obj else None
             if q:
                 break
         if not q and (m := _CAUSED_BY.search(sentence)) and m.group("np").split()[-1] not in _NOT_TOPIC:
@@ -211,12 +216,13 @@ def _when(sentences: list[str], text: str) -> list[Candidate]:
     for i, sentence in enumerate(sentences):
         for clause in _clauses(sentence, relative="common"):
             m = _WHEN.match(clause)
-            dated = m and (DATE_WORDS.search(m.group("when")) or YEAR.search(m.group("when")))
-            if not dated or _REPORTING.fullmatch(m.group("verb")) or re.search(r"\d|[A-Z]", m.group("mid")):
+            dated = m is not None and (DATE_WORDS.search(m.group("when")) or YEAR.search(m.group("when")))
+            if not m or not dated or _REPORTING.fullmatch(m.group("verb")) or re.search(r"\d|[A-Z]", m.group("mid")):
                 continue
             if (subj := _subject(m.group("subj"), text)) is None:
                 continue
             aux, verb, mid = m.group("aux"), m.group("verb"), m.group("mid")
+            did: tuple[str, str, str] | None
             if aux in ("will", "would"):
                 did = ("will", subj, verb)
             elif verb in ("has", "have", "had") and mid.startswith("been "):  # "which had been granted in 2019"

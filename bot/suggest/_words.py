@@ -97,7 +97,8 @@ def _is_past(word: str) -> bool:
 def _trim(text: str, limit: int = MAX_COPIED) -> list[str]:
     """The words of ``text`` up to its clause's end or a figure, at most ``limit`` of them; a phrase
     that the limit or a figure cuts short is dropped whole, and no function word is left dangling."""
-    out, cut, figure = [], False, False
+    out: list[str] = []
+    cut = figure = False
     for w in text.split():
         bare = w.rstrip(",;:.!?”\"’'")
         if w[0] in "“\"(" or out and bare.lower() in _BOUNDARY:
@@ -118,7 +119,7 @@ def _trim(text: str, limit: int = MAX_COPIED) -> list[str]:
     return out
 
 
-def _question(*parts: str) -> str | None:
+def _question(*parts: str | None) -> str | None:
     text = re.sub(r"\s+", " ", " ".join(p for p in parts if p)).strip()
     if not text or len(text.split()) > MAX_WORDS:
         return None
