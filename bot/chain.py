@@ -23,7 +23,7 @@ from bot.conversation import resolve_followup
 from index.errors import BotError, EmptyIndexError, InputError, UnknownArticleError
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
 from bot.logbook import Logbook
-from bot.models import Answer
+from bot.models import Answer, StreamingAnswerer
 from bot.settings import BUNDLED_ARTICLES, Settings
 from bot.suggest import suggest_questions
 from index.embeddings import LazyEmbeddings
@@ -234,7 +234,7 @@ class NewsBot:
         """The answer text to an earlier turn (its own follow-up resolved by rules only); when the bot
         refused it, the closest sentence it found (enough to tell whom "she" means, never shown)."""
         query = resolve_followup(turn, earlier)
-        answer = self.extractive.answer(query, self.retriever(article).invoke(query))  # quick, whatever the answerer
+        answer = self.extractive.answer(query, self.retriever(article).passages(query))  # quick, whatever the answerer
         if not answer.refused:
             return answer.answer
         return " ".join(c.text[a - c.start:b - c.start] for c in answer.related for a, b in c.highlights) or None
@@ -252,7 +252,7 @@ class NewsBot:
 
     def _retrieve(self, x: dict) -> dict:
         query = self.condense(x["question"], x["history"], x["article"])
-        return {**x, "query": query, "passages": self.retriever(x["article"]).invoke(query)}
+        return {**x, "query": query, "passages": self.retriever(x["article"]).passages(query)}
 
     @property
     def chain(self) -> Runnable:
@@ -291,7 +291,7 @@ class NewsBot:
         is yielded, as :meth:`ask` does."""
         question, history = self._checked(question, history, article)
         x = self._retrieve({"question": question, "history": history, "article": article})
-        if hasattr(self.answerer, "stream"):
+        if isinstance(self.answerer, StreamingAnswerer):
             yield from self.answerer.stream(x["query"], x["passages"], display_question=question)
             return
         answer = self.answerer.answer(x["query"], x["passages"], display_question=question)

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
-from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
@@ -25,6 +24,7 @@ from bot.markers import STREAM_MARKER, claims, normalise
 from bot.models import Answer, Citation, refusal_text
 from index.chunking import split_sentences
 from index.errors import BackendUnavailableError, BotError, InputError, is_connection_error
+from index.passage import Passage
 from index.terms import tokens
 
 __all__ = ["LLMAnswerer", "make_chat_model", "condense_question"]
@@ -108,13 +108,13 @@ def _tokens(model: BaseChatModel, prompt: str) -> Iterator[str]:
         raise _failure(exc) from None
 
 
-def format_passages(passages: list[Document]) -> str:
+def format_passages(passages: list[Passage]) -> str:
     """The passages as the prompt quotes them: each numbered ``[n]`` with its title, its text between triple quotes
     (quoted material: the prompt says it is data, never instructions), without the article's own marker-like notes
     ("[7]"), so the only numbers in brackets are the passages'. (Every line after "> " was tried: SmolLM2-135M then
     writes "> " lines back.)"""
-    return "\n\n".join(f"[{i}] ({' '.join(d.metadata.get('title', '').split())})\n" + _quoted(unmark(d.page_content))
-                       for i, d in enumerate(passages, 1))
+    return "\n\n".join(f"[{i}] ({' '.join(p.title.split())})\n" + _quoted(unmark(p.text))
+                       for i, p in enumerate(passages, 1))
 
 
 def _quoted(text: str) -> str:
@@ -155,13 +155,13 @@ class LLMAnswerer:
         self.guard = guard
         self.fallback = fallback
 
-    def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
+    def answer(self, question: str, passages: list[Passage], display_question: str | None = None) -> Answer:
         result = None
         for result in self.stream(question, passages, display_question):
             pass
         return result
 
-    def stream(self, question: str, passages: list[Document], display_question: str | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, passages: list[Passage], display_question: str | None = None) -> Iterator[str | Answer]:
         """The answer's text as it is checked (strings: each kept sentence with its final marker,
         then a space), and last the :class:`Answer` (whose ``answer`` is those strings joined)."""
         shown = display_question or question
@@ -206,7 +206,7 @@ def _refused(shown: str, text: str, related: list[Citation], **fields) -> Answer
 class _Checked:
     """The sentences checked so far, their citations renumbered by first use."""
 
-    def __init__(self, answerer: LLMAnswerer, passages: list[Document], quoted: Answer | None, question: str = "") -> None:
+    def __init__(self, answerer: LLMAnswerer, passages: list[Passage], quoted: Answer | None, question: str = "") -> None:
         self.answerer, self.passages, self.quoted, self.question = answerer, passages, quoted, question
         reader = getattr(answerer.fallback, "reader", None)
         self.reader = reader if quoted is not None and not quoted.refused else None
@@ -239,7 +239,7 @@ class _Checked:
                 return
             indexes = indexes or verdict.cited  # an uncited sentence cites the passage that supports it
             if not self.parts and self.reader is not None:  # the first sentence shown must answer the question
-                title = self.passages[indexes[0]].metadata.get("title", "") if indexes else ""
+                title = self.passages[indexes[0]].title if indexes else ""
                 # read as the extractive answer's sentences are (:meth:`quote`): the sentence, then the title
                 score = float(self.reader.score([self.question], [f"{sentence} [SEP] {title}."])[0])
                 bar, best = self.quote(title)
@@ -303,15 +303,15 @@ def figures_left_out(sentence: str, quote: str, question: str) -> set[str]:
     return (numbers - asked - said) | {d for d in dates - asked_dates if d not in sentence.lower()}
 
 
-def _holds(doc: Document, verdict) -> bool:
+def _holds(passage: Passage, verdict) -> bool:
     a, b = verdict.support or (-1, -1)
-    return doc.metadata["article_id"] == verdict.support_article and a < int(doc.metadata["end"]) and b > int(doc.metadata["start"])
+    return passage.article_id == verdict.support_article and a < passage.end and b > passage.start
 
 
-def _clamp(span, doc: Document):
+def _clamp(span, passage: Passage):
     if not span:
         return None
-    a, b = max(span[0], int(doc.metadata["start"])), min(span[1], int(doc.metadata["end"]))
+    a, b = max(span[0], passage.start), min(span[1], passage.end)
     return (a, b) if a < b else None
 
 
