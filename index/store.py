@@ -39,7 +39,7 @@ from index.passage import Passage
 from index.storage import is_storage_failure, open_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
-__all__ = ["ArticleStore", "IngestResult", "Passage", "RepairReport", "StoredArticle", "StoredSpans"]
+__all__ = ["ArticleStore", "IngestResult", "RepairReport", "StoredArticle", "StoredSpans"]
 
 _COSINE = {"hnsw": {"space": "cosine"}}
 
