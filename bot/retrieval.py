@@ -43,7 +43,7 @@ class GlobalBM25:
     def __init__(self, store) -> None:
         self.store = store
         self._generation: str | None = None
-        self._model = None
+        self._model: Any = None  # a bm25s.BM25, built on first search
         self._passages: list[Passage] = []
         self._lock = threading.Lock()
 
@@ -126,7 +126,7 @@ class HybridRetriever(BaseRetriever):
                 found.setdefault((hit.article_id, hit.start), hit)
             rankings.append(ranking)
         fused = rrf(*rankings)
-        top = sorted(fused, key=fused.get, reverse=True)[: self.k]
+        top = sorted(fused, key=fused.__getitem__, reverse=True)[: self.k]
         return [found[key] if key in scored else self._scored(found[key], vector) for key in top]
 
     def _scored(self, passage: Passage, vector: np.ndarray) -> Passage:
