@@ -385,6 +385,7 @@ def _passage(text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
     """A passage record as Chroma stores it (its text and metadata), as answering reads it."""
     return Passage(meta["article_id"], meta.get("title", meta["article_id"]), text, int(meta["start"]), int(meta["end"]), score)
 
+
 #: Seconds during which a store that failed to write answers every call with that failure at once.
 STORAGE_PAUSE = 5.0
 _READ_SYNC_EVERY = 1.0  # seconds; as often as the answering caches look (bot.extractive.cache.EvidenceCache)
