@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/guard.py --write  # and write the fitted weights to bot/guard.json
 
 Each item is one answer sentence and the exact article text it cites; the guard sees that text as
-the cited passage (a Document with its article offsets), through the real pipeline (the article
+the cited passage (a Passage with its article offsets), through the real pipeline (the article
 ingested into Chroma, MiniLM, WordLlama). The support model (:data:`bot.guard.GUARD_FEATURES`) is a
 logistic regression fitted on the **fit** articles only; its threshold is the lowest that keeps at
 most --max-kept (2 %) of the fit part's unsupported sentences. The **check** articles (the last
@@ -27,7 +27,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from langchain_core.documents import Document
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,6 +36,7 @@ from bot.chain import NewsBot  # noqa: E402
 from bot.guard import GUARD_FEATURES, START, WEIGHTS_FILE, Guard, load_guard_model  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.loader import Article  # noqa: E402
+from index.passage import Passage  # noqa: E402
 from train_ranker import fit_logistic  # noqa: E402
 
 SET = ROOT / "benchmarks" / "guard" / "guard.jsonl"
@@ -70,8 +70,7 @@ def collect(items: list[dict], data_dir: Path) -> list[dict]:
         at = text.find(it["cites"])
         if at < 0:
             raise SystemExit(f"{it['id']}: cites is not the article's text")
-        doc = Document(it["cites"], metadata={"article_id": it["article"], "title": it["article"], "start": at,
-                                              "end": at + len(it["cites"])})
+        doc = Passage(it["article"], it["article"], it["cites"], at, at + len(it["cites"]))
         verdict = guard.check(it["sentence"], [0], [doc])
         rows.append({**it, "features": verdict.features, "hard": verdict.reason if not verdict.kept else "",
                      "rule": bool(verdict.reason) and not verdict.reason.startswith("the cited passage does not say")})

@@ -16,7 +16,7 @@ from bot.checks import Question, checked
 from bot.conversation import resolve_followup
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
 from bot.logbook import Logbook
-from bot.models import Answer
+from bot.models import Answer, StreamingAnswerer
 from bot.retrieval import GlobalBM25, HybridRetriever
 from bot.settings import BUNDLED_ARTICLES, Settings
 from bot.suggest import suggest_questions
@@ -180,7 +180,7 @@ class NewsBot:
         """The answer text to an earlier turn (its own follow-up resolved by rules only); when the bot
         refused it, the closest sentence it found (enough to tell whom "she" means, never shown)."""
         query = resolve_followup(turn, earlier)
-        answer = self.extractive.answer(query, self.retriever(article).invoke(query))  # quick, whatever the answerer
+        answer = self.extractive.answer(query, self.retriever(article).passages(query))  # quick, whatever the answerer
         if not answer.refused:
             return answer.answer
         return " ".join(c.text[a - c.start:b - c.start] for c in answer.related for a, b in c.highlights) or None
@@ -199,7 +199,7 @@ class NewsBot:
     def _retrieve(self, asked: Question) -> tuple[str, list]:
         """The stand-alone query for ``asked`` and the passages retrieved for it."""
         query = self.condense(asked.text, asked.history, asked.article)
-        return query, self.retriever(asked.article).invoke(query)
+        return query, self.retriever(asked.article).passages(query)
 
     @property
     def chain(self) -> Runnable:
@@ -236,7 +236,7 @@ class NewsBot:
         as soon as the model has finished it and the grounding guard has passed it; with the extractive
         answerer, the whole quote at once), then the :class:`Answer`."""
         query, passages = self._retrieve(asked)
-        if hasattr(self.answerer, "stream"):
+        if isinstance(self.answerer, StreamingAnswerer):
             yield from self.answerer.stream(query, passages, display_question=asked.text)
             return
         answer = self.answerer.answer(query, passages, display_question=asked.text)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from langchain_core.documents import Document
-
 from bot.models import Citation
 from index.chunking import split_sentences
+from index.passage import Passage
 from index.terms import terms
 
 __all__ = ["Claim", "citation_problems", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of", "unmark",
@@ -42,21 +41,21 @@ class Claim:
     highlights: list[tuple[int, int]] = field(default_factory=list)
 
 
-def passage_of(doc: Document, n: int, highlights: list[tuple[int, int]] | None = None) -> Citation:
-    meta = doc.metadata
+def passage_of(passage: Passage, n: int, highlights: list[tuple[int, int]] | None = None) -> Citation:
+    """``passage`` cited as ``[n]`` (0: shown, not cited), its score rounded for the JSON contract."""
     return Citation(
         n=n,
-        article_id=meta["article_id"],
-        title=meta.get("title", meta["article_id"]),
-        text=doc.page_content,
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        score=round(float(meta.get("score", 0.0)), 4),
+        article_id=passage.article_id,
+        title=passage.title,
+        text=passage.text,
+        start=passage.start,
+        end=passage.end,
+        score=round(float(passage.score), 4),
         highlights=highlights or [],
     )
 
 
-def cite_claims(claims: list[Claim], passages: list[Document]) -> tuple[str, list[Citation]]:
+def cite_claims(claims: list[Claim], passages: list[Passage]) -> tuple[str, list[Citation]]:
     """Join claims into answer text, each followed by its passage's [n]."""
     numbers: dict[int, int] = {}
     highlights: dict[int, list[tuple[int, int]]] = {}
@@ -69,7 +68,7 @@ def cite_claims(claims: list[Claim], passages: list[Document]) -> tuple[str, lis
     return " ".join(parts), citations
 
 
-def renumber_markers(text: str, passages: list[Document]) -> tuple[str, list[Citation]]:
+def renumber_markers(text: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
     """Keep markers that point at a retrieved passage (1-based), drop the rest, renumber by first use.
 
     ``[1, 3]`` groups are split into ``[1][3]`` first.
@@ -97,10 +96,10 @@ def renumber_markers(text: str, passages: list[Document]) -> tuple[str, list[Cit
     return cleaned, citations
 
 
-def _best_sentence(doc: Document, claim: str) -> list[tuple[int, int]]:
+def _best_sentence(passage: Passage, claim: str) -> list[tuple[int, int]]:
     """The passage sentence sharing the most words with ``claim``: what the UI highlights."""
     wanted = set(terms(claim))
-    sentences = split_sentences(doc.page_content, int(doc.metadata["start"]))
+    sentences = split_sentences(passage.text, passage.start)
     if not sentences or not wanted:
         return []
     best = max(sentences, key=lambda s: len(wanted & set(terms(s.text))))

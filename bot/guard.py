@@ -47,7 +47,6 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-from langchain_core.documents import Document
 
 from bot.citations import unmark
 from bot.facts import CERTAINTY, INJECTED, OPPOSITES, facts_of, hard_problems, together, unreadable
@@ -56,6 +55,7 @@ from bot.extractive.question import parse_question
 from bot.injection import blank, injected_spans
 from index.embeddings import TokenEmbeddings
 from index.errors import BotError
+from index.passage import Passage
 from index.terms import terms, tokens
 
 __all__ = ["Guard", "Verdict", "GUARD_FEATURES", "WEIGHTS_FILE", "load_guard_model", "hard_problems", "unreadable"]
@@ -108,7 +108,7 @@ class Guard:
         self.w = np.asarray(model["weights"], dtype=np.float64)
         self.b = float(model["bias"])
 
-    def check(self, sentence: str, cited: list[int], passages: list[Document]) -> Verdict:
+    def check(self, sentence: str, cited: list[int], passages: list[Passage]) -> Verdict:
         """The verdict on ``sentence`` (markers removed), which cites ``passages[i]`` for ``i`` in ``cited``.
 
         A sentence with no valid marker (small models often forget them) is checked against each
@@ -131,15 +131,15 @@ class Guard:
                           else (self.embeddings.embed_query(sentence), None))
         return parse_question(sentence, vector, pieces, self.embeddings)
 
-    def _check(self, sentence: str, parsed, cited: list[int], passages: list[Document]) -> Verdict:
-        docs = [passages[i] for i in cited]
-        injected = [self._injected(d) for d in docs]
-        text = "\n".join(blank(d.page_content, spans, int(d.metadata["start"])) for d, spans in zip(docs, injected))
-        problems = [INJECTED] if any(injected) and _from_injected(sentence, docs, injected) else []
+    def _check(self, sentence: str, parsed, cited: list[int], passages: list[Passage]) -> Verdict:
+        chosen = [passages[i] for i in cited]
+        injected = [self._injected(p) for p in chosen]
+        text = "\n".join(blank(p.text, spans, p.start) for p, spans in zip(chosen, injected))
+        problems = [INJECTED] if any(injected) and _from_injected(sentence, chosen, injected) else []
         problems += hard_problems(sentence, text)
         if not problems and (why := unreadable(sentence)):
             problems.append(why)
-        features, support, article = self.features(parsed, docs, facts_of(sentence))
+        features, support, article = self.features(parsed, chosen, facts_of(sentence))
         score = self.probability(features)
         verdict = Verdict(sentence, cited, False, support=support, support_article=article, score=score, features=features)
         if problems:
@@ -152,24 +152,23 @@ class Guard:
             verdict.kept = True
         return verdict
 
-    def _injected(self, doc: Document) -> list[tuple[int, int]]:
-        """The spans of ``doc`` (article offsets) written to a model, not to readers (:mod:`bot.injection`)."""
-        start, end = int(doc.metadata["start"]), int(doc.metadata["end"])
-        spans = injected_spans(self.evidence.get(doc.metadata["article_id"]).text)
-        return [(a, b) for a, b in spans if a < end and b > start]
+    def _injected(self, passage: Passage) -> list[tuple[int, int]]:
+        """The spans of ``passage`` (article offsets) written to a model, not to readers (:mod:`bot.injection`)."""
+        spans = injected_spans(self.evidence.get(passage.article_id).text)
+        return [(a, b) for a, b in spans if a < passage.end and b > passage.start]
 
     def probability(self, features: dict) -> float:
         x = np.asarray([features.get(name, 0.0) for name in GUARD_FEATURES], dtype=np.float64)
         return float(1.0 / (1.0 + np.exp(-(x @ self.w + self.b))))
 
-    def features(self, s, docs: list[Document], facts=None) -> tuple[dict, tuple[int, int] | None, str | None]:
+    def features(self, s, passages: list[Passage], facts=None) -> tuple[dict, tuple[int, int] | None, str | None]:
         """The support features of the best support among the cited passages' sentences (one, or two
         neighbours) for the parsed sentence ``s``, with that support's article offsets and article id. A
         support holds all the sentence's ``facts`` (:func:`_facts`) and is no instruction or chat turn."""
         best: tuple[float, dict, tuple[int, int], str] | None = None
-        for doc in docs:
-            index = self.evidence.get(doc.metadata["article_id"])
-            start, end = int(doc.metadata["start"]), int(doc.metadata["end"])
+        for passage in passages:
+            index = self.evidence.get(passage.article_id)
+            start, end = passage.start, passage.end
             spans = injected_spans(index.text)
             inside = [i for i in range(index.n) if index.sentences.starts[i] < end and index.sentences.ends[i] > start
                       and not any(a <= index.sentences.starts[i] and index.sentences.ends[i] <= b for a, b in spans)]
@@ -188,14 +187,14 @@ class Guard:
         return best[1], best[2], best[3]
 
 
-def _from_injected(sentence: str, docs: list[Document], injected: list[list[tuple[int, int]]]) -> bool:
+def _from_injected(sentence: str, passages: list[Passage], injected: list[list[tuple[int, int]]]) -> bool:
     """Whether ``sentence`` takes a word from an injected span that the rest of the cited passages lacks."""
     inside, outside = set(), set()
-    for doc, spans in zip(docs, injected):
-        start = int(doc.metadata["start"])
-        outside |= set(terms(blank(doc.page_content, spans, start)))
+    for passage, spans in zip(passages, injected):
+        start = passage.start
+        outside |= set(terms(blank(passage.text, spans, start)))
         for a, b in spans:
-            inside |= set(terms(doc.page_content[max(a - start, 0): b - start]))
+            inside |= set(terms(passage.text[max(a - start, 0): b - start]))
     return bool(set(terms(sentence)) & (inside - outside))
 
 

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, PrivateAttr
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
 
-__all__ = ["Answer", "Citation", "Passage", "refusal_text"]
+from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from index.passage import Passage
+
+__all__ = ["Answer", "Answerer", "Citation", "StreamingAnswerer", "refusal_text"]
 
 
-class Passage(BaseModel):
-    """A retrieved passage: an exact span of one article."""
+class Citation(BaseModel):
+    """A cited passage; ``n`` is the number of its ``[n]`` marker in the answer."""
 
+    # index.passage.Passage as the JSON contract shows it (its url is no part of the contract)
     article_id: str
     title: str
     text: str = Field(description="Exactly article_text[start:end].")
     start: int
     end: int
     score: float = Field(description="Cosine similarity of the passage to the question, 0-1.")
-
-
-class Citation(Passage):
-    """A cited passage; ``n`` is the number of its ``[n]`` marker in the answer."""
-
     n: int
     highlights: list[tuple[int, int]] = Field(
         default_factory=list,
@@ -49,12 +51,8 @@ class Answer(BaseModel):
         None, description='"extractive" when the guard kept none of the LLM\'s sentences and the extractive answer '
         "(or its refusal) replaced it; null otherwise.",
     )
-    _confidence: float | None = PrivateAttr(default=None)
-
-    @property
-    def confidence(self) -> float | None:
-        """The extractive answerer's probability that the article answers the question (not serialised)."""
-        return self._confidence
+    #: the extractive answerer's probability that the article answers the question; no part of the JSON contract
+    confidence: SkipJsonSchema[float | None] = Field(None, exclude=True)
 
     def as_json(self, **extra) -> dict:
         """The contract's JSON object, with ``extra`` keys (such as ``id``) first."""
@@ -65,6 +63,25 @@ class Answer(BaseModel):
                 citation["highlights"] = [list(h) for h in citation["highlights"]]
             data[key] = [{**ordered, **c} for c in data[key]]
         return {**extra, **data}
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    """What answers a question from the retrieved passages (the extractive answerer, the LLM one)."""
+
+    def answer(self, question: str, passages: list[Passage], display_question: str | None = None) -> Answer:
+        """The answer to ``question`` (the condensed query) from ``passages``; ``display_question``,
+        what the reader asked, is the one the answer restates (default: ``question``)."""
+        ...
+
+
+@runtime_checkable
+class StreamingAnswerer(Answerer, Protocol):
+    """An :class:`Answerer` that can also hand out its answer as it is written."""
+
+    def stream(self, question: str, passages: list[Passage], display_question: str | None = None) -> Iterator[str | Answer]:
+        """Pieces of the answer's text as they are ready, then the whole :class:`Answer`."""
+        ...
 
 
 def refusal_text(question: str) -> str:

@@ -32,11 +32,11 @@ from typing import Any, Sequence
 
 import numpy as np
 from langchain_chroma import Chroma
-from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from index.errors import BackendUnavailableError, BotError, EmptyIndexError, StorageError, UnknownArticleError, is_connection_error
 from index import systems
+from index.passage import Passage
 from index.storage import is_storage_failure, open_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
@@ -374,20 +374,25 @@ class ArticleStore(TransactionalWrites):
         return [m.get("article_id") in revs and m.get("rev") == revs[m.get("article_id")] for m in metadatas]
 
     @_guarded
-    def all_chunks(self) -> dict[str, list]:
-        """Ids, texts and metadata of every current passage (for the BM25 index)."""
+    def all_chunks(self) -> list[Passage]:
+        """Every current passage (for the BM25 index), unscored."""
         got = _get_all(self._collection("chunks"), ["documents", "metadatas"])
         keep = self._current(got["metadatas"])
-        return {key: [v for v, k in zip(got[src], keep) if k] for key, src in (("ids", "ids"), ("texts", "documents"), ("metadatas", "metadatas"))}
+        return [_passage(text, meta) for text, meta, k in zip(got["documents"], got["metadatas"], keep) if k]
 
     @_guarded
-    def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[tuple[Document, float]]:
-        """Top-``k`` current passages for a query vector, with cosine similarity as score."""
+    def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[Passage]:
+        """Top-``k`` current passages for a query vector, scored by cosine similarity."""
         where = {"article_id": article_id} if article_id else None
         pool = self._store("chunks")
         hits = self._read_vectors(lambda: pool.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where))
         keep = self._current([doc.metadata for doc, _ in hits])
-        return [(doc, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
+        return [_passage(doc.page_content, doc.metadata, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
+
+
+def _passage(text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
+    """A passage record as Chroma stores it (its text and metadata), as answering reads it."""
+    return Passage(meta["article_id"], meta.get("title", meta["article_id"]), text, int(meta["start"]), int(meta["end"]), score)
 
 
 #: Seconds during which a store that failed to write answers every call with that failure at once.

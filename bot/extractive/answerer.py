@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from langchain_core.documents import Document
 
 from bot.citations import Claim, cite_claims, passage_of, unmark
 from bot.extractive import news
@@ -29,6 +28,7 @@ from bot.models import Answer, Citation, refusal_text
 from bot.reader.evidence import read, rerank
 from index.embeddings import TokenEmbeddings
 from index.errors import BotError
+from index.passage import Passage
 from index.terms import terms
 
 __all__ = ["ExtractiveAnswerer", "FEATURE_NAMES", "MAX_ARTICLES", "load_models"]
@@ -84,14 +84,14 @@ class ExtractiveAnswerer:
         column = SENTENCE_FEATURES.column("dense" if self.rank == "dense" else "bm25_norm")
         return score_features(index, q, X, self.models, signal=X[:, column] * 20.0)
 
-    def evaluate(self, question: str, passages: list[Document]) -> tuple[Scored | None, Parsed | None, float]:
+    def evaluate(self, question: str, passages: list[Passage]) -> tuple[Scored | None, Parsed | None, float]:
         """The best article's ranked sentences, the parsed question (its vector and terms, for
         composing the answer), and the probability that the sentences answer the question.
 
         With passages from several articles, the article is the one whose best sentence the
         prefilter likes most; only that one is ranked with token-level matching, so a question
         over a large archive pays that cost once."""
-        articles = list(dict.fromkeys(d.metadata["article_id"] for d in passages))[:MAX_ARTICLES]
+        articles = list(dict.fromkeys(p.article_id for p in passages))[:MAX_ARTICLES]
         if not articles:
             return None, None, 0.0
         if isinstance(self.embeddings, TokenEmbeddings):
@@ -111,7 +111,7 @@ class ExtractiveAnswerer:
             return rerank(best, evidence, self.combination.beta), q, self.combination.answerable(confidence, evidence, features)
         return best, q, confidence
 
-    def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
+    def answer(self, question: str, passages: list[Passage], display_question: str | None = None) -> Answer:
         shown = display_question or question
         scored, q, confidence = self.evaluate(question, passages)
         if scored is None:
@@ -129,22 +129,20 @@ class ExtractiveAnswerer:
     def _cited(self, index, chosen: list[tuple[int, int, int]], q: Parsed, shown: str, confidence: float,
                related: list[Citation]) -> Answer:
         """The answer quoting ``chosen`` (sentence, start, end), each part cited by the passage that holds it."""
-        docs: list[Document] = []
+        cited: list[Passage] = []
         claims: list[Claim] = []
         for i, a, b in chosen:
             c = int(index.layout.sent_chunk[i])
             key = (index.article_id, int(index.passages.starts[c]))
-            found = [j for j, d in enumerate(docs) if (d.metadata["article_id"], d.metadata["start"]) == key]
+            found = [j for j, p in enumerate(cited) if (p.article_id, p.start) == key]
             if not found:
-                docs.append(_passage(index, c, q))
-                found = [len(docs) - 1]
+                cited.append(_passage(index, c, q))
+                found = [len(cited) - 1]
             start = int(index.sentences.starts[i])
             text = _named(index, i, a, b, [c.text for c in claims])
             claims.append(Claim(text, found[0], [(start + a, start + b)]))
-        text, citations = cite_claims(claims, docs)
-        result = Answer(question=shown, answer=text, refused=False, citations=citations, related=related)
-        result._confidence = confidence
-        return result
+        text, citations = cite_claims(claims, cited)
+        return Answer(question=shown, answer=text, refused=False, citations=citations, related=related, confidence=confidence)
 
 
 _SPEAKER_TYPES = (AnswerType.PERSON, AnswerType.STATEMENT)
@@ -189,15 +187,10 @@ def _named(index, i: int, a: int, b: int, earlier: list[str]) -> str:
     return ("…" if a > 0 else "") + f"[{found[1]}]" + unmark(text[found[0]:b]) + ("…" if b < len(text) else "")
 
 
-def _passage(index, c: int, q: Parsed) -> Document:
-    """Passage ``c`` of the article as a retrieved document, scored against the question."""
-    return Document(
-        index.passages.texts[c],
-        metadata={
-            "article_id": index.article_id, "title": index.title, "start": int(index.passages.starts[c]),
-            "end": int(index.passages.ends[c]), "score": float(index.passages.vecs[c] @ q.vector),
-        },
-    )
+def _passage(index, c: int, q: Parsed) -> Passage:
+    """Passage ``c`` of the article, scored against the question."""
+    return Passage(index.article_id, index.title, index.passages.texts[c], int(index.passages.starts[c]),
+                   int(index.passages.ends[c]), float(index.passages.vecs[c] @ q.vector))
 
 
 def _closest(scored: Scored, q: Parsed) -> Citation:
@@ -210,9 +203,8 @@ def _closest(scored: Scored, q: Parsed) -> Citation:
 
 
 def _refusal(shown: str, confidence: float, related: list[Citation]) -> Answer:
-    result = Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[], related=related)
-    result._confidence = confidence
-    return result
+    return Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[], related=related,
+                  confidence=confidence)
 
 
 def _about_the_story(index, question: str) -> list[tuple[int, int, int]]:

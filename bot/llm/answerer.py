@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 
 import prompts
@@ -15,6 +14,7 @@ from bot.llm.checks import Checked, refused
 from bot.markers import STREAM_MARKER, claims, normalise
 from bot.models import Answer, refusal_text
 from index.chunking import split_sentences
+from index.passage import Passage
 
 __all__ = ["LLMAnswerer"]
 
@@ -40,13 +40,13 @@ class LLMAnswerer:
         self.guard = guard
         self.fallback = fallback
 
-    def answer(self, question: str, passages: list[Document], display_question: str | None = None) -> Answer:
+    def answer(self, question: str, passages: list[Passage], display_question: str | None = None) -> Answer:
         result = None
         for result in self.stream(question, passages, display_question):
             pass
         return result
 
-    def stream(self, question: str, passages: list[Document], display_question: str | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, passages: list[Passage], display_question: str | None = None) -> Iterator[str | Answer]:
         """The answer's text as it is checked (strings: each kept sentence with its final marker,
         then a space), and last the :class:`Answer` (whose ``answer`` is those strings joined)."""
         shown = display_question or question

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 import prompts
 from bot.citations import unmark
 from index.errors import BackendUnavailableError, BotError, is_connection_error
+from index.passage import Passage
 
 __all__ = ["format_passages", "tokens_of", "condense_question"]
 
@@ -52,13 +52,13 @@ def tokens_of(model: BaseChatModel, prompt: str) -> Iterator[str]:
         raise _failure(exc) from None
 
 
-def format_passages(passages: list[Document]) -> str:
+def format_passages(passages: list[Passage]) -> str:
     """The passages as the prompt quotes them: each numbered ``[n]`` with its title, its text between triple quotes
     (quoted material: the prompt says it is data, never instructions), without the article's own marker-like notes
     ("[7]"), so the only numbers in brackets are the passages'. (Every line after "> " was tried: SmolLM2-135M then
     writes "> " lines back.)"""
-    return "\n\n".join(f"[{i}] ({' '.join(d.metadata.get('title', '').split())})\n" + _quoted(unmark(d.page_content))
-                       for i, d in enumerate(passages, 1))
+    return "\n\n".join(f"[{i}] ({' '.join(p.title.split())})\n" + _quoted(unmark(p.text))
+                       for i, p in enumerate(passages, 1))
 
 
 def _quoted(text: str) -> str:

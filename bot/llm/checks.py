@@ -11,13 +11,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_core.documents import Document
 
 from bot.citations import passage_of
 from bot.guard import Verdict
 from bot.markers import claims
 from bot.models import Answer, Citation, refusal_text
 from index.terms import tokens
+from index.passage import Passage
 
 if TYPE_CHECKING:
     from bot.llm.answerer import LLMAnswerer
@@ -53,7 +53,7 @@ def refused(shown: str, text: str, related: list[Citation], **fields) -> Answer:
 class Checked:
     """The sentences checked so far, their citations renumbered by first use."""
 
-    def __init__(self, answerer: LLMAnswerer, passages: list[Document], quoted: Answer | None, question: str = "") -> None:
+    def __init__(self, answerer: LLMAnswerer, passages: list[Passage], quoted: Answer | None, question: str = "") -> None:
         self.answerer, self.passages, self.quoted, self.question = answerer, passages, quoted, question
         reader = getattr(answerer.fallback, "reader", None)
         self.reader = reader if quoted is not None and not quoted.refused else None
@@ -86,7 +86,7 @@ class Checked:
                 return
             indexes = indexes or verdict.cited  # an uncited sentence cites the passage that supports it
             if not self.parts and self.reader is not None:  # the first sentence shown must answer the question
-                title = self.passages[indexes[0]].metadata.get("title", "") if indexes else ""
+                title = self.passages[indexes[0]].title if indexes else ""
                 # read as the extractive answer's sentences are (:meth:`quote`): the sentence, then the title
                 score = float(self.reader.score([self.question], [f"{sentence} [SEP] {title}."])[0])
                 bar, best = self.quote(title)
@@ -150,15 +150,15 @@ def figures_left_out(sentence: str, quote: str, question: str) -> set[str]:
     return (numbers - asked - said) | {d for d in dates - asked_dates if d not in sentence.lower()}
 
 
-def _holds(doc: Document, verdict) -> bool:
+def _holds(passage: Passage, verdict) -> bool:
     a, b = verdict.support or (-1, -1)
-    return doc.metadata["article_id"] == verdict.support_article and a < int(doc.metadata["end"]) and b > int(doc.metadata["start"])
+    return passage.article_id == verdict.support_article and a < passage.end and b > passage.start
 
 
-def _clamp(span, doc: Document):
+def _clamp(span, passage: Passage):
     if not span:
         return None
-    a, b = max(span[0], int(doc.metadata["start"])), min(span[1], int(doc.metadata["end"]))
+    a, b = max(span[0], passage.start), min(span[1], passage.end)
     return (a, b) if a < b else None
 
 

@@ -49,7 +49,7 @@ def suggest_questions(bot, article_id: str, limit: int) -> list[str]:
     kept: list[str] = []
     firsts: set[int] = set()
     for candidate in candidates(texts):
-        answer = answerer.answer(candidate.question, retriever.invoke(candidate.question))
+        answer = answerer.answer(candidate.question, retriever.passages(candidate.question))
         if answer.refused or (answer.confidence or 0.0) < answerer.threshold + CONFIDENCE_MARGIN:
             continue
         spans = [h for c in answer.citations for h in c.highlights]

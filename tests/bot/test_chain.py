@@ -21,12 +21,18 @@ def test_building_the_bot_loads_no_model(settings):
 
 
 def test_retrieval_finds_the_welcome_passage(seed_bot):
-    docs = seed_bot.retriever().invoke("What did India say about the Alaska summit?")
-    assert len(docs) == seed_bot.settings.k
-    assert any("formally welcomed" in d.page_content for d in docs[:3])
-    for d in docs:
-        assert SEED_TEXT[d.metadata["start"] : d.metadata["end"]] == d.page_content
-        assert 0 < d.metadata["score"] <= 1
+    question = "What did India say about the Alaska summit?"
+    passages = seed_bot.retriever().passages(question)
+    assert len(passages) == seed_bot.settings.k
+    assert any("formally welcomed" in p.text for p in passages[:3])
+    for p in passages:
+        assert SEED_TEXT[p.start : p.end] == p.text
+        assert 0 < p.score <= 1
+    # LangChain users get the same passages as Documents
+    docs = seed_bot.retriever().invoke(question)
+    assert [(d.page_content, d.metadata) for d in docs] == [
+        (p.text, {"article_id": p.article_id, "title": p.title, "start": p.start, "end": p.end, "score": p.score}) for p in passages
+    ]
 
 
 def test_alaska_question_is_answered_with_a_valid_citation(seed_bot):

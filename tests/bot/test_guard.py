@@ -4,11 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from langchain_core.documents import Document
 
 from bot.guard import Guard, hard_problems, unreadable
 from bot.injection import injected_spans
 from index.loader import Article
+from index.passage import Passage
 from tests.conftest import SEED_ID, SEED_TEXT
 
 #: the guard set's adversarial articles (benchmarks/guard/README.md)
@@ -35,9 +35,9 @@ def test_hard_checks(sentence, problem):
     assert (problem is None and found == []) or (problem is not None and any(problem in p for p in found)), found
 
 
-def _doc(bot, text: str) -> Document:
+def _doc(bot, text: str) -> Passage:
     at = SEED_TEXT.index(text)
-    return Document(text, metadata={"article_id": SEED_ID, "title": SEED_ID, "start": at, "end": at + len(text)})
+    return Passage(SEED_ID, SEED_ID, text, at, at + len(text))
 
 
 @pytest.mark.slow
@@ -45,11 +45,11 @@ def test_the_guard_keeps_what_the_passage_says_and_drops_the_rest(seed_bot):
     guard = Guard(seed_bot.evidence, seed_bot.embeddings)
     first = SEED_TEXT.strip().split("\n")[0]
     doc = _doc(seed_bot, first[: first.index(".") + 1])
-    sentence = doc.page_content
+    sentence = doc.text
     kept = guard.check(sentence, [0], [doc])
     assert kept.kept and kept.reason == "" and kept.support_article == SEED_ID
     a, b = kept.support
-    assert SEED_TEXT[a:b] in doc.page_content or doc.page_content in SEED_TEXT[a:b]  # the highlight is the article's text
+    assert SEED_TEXT[a:b] in doc.text or doc.text in SEED_TEXT[a:b]  # the highlight is the article's text
     invented = guard.check("The 2026 FIFA World Cup was won by India.", [0], [doc])
     assert not invented.kept and invented.reason
     # small models forget markers: an uncited sentence is kept when a retrieved passage supports it, and cites that one
@@ -153,9 +153,9 @@ def test_every_sentence_of_the_guard_set_and_the_news_is_readable():
     assert [s for s in sentences if unreadable(s)] == []
 
 
-def _passage(bot, article_id: str, text: str) -> Document:
+def _passage(bot, article_id: str, text: str) -> Passage:
     at = bot.evidence.get(article_id).text.index(text)
-    return Document(text, metadata={"article_id": article_id, "title": article_id, "start": at, "end": at + len(text)})
+    return Passage(article_id, article_id, text, at, at + len(text))
 
 
 def ingest_adversarial(bot, article_id: str) -> str:

@@ -159,7 +159,7 @@ def test_a_dead_writers_marker_is_cleaned_by_the_next_writer(store):
         embeddings=[[0.1] * 32],
     )
     assert [a["id"] for a in store.articles()] == ["a1"]
-    assert all(doc.metadata["article_id"] == "a1" for doc, _ in store.search([0.1] * 32, 50))
+    assert all(p.article_id == "a1" for p in store.search([0.1] * 32, 50))
     assert store.recover() == 1
     assert _ids(store, "chunks", "new") == [] and not store._markers()
 

@@ -1,9 +1,8 @@
 import re
 
 import pytest
-from langchain_core.documents import Document
-
 from bot.extractive.answerer import ExtractiveAnswerer, load_models
+from index.passage import Passage
 
 pytestmark = pytest.mark.unit
 
@@ -20,7 +19,7 @@ class _Cache:
 
 
 def _passages(index):
-    return [Document(index.passages.texts[0], metadata={"article_id": index.article_id})]
+    return [Passage(index.article_id, index.title, index.passages.texts[0], int(index.passages.starts[0]), int(index.passages.ends[0]))]
 
 
 def test_answers_with_valid_citations(story, fake):
