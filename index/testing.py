@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["LiveServer", "free_port", "start_chroma"]
 
@@ -52,14 +52,15 @@ class LiveServer:
     def __init__(self, bot: Any, port: int) -> None:
         import uvicorn
 
-        from app import create_app  # the web front end sits above this package: imported only when serving
+        # the web front end sits above this package: imported only when serving
+        from app import create_app
 
         self.bot = bot
         self.url = f"http://127.0.0.1:{port}"
         self.server = uvicorn.Server(uvicorn.Config(create_app(bot), host="127.0.0.1", port=port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + 60
         while not self.server.started:
