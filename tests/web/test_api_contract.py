@@ -1,4 +1,4 @@
-"""The HTTP API's contract, in process: FastAPI's ``TestClient`` on ``create_api(bot)`` over a bot built from the
+"""The HTTP API's contract, in process: FastAPI's ``TestClient`` on ``create_api`` over a bot built from the
 fakes (``tests/fakes.py``): no model, no Chroma, no server. Every error is ``{"error": {"message", "type"}}``
 with its 4xx status. test_api.py, test_security.py and test_openai.py check the same routes served by uvicorn
 with the real model; this file is what ``pytest -m unit`` runs of them (tests/conftest.py fails a unit test
@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.chain import NewsBot
+from bot.service import QuestionService
 from bot.settings import Settings
 from bot.web.api import create_api
 from index.loader import Article
@@ -41,19 +42,23 @@ def _bot(data_dir, article: Article | None = TRAM, **settings) -> NewsBot:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> TestClient:
-    return TestClient(create_api(_bot(tmp_path_factory.mktemp("api") / "data")))
+    return _client(_bot(tmp_path_factory.mktemp("api") / "data"))
 
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory) -> TestClient:
     """The API with ``BOT_API_TOKEN`` set."""
-    return TestClient(create_api(_bot(tmp_path_factory.mktemp("guarded") / "data", api_token=TOKEN)))
+    return _client(_bot(tmp_path_factory.mktemp("guarded") / "data", api_token=TOKEN))
 
 
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory) -> TestClient:
     """The API over a store with no articles."""
-    return TestClient(create_api(_bot(tmp_path_factory.mktemp("empty") / "data", article=None)))
+    return _client(_bot(tmp_path_factory.mktemp("empty") / "data", article=None))
+
+
+def _client(bot: NewsBot) -> TestClient:
+    return TestClient(create_api(QuestionService(bot)))
 
 
 def _error(response, status: int, kind: str | None = None) -> str:
@@ -196,7 +201,7 @@ def test_feedback_on_no_such_answer_or_with_a_bad_body(client, body, status, wor
 
 
 def test_feedback_where_questions_are_not_logged(tmp_path):
-    quiet = TestClient(create_api(_bot(tmp_path / "data", log_questions=False)))
+    quiet = _client(_bot(tmp_path / "data", log_questions=False))
     assert "not logged" in _error(quiet.post("/api/feedback", json={"id": 1, "liked": True}), 404, "UnknownQuestionError")
 
 
