@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.chain import NewsBot  # noqa: E402
 from bot.evaluate import percentile  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from tests.conftest import LiveServer, free_port  # noqa: E402
+from index.testing import LiveServer, free_port  # noqa: E402
 
 QUESTIONS = [
     "What did India say about the Alaska summit?",

@@ -1,69 +1,20 @@
-"""Test and benchmark helpers shipped with the package: a deterministic fake token embedder and a Chroma server.
+"""Helpers for the benchmarks and the tests: a free loopback port, a Chroma server, and the web app served by uvicorn.
 
-:class:`FakeTokenEmbeddings` is a real :class:`~langchain_core.embeddings.Embeddings` subclass with
-the token interface of :class:`~index.embeddings.LazyEmbeddings` (``embed_query_tokens``,
-``token_vectors``) and static ``word_vectors`` (WordLlama's role), so the ranker, the features, the answerability model and the quoting run
-and are tested with no model loaded. Every word gets a fixed pseudo-random unit vector (from a
-hash of the lower-cased word); a text's vector is the normalised mean of its words'. The same
-word always matches itself, different words nearly never do: lexical, not semantic, similarity.
+They live in the package, not under ``tests/``, because the benchmarks use them too and import nothing
+from the tests. The tests' fakes (the fake embedder, the in-memory store) are in ``tests/fakes.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any, Self
 
-import numpy as np
-from langchain_core.embeddings import Embeddings
-
-from index.embeddings import TokenVectors
-
-__all__ = ["FakeTokenEmbeddings", "free_port", "start_chroma"]
-
-_WORD = re.compile(r"\w+")
-
-
-class FakeTokenEmbeddings(Embeddings):
-    """Deterministic word-hash embeddings with word pieces (one piece per word); loads nothing."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-
-    def _word(self, word: str) -> np.ndarray:
-        seed = int.from_bytes(hashlib.sha1(word.lower().encode()).digest()[:8], "little")
-        vector = np.random.default_rng(seed).standard_normal(self.size)
-        return (vector / np.linalg.norm(vector)).astype(np.float32)
-
-    def _pieces(self, text: str, start: int = 0, end: int | None = None) -> TokenVectors:
-        words = [m.group() for m in _WORD.finditer(text) if m.start() >= start and m.end() <= (len(text) if end is None else end)]
-        vectors = np.vstack([self._word(w) for w in words]) if words else np.zeros((0, self.size), np.float32)
-        return TokenVectors(vectors, [w.lower() for w in words])
-
-    def _vector(self, text: str) -> list[float]:
-        pieces = self._pieces(text).vectors
-        mean = pieces.mean(axis=0) if len(pieces) else np.ones(self.size, np.float32)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-9)).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
-
-    def embed_query_tokens(self, text: str) -> tuple[list[float], TokenVectors]:
-        return self._vector(text), self._pieces(text)
-
-    def word_vectors(self, words: list[str]) -> np.ndarray:
-        """Static word vectors (in place of WordLlama's), one unit row per word."""
-        return np.vstack([self._word(w) for w in words]) if words else np.zeros((0, self.size), np.float32)
-
-    def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[TokenVectors]]:
-        return [[self._pieces(text, a, b) for a, b in text_spans] for text, text_spans in zip(texts, spans)]
+__all__ = ["LiveServer", "free_port", "start_chroma"]
 
 
 def free_port() -> int:
@@ -92,3 +43,32 @@ def start_chroma(path: Path, port: int) -> subprocess.Popen:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("chroma run did not start")
+
+
+class LiveServer:
+    """The real ASGI app (API + Gradio, ``app.create_app(bot)``) served by uvicorn on a loopback port, in a
+    thread: ``with LiveServer(bot, free_port()) as server: httpx.get(server.url + "/healthz")``."""
+
+    def __init__(self, bot: Any, port: int) -> None:
+        import uvicorn
+
+        # the web front end sits above this package: imported only when serving
+        from app import create_app
+
+        self.bot = bot
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(bot), host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.chain import NewsBot
 from bot.settings import BUNDLED_ARTICLES, Settings
-from index.testing import free_port, start_chroma  # noqa: F401  (tests import them from here)
+from index.testing import LiveServer, free_port, start_chroma  # noqa: F401  (tests import them from here)
 
 #: The suite asks hundreds of questions from one address: no rate limit, unless a test sets one (the limits'
 #: own tests do). Set here, not only per test, because module- and session-scoped servers start before
@@ -31,6 +31,44 @@ def dev_set() -> list[dict]:
 
 def passes(answer: str, expect: list[list[str]]) -> bool:
     return all(any(s.lower() in answer.lower() for s in group) for group in expect)
+
+
+#: What a ``unit`` test may not do: each loader is replaced, for the test, by one that fails naming it.
+_HEAVY = {
+    "index.embeddings._load": "load the sentence-transformers model",
+    "bot.extractive.words._wordllama": "load WordLlama",
+    "bot.reader.model.Reader._load": "load the reader model",
+    "index.store.ArticleStore._connect": "open a Chroma store",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: `pytest -m unit` must not quietly skip an unmarked test
+def pytest_collection_modifyitems(config, items):
+    """Every test is exactly one of ``unit`` (loads no model, opens no real store, starts no server) and
+    ``slow`` (everything else), by its own, its class's or its module's ``pytestmark``."""
+    wrong = []
+    for item in items:
+        kinds = sorted({mark.name for mark in item.iter_markers()} & {"unit", "slow"})
+        if len(kinds) != 1:
+            wrong.append(f"  {item.nodeid}: {' and '.join(kinds) or 'neither'}")
+    if wrong:
+        raise pytest.UsageError(
+            f"{len(wrong)} test(s) must be marked either @pytest.mark.unit or @pytest.mark.slow (exactly one; "
+            "see pyproject.toml's markers):\n" + "\n".join(wrong)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _unit_stays_light(request, monkeypatch):
+    """A ``unit`` test that loads a model or opens a store fails, saying which, rather than running slowly."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    for target, what in _HEAVY.items():
+
+        def refuse(*args, what=what, **kwargs):
+            raise AssertionError(f"a unit test may not {what}: use tests/fakes.py, or mark the test slow")
+
+        monkeypatch.setattr(target, refuse)
 
 
 @pytest.fixture(autouse=True)
@@ -63,37 +101,6 @@ def seed_bot(seed_dir, tmp_path) -> NewsBot:
     data = tmp_path / "seeded"
     shutil.copytree(seed_dir, data)
     return NewsBot(Settings(data_dir=data))
-
-
-class LiveServer:
-    """The real ASGI app (API + Gradio) served by uvicorn on a loopback port, in a thread."""
-
-    def __init__(self, bot, port: int) -> None:
-        import threading
-
-        import uvicorn
-
-        from app import create_app
-
-        self.bot = bot
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(bot), host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "LiveServer":
-        import time
-
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("test server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 OTHER_ARTICLE = """City council approves new tram line

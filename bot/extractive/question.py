@@ -115,7 +115,7 @@ def _content_pieces(tokens_) -> np.ndarray:
 def parse_question(question: str, vector, tokens_=None, embeddings=None) -> Parsed:
     """The question prepared for scoring; ``tokens_`` (:class:`index.embeddings.TokenVectors`)
     enables the token-level features. Word vectors come from ``embeddings.word_vectors`` when the
-    embeddings have one (the fake embedder in :mod:`index.testing`), else from WordLlama."""
+    embeddings have one (the tests' fake embedder, ``tests/fakes.py``), else from WordLlama."""
     qterms = terms(question)
     words = sorted(set(content_words(question)))
     focus = focus_name(question)

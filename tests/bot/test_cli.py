@@ -113,6 +113,7 @@ def _one_clear_line(result, pattern):
     assert re.search(pattern, lines[0]), lines[0]
 
 
+@pytest.mark.slow
 def test_bad_inputs_get_one_clear_line(tmp_path):
     data = tmp_path / "data"
     (tmp_path / "latin.txt").write_bytes("café au lait".encode("latin-1"))

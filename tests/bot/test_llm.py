@@ -36,6 +36,7 @@ class RecordingChatModel(FakeListChatModel):
         yield from super()._stream(messages, stop, run_manager, **kwargs)
 
 
+@pytest.mark.unit
 def test_markers_are_kept_renumbered_and_bogus_ones_dropped():
     model = RecordingChatModel(responses=["Beta said no [2][7]. Alpha agreed [1, 9] [0]."], seen=[])
     answer = LLMAnswerer(model).answer("What did they say?", _passages())
@@ -45,6 +46,7 @@ def test_markers_are_kept_renumbered_and_bogus_ones_dropped():
     assert '[3] (T)\n"""\nGamma left.\n"""' in model.seen[0] and "What did they say?" in model.seen[0]
 
 
+@pytest.mark.unit
 def test_refusal_and_uncited_answers_are_refused():
     refusal = LLMAnswerer(FakeListChatModel(responses=["The article doesn't say who won."])).answer("Who won?", _passages())
     # the model's own words are unchecked, so the refusal is the bot's plain one
@@ -71,6 +73,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("backend", ["openai", "ollama"])
 def test_unreachable_endpoint_is_a_clear_error(backend):
     settings = Settings(answerer=backend, llm_base_url=f"http://127.0.0.1:{_closed_port()}/v1", llm_timeout=3)
@@ -78,6 +81,7 @@ def test_unreachable_endpoint_is_a_clear_error(backend):
         LLMAnswerer(make_chat_model(settings)).answer("Who?", _passages())
 
 
+@pytest.mark.unit
 def test_every_prompt_renders_strictly():
     for name in prompts.names():
         template = prompts._template(name)

@@ -32,6 +32,7 @@ def site(tmp_path):
     server.shutdown()
 
 
+@pytest.mark.slow
 def test_url_is_fetched_and_extracted(site):
     [article] = load_sources([f"{site}/news/tram-line.html"])
     assert article.id == "tram-line"
@@ -41,6 +42,7 @@ def test_url_is_fetched_and_extracted(site):
     assert article.meta["published"].startswith("2026-11-20") and article.meta["author"] == "Ana Reporter"
 
 
+@pytest.mark.slow
 def test_bad_urls(site):
     with pytest.raises(ArticleError, match="404"):
         load_sources([f"{site}/news/missing.html"])
@@ -48,6 +50,7 @@ def test_bad_urls(site):
         load_sources(["http://127.0.0.1:9/nothing"])
 
 
+@pytest.mark.unit
 def test_jsonl_records(tmp_path):
     path = tmp_path / "feed.jsonl"
     rows = [
@@ -73,6 +76,7 @@ def test_jsonl_records(tmp_path):
         (['{"id": "a", "text": "%s"}' % ("x" * 2_000_001)], "bad.jsonl:1: 2,000,001 bytes is more than the 2,000,000 allowed"),
     ],
 )
+@pytest.mark.unit
 def test_bad_jsonl(tmp_path, lines, message):
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -80,6 +84,7 @@ def test_bad_jsonl(tmp_path, lines, message):
         load_jsonl(path)
 
 
+@pytest.mark.unit
 def test_folders_mix_files_and_records(tmp_path):
     (tmp_path / "one.txt").write_text("A text article.", encoding="utf-8")
     (tmp_path / "feed.jsonl").write_text('{"id": "two", "text": "A record."}\n', encoding="utf-8")
@@ -109,6 +114,7 @@ def test_only_web_addresses_are_fetched(source):
         load_url(source)
 
 
+@pytest.mark.unit
 def test_url_ids():
     assert url_id("https://news.example/2026/11/council-backs-tram.html") == "council-backs-tram"
     assert url_id("https://news.example/") == "news.example"

@@ -5,7 +5,6 @@ import re
 import shutil
 import time
 
-import openai
 import pytest
 
 from bot.chain import NewsBot
@@ -49,6 +48,8 @@ def test_out_of_scope_questions_never_show_an_unsupported_claim(local_live):
 
 
 def test_streaming_through_the_openai_client(local_live):
+    import openai  # here, not at the top: it costs every `pytest -m unit` a second to collect
+
     client = openai.OpenAI(base_url=f"{local_live.url}/v1", api_key="unused", timeout=120, max_retries=0)
     start = time.perf_counter()
     stream = client.chat.completions.create(model="newsbot", messages=[{"role": "user", "content": ALASKA}], stream=True)

@@ -1,6 +1,5 @@
 """The OpenAI-compatible route with the official openai client, streaming and not."""
 
-import openai
 import pytest
 
 from tests.conftest import SEED_TEXT
@@ -10,6 +9,8 @@ ALASKA = "What did India say about the Alaska summit?"
 
 
 def _client(live):
+    import openai  # here, not at the top: it costs every `pytest -m unit` a second to collect
+
     return openai.OpenAI(base_url=f"{live.url}/v1", api_key="unused", timeout=60, max_retries=0)
 
 
@@ -57,7 +58,9 @@ def test_refusal_and_bad_request(live):
         model="newsbot", messages=[{"role": "user", "content": "What is the weather like in New Delhi today?"}]
     )
     assert refused.choices[0].message.content.startswith("The article doesn't say") and refused.model_extra["citations"] == []
-    with pytest.raises(openai.UnprocessableEntityError, match="user"):
+    from openai import UnprocessableEntityError
+
+    with pytest.raises(UnprocessableEntityError, match="user"):
         _client(live).chat.completions.create(model="newsbot", messages=[{"role": "system", "content": "hi"}])
 
 
@@ -91,6 +94,7 @@ def test_a_streamed_llm_answer_arrives_once(seed_bot, tmp_path):
     """The guarded sentences stream, then the footnotes: the answer is not sent a second time."""
     import shutil
 
+    import openai
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 

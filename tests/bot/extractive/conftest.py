@@ -8,7 +8,7 @@ from bot.extractive.article import ArticleIndex
 from index.chunking import chunk_article, split_sentences
 from index.loader import Article
 from index.store import Spans, StoredArticle
-from index.testing import FakeTokenEmbeddings
+from tests.fakes import FakeTokenEmbeddings
 
 STORY = """Council approves harbour tram line
 
