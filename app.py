@@ -288,7 +288,7 @@ def create_app(bot) -> FastAPI:
     """FastAPI app serving ``bot`` (a :class:`bot.chain.NewsBot`): the API routes, ``/embed`` and ``/``."""
     service = QuestionService(bot)
     api = create_api(service)
-    add_admin(api, bot)
+    add_admin(api, bot.settings, service.logbook, bot.embeddings)
     add_widget(api)
     token = api_token(bot.settings)
 

@@ -12,16 +12,29 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from index.errors import BackendUnavailableError, InputError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from bot.settings import Settings
+__all__ = ["Backend", "BACKENDS", "ChatSettings", "NAMES", "names_text", "make_chat_model"]
 
-__all__ = ["Backend", "BACKENDS", "NAMES", "names_text", "make_chat_model"]
+
+class ChatSettings(Protocol):
+    """What a backend's factory reads of :class:`bot.settings.Settings` (which imports this registry for
+    its names, so the settings are described here rather than imported)."""
+
+    answerer: str
+    llm_model_path: str | None
+    llm_threads: int
+    llm_max_tokens: int
+    llm_base_url: str | None
+    llm_model: str
+    llm_api_key_env: str
+    llm_timeout: float
+    llm_temperature: float
 
 
 @dataclass(frozen=True)
@@ -31,21 +44,21 @@ class Backend:
 
     name: str
     description: str
-    make: Callable[[Settings], BaseChatModel] | None = None
+    make: Callable[[ChatSettings], BaseChatModel] | None = None
 
 
-def _local(settings: Settings) -> BaseChatModel:
+def _local(settings: ChatSettings) -> BaseChatModel:
     from bot.local_llm import LocalChatModel, default_model_path
 
     path = settings.llm_model_path or default_model_path()
     if not path:
         raise BackendUnavailableError(
-            "BOT_ANSWERER=local needs a model: set BOT_LLM_MODEL_PATH to a GGUF file (see the README)")
+            "BOT_ANSWERER=local needs a model: set BOT_LLM_MODEL_PATH to a GGUF file (see docs/llm.md)")
     return LocalChatModel(model_path=str(path), n_threads=settings.llm_threads, max_tokens=settings.llm_max_tokens,
                           temperature=settings.llm_temperature)
 
 
-def _openai(settings: Settings) -> BaseChatModel:
+def _openai(settings: ChatSettings) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     key = os.environ.get(settings.llm_api_key_env) or "not-needed"
@@ -59,7 +72,7 @@ def _openai(settings: Settings) -> BaseChatModel:
     )
 
 
-def _ollama(settings: Settings) -> BaseChatModel:
+def _ollama(settings: ChatSettings) -> BaseChatModel:
     from langchain_ollama import ChatOllama
 
     return ChatOllama(
@@ -88,7 +101,7 @@ def names_text(quote: bool = False) -> str:
     return f"{', '.join(shown[:-1])} or {shown[-1]}" if len(shown) > 1 else shown[0]
 
 
-def make_chat_model(settings: Settings) -> BaseChatModel:
+def make_chat_model(settings: ChatSettings) -> BaseChatModel:
     """The chat model of the backend the settings name (``answerer``); an :class:`InputError` for one without."""
     backend = BACKENDS.get(settings.answerer)
     if backend is None or backend.make is None:

@@ -107,6 +107,11 @@ class NewsBot:
         """Every article's row, without suggestions; cached until the store changes."""
         return self.suggestions.rows()[1]
 
+    def open_log(self) -> None:
+        """Connect to the question log's database now (migrating it, importing an old feedback file), so a
+        wrong ``BOT_DATABASE_URL`` stops ``bot serve`` before it serves."""
+        self.logbook.open()
+
     def count(self) -> int:
         """How many articles the index holds."""
         return self.store.count()

@@ -1,7 +1,7 @@
 """One typed settings object for every knob of the bot.
 
 Values come from keyword arguments, then ``BOT_*`` environment variables, then
-the defaults below. The README's settings table mirrors this class.
+the defaults below. The settings table in docs/settings.md mirrors this class.
 """
 
 from __future__ import annotations

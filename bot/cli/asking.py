@@ -75,7 +75,7 @@ def ask(
 def chat() -> None:
     """Chat in the terminal (ingests the bundled article if the index is empty)."""
     bot = get_bot()
-    if bot.store.count() == 0:
+    if bot.count() == 0:
         for result in bot.ingest_bundled():
             echo(f"{result.status} {result.article_id}")
     echo("Ask about the article; an empty line or Ctrl-D quits.")

@@ -50,7 +50,7 @@ def remove(article_id: str = typer.Argument(..., help="The id of the article to 
 
 def articles(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
     """List the indexed articles (with --json, each with its suggested questions)."""
-    rows = get_bot().articles() if as_json else get_bot().store.articles()  # the plain list needs no suggestions
+    rows = get_bot().articles() if as_json else get_bot().rows()  # the plain list needs no suggestions
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return

@@ -61,11 +61,13 @@ def report(
 ) -> None:
     """The editors' report from the question log: questions per article and day, the most disliked
     answers, and what readers asked that the article didn't answer (refused questions, grouped)."""
+    from bot.logbook import Logbook
     from bot.logbook.report import build_report, parse_day
+    from bot.logbook.report_text import render
 
     day = parse_day(since)
     bot = get_bot()
-    book = bot.logbook
+    book = Logbook(bot.settings)  # its own connection, closed once the rows are read
     try:
         rows = book.rows(article=article, since=day)
     finally:
@@ -83,6 +85,6 @@ def report(
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
-        echo(result.text())
+        echo(render(result))
     if csv_file is not None:
         echo(f"wrote {len(result.days)} rows (one per article and day) to {csv_file}", err=as_json)

@@ -18,18 +18,18 @@ def serve(
     import uvicorn
 
     bot = get_bot()
-    if bot.store.recover(wait=False):  # a writer busy now recovers by itself
+    if bot.recover(wait=False):  # a writer busy now recovers by itself
         echo("cleaned up after an interrupted ingest")
-    if bot.store.count() == 0:
+    if bot.count() == 0:
         for result in bot.ingest_bundled():
             echo(f"{result.status} {result.article_id}: {result.chunks} passages ({result.title})")
     from app import create_app
 
     bot.warm_up()
     web = create_app(bot)
-    bot.logbook.engine  # connects, migrates and imports an old feedback.jsonl now: a wrong BOT_DATABASE_URL stops here
+    bot.open_log()  # connects, migrates and imports an old feedback.jsonl now: a wrong BOT_DATABASE_URL stops here
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
-    echo(f"newsbot is serving {bot.store.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
+    echo(f"newsbot is serving {bot.count()} article(s) at http://{shown}:{port}/  (API docs: /docs; Ctrl-C stops)")
     try:
         uvicorn.run(web, host=host, port=port, log_level="warning")
     except OSError as exc:

@@ -61,7 +61,7 @@ class LLMAnswerer:
             yield quoted
             return
         prompt = prompts.render("answer", passages=format_passages(passages), question=question)
-        state = Checked(self, passages, quoted, question)
+        state = Checked(self.guard, getattr(self.fallback, "reader", None), passages, quoted, question)
         raw = ""
         done = 0  # characters of the normalised text already split into finished sentences
         for piece in tokens_of(self.model, prompt):

@@ -8,19 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.citations import passage_of
-from bot.guard import Verdict
+from bot.guard import Guard, Verdict
 from bot.markers import claims
 from bot.models import Answer, Citation, refusal_text
 from index.terms import tokens
 from index.passage import Passage
 
-if TYPE_CHECKING:
-    from bot.llm.answerer import LLMAnswerer
 
 __all__ = ["ANSWERS", "SHARE", "Checked", "figures_left_out", "refused"]
 
@@ -53,9 +50,10 @@ def refused(shown: str, text: str, related: list[Citation], **fields) -> Answer:
 class Checked:
     """The sentences checked so far, their citations renumbered by first use."""
 
-    def __init__(self, answerer: LLMAnswerer, passages: list[Passage], quoted: Answer | None, question: str = "") -> None:
-        self.answerer, self.passages, self.quoted, self.question = answerer, passages, quoted, question
-        reader = getattr(answerer.fallback, "reader", None)
+    def __init__(self, guard: Guard | None, reader, passages: list[Passage], quoted: Answer | None, question: str = "") -> None:
+        """``guard`` checks each sentence (None: every sentence is shown); ``reader`` (the extractive answerer's,
+        or None) holds the first sentence to the quote's bar."""
+        self.guard, self.passages, self.quoted, self.question = guard, passages, quoted, question
         self.reader = reader if quoted is not None and not quoted.refused else None
         self._quote: tuple[float, str] | None = None  # the bar and the quote's best sentence, read once
         self.parts: list[str] = []
@@ -68,7 +66,7 @@ class Checked:
         if _REFUSAL.match(sentence):  # the model says the passages do not answer: no claim to check
             return
         indexes = [n - 1 for n in cited if 1 <= n <= len(self.passages)]
-        guard = self.answerer.guard
+        guard = self.guard
         words = tuple(tokens(sentence))
         if words in self.said:  # a small model repeats itself: a sentence is shown (or checked) once
             if guard is not None:
@@ -123,7 +121,7 @@ class Checked:
 
     def result(self, shown: str, related: list[Citation]) -> Answer:
         guard = None
-        if self.answerer.guard is not None:
+        if self.guard is not None:
             dropped = [v.as_json() for v in self.verdicts if not v.kept]
             guard = {"sentences": len(self.verdicts), "kept": len(self.verdicts) - len(dropped), "dropped": dropped}
         if self.parts:

@@ -20,7 +20,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.logbook import report_text
 from bot.logbook.gaps import GAP_SIMILARITY, Gap, cluster, distinct, find_gaps
 from index.errors import InputError
 
@@ -110,10 +109,6 @@ class Report:
     @property
     def empty(self) -> bool:
         return self.total.questions == 0
-
-    def text(self, disliked: int = 10, gaps: int = 15) -> str:
-        """The plain-text report ``bot report`` prints: aligned tables, then the disliked answers and the gaps."""
-        return report_text.render(self, disliked, gaps)
 
     def write_csv(self, target: str | Path | TextIO) -> None:
         """One row per article and day under a header (:data:`CSV_COLUMNS`), shares as fractions 0-1,

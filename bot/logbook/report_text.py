@@ -1,12 +1,10 @@
-"""The editors' report as plain text, for ``bot report``: :func:`render` (``Report.text()`` calls it)."""
+"""The editors' report as plain text, for ``bot report``: :func:`render`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.logbook.report import Report, Tally
+from bot.logbook.report import Report, Tally
 
 __all__ = ["render"]
 

@@ -1,4 +1,4 @@
-"""The editors' page ``/admin``: the question log's report (:mod:`bot.logbook.report`) as HTML.
+"""The editors' page ``/admin``: the question log's report (:mod:`logbook.report`) as HTML.
 
 Routes (``add_admin`` registers them on the API app before the chat pages are mounted):
 
@@ -15,9 +15,9 @@ Sign-in (the session cookie, the cross-site check, the logout form's anti-forger
 :mod:`bot.web.admin_auth`; the pages' HTML, :mod:`bot.web.admin_pages`.
 
 Wrong tokens. Each client (keyed like the questions' rate limit: an IPv6 client by its /64) may send
-:data:`~bot.logbook.limits.LOGIN_FAILURES` wrong tokens (in the login form or as a Bearer token) at
+:data:`~logbook.limits.LOGIN_FAILURES` wrong tokens (in the login form or as a Bearer token) at
 once, then one a minute (10 in 10 minutes); over that, token attempts answer 429. The count is a token
-bucket in the shared database (:data:`~bot.logbook.limits.LOGIN_BUCKET`, applied by the limiter that
+bucket in the shared database (:data:`~logbook.limits.LOGIN_BUCKET`, applied by the limiter that
 counts the questions too), so every worker counts together. It guards token attempts only: a
 request with a valid session cookie is never locked out, so nobody else's wrong tokens (a page in the
 editor's browser, a client behind the same address) can lock a logged-in editor out. A Bearer token
@@ -33,8 +33,11 @@ import time
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from langchain_core.embeddings import Embeddings
 
+from bot.logbook import Logbook
 from bot.logbook.report import Report, build_report, parse_day
+from bot.settings import Settings
 from bot.web.admin_auth import COOKIE, SESSION_SECONDS, admin_token, cookie_session, cross_site, logout_check, session_cookie
 from bot.web.admin_pages import CSP, HEADERS, cross_site_page, login_page, off_page, page, plot_svg, report_body, too_many_page
 from bot.web.api import check_token, client_address
@@ -45,17 +48,17 @@ from index.text import raw_bytes
 __all__ = ["add_admin", "admin_token", "plot_svg", "CSP", "COOKIE", "SESSION_SECONDS"]
 
 
-def add_admin(api: FastAPI, bot) -> None:
-    """Register the editors' routes on ``api``; ``bot`` gives the settings and the embeddings. The
-    question log is the bot's (``bot.logbook``); it keeps the sessions and counts wrong tokens too."""
-    token = admin_token(bot.settings)
+def add_admin(api: FastAPI, settings: Settings, logbook: Logbook, embeddings: Embeddings) -> None:
+    """Register the editors' routes on ``api``: the report of ``logbook`` (which keeps the sessions and
+    counts wrong tokens too), its gaps grouped with ``embeddings``."""
+    token = admin_token(settings)
 
     def session_of(request: Request) -> str | None:
         """The id of the open session the request's cookie holds, else None."""
         if token is None:
             return None
         session_id = cookie_session(request.cookies.get(COOKIE), token, time.time())
-        return session_id if session_id and bot.logbook.session_open(session_id) else None
+        return session_id if session_id and logbook.session_open(session_id) else None
 
     def who(request: Request) -> str | Response:
         """The logout form's check for a request with a session ("" with the Bearer token), else the
@@ -64,20 +67,20 @@ def add_admin(api: FastAPI, bot) -> None:
             return off_page()
         if session_id := session_of(request):
             return logout_check(token, session_id)  # a session is never locked out
-        if seconds := bot.logbook.login_wait(client_address(request)):
+        if seconds := logbook.login_wait(client_address(request)):
             return too_many_page(seconds)
         if request.headers.get("authorization"):
             try:
                 check_token(request.headers.get("authorization"), token)
                 return ""
             except AuthError:
-                bot.logbook.login_failed(client_address(request))
+                logbook.login_failed(client_address(request))
         return login_page(request.scope.get("root_path", ""))
 
     def compute(article: str | None, since: str | None) -> Report:
         day = parse_day(since, "since")
-        rows = bot.logbook.rows(article=article or None, since=day)
-        return build_report(rows, bot.embeddings, article=article or None, since=day)
+        rows = logbook.rows(article=article or None, since=day)
+        return build_report(rows, embeddings, article=article or None, since=day)
 
     @api.api_route("/admin", methods=["GET", "HEAD"], include_in_schema=False)
     @api.api_route("/admin/", methods=["GET", "HEAD"], include_in_schema=False)
@@ -113,14 +116,14 @@ def add_admin(api: FastAPI, bot) -> None:
             return off_page()
         if cross_site(request):  # refused before counting: a foreign page cannot lock anybody out
             return cross_site_page(root)
-        if seconds := bot.logbook.login_wait(client_address(request)):
+        if seconds := logbook.login_wait(client_address(request)):
             return too_many_page(seconds)
         given = (await request.form()).get("token")
         if not isinstance(given, str) or not secrets.compare_digest(raw_bytes(given.strip()), token.encode("ascii")):
-            bot.logbook.login_failed(client_address(request))
+            logbook.login_failed(client_address(request))
             return login_page(root, "Wrong token.")
         issued = int(time.time())
-        session_id = bot.logbook.open_session(SESSION_SECONDS)
+        session_id = logbook.open_session(SESSION_SECONDS)
         response = RedirectResponse(f"{root}/admin", status_code=303, headers=HEADERS)
         response.set_cookie(COOKIE, session_cookie(token, session_id, issued), max_age=SESSION_SECONDS, path=f"{root}/admin",
                             secure=request.url.scheme == "https", httponly=True, samesite="strict")
@@ -136,7 +139,7 @@ def add_admin(api: FastAPI, bot) -> None:
             if not isinstance(given, str) or not secrets.compare_digest(raw_bytes(given),
                                                                         logout_check(token, session_id).encode()):
                 return cross_site_page(root)
-            bot.logbook.end_session(session_id)
+            logbook.end_session(session_id)
         response = RedirectResponse(f"{root}/admin", status_code=303, headers=HEADERS)
         response.delete_cookie(COOKIE, path=f"{root}/admin", secure=request.url.scheme == "https", httponly=True, samesite="strict")
         return response

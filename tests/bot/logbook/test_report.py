@@ -15,7 +15,6 @@ import random
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
-
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.logbook import QuestionRow
 from bot.logbook.report import ALL_ARTICLES, CSV_COLUMNS, build_report, cluster, parse_day
+from bot.logbook.report_text import render
 from index.errors import InputError
 
 DAY0 = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_an_empty_log_gives_an_empty_report_and_embeds_nothing():
     report = build_report([], embeddings)
     assert report.empty and report.days == [] and report.daily == [] and report.gaps == [] and report.disliked == []
     assert embeddings.calls == []
-    assert "no question was refused" in report.text()
+    assert "no question was refused" in render(report)
 
 
 # -- disliked answers ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def _mixed_rows() -> list[QuestionRow]:
 
 @pytest.mark.unit
 def test_the_text_report_has_aligned_tables_then_disliked_answers_then_gaps():
-    text = build_report(_mixed_rows(), TopicEmbeddings()).text()
+    text = render(build_report(_mixed_rows(), TopicEmbeddings()))
     table, rest = text.split("\n\nPer article\n\n")
     lines = table.splitlines()[2:]
     assert lines[0].split() == ["article", "day", "questions", "answered", "share", "refused", "share", "liked", "disliked", "median", "ms"]
