@@ -1,4 +1,4 @@
-/* newsbot chat widget, served by the bot as /widget.js (bot/widget.py). Plain JavaScript, no build step.
+/* newsbot chat widget, served by the bot as /widget.js (bot/web/widget.py). Plain JavaScript, no build step.
  *
  *   <script src="https://bot.example/widget.js" data-article="ID" data-title="…"
  *           data-accent="#0a7" data-position="bottom-left" data-open="true"></script>
