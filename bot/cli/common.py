@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
@@ -56,13 +56,13 @@ def get_bot() -> NewsBot:
 
 @app.callback()
 def _main(
-    data_dir: Optional[Path] = typer.Option(
+    data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Where the index lives. Default: $BOT_DATA_DIR, else ~/.local/share/newsbot."
     ),
-    chroma_host: Optional[str] = typer.Option(
+    chroma_host: str | None = typer.Option(
         None, "--chroma-host", help="Use a Chroma server instead of the embedded store (env BOT_CHROMA_HOST)."
     ),
-    chroma_port: Optional[int] = typer.Option(None, "--chroma-port", help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."),
+    chroma_port: int | None = typer.Option(None, "--chroma-port", help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."),
 ) -> None:
     overrides: dict = {"data_dir": data_dir} if data_dir else {}
     if chroma_host:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
 
 import typer
 
@@ -15,8 +14,8 @@ __all__ = ["articles", "ingest", "remove", "repair"]
 
 def ingest(
     sources: list[str] = typer.Argument(..., help="Article files (.txt, .md), JSONL files of records, folders of them, or http(s) URLs."),
-    article_id: Optional[str] = typer.Option(None, "--id", help="Article id (one article only). Default: the file's stem."),
-    title: Optional[str] = typer.Option(None, "--title", help="Title (one article only). Default: metadata, heading or file name."),
+    article_id: str | None = typer.Option(None, "--id", help="Article id (one article only). Default: the file's stem."),
+    title: str | None = typer.Option(None, "--title", help="Title (one article only). Default: metadata, heading or file name."),
 ) -> None:
     """Store articles in the index; unchanged articles are skipped, changed ones replaced."""
     from index.sources import load_sources

@@ -14,7 +14,9 @@ import re
 
 from bot.extractive.lexicon import NAME_WORD
 
-__all__ = ["dateline_end", "is_credit", "asks_author", "asks_source", "named_subject", "attribution", "bare_quote", "is_person_like", "people_in"]
+__all__ = [
+    "dateline_end", "is_credit", "asks_author", "asks_source", "named_subject", "attribution", "bare_quote", "is_person_like", "people_in",
+]
 
 # An upper-case place, optionally a region, optionally a date, optionally (Agency), then a dash.
 _DATELINE = re.compile(
