@@ -25,10 +25,11 @@ import functools
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from langchain_chroma import Chroma
@@ -58,7 +59,7 @@ class Spans:
 
     @classmethod
     def from_rows(cls, texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], vectors: Sequence,
-                  ids: Sequence[str] = ()) -> "Spans":
+                  ids: Sequence[str] = ()) -> Spans:
         """Spans from plain rows, as Chroma returns them."""
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1) if len(vectors) else np.zeros((0, 0), np.float32)
         return cls(list(texts), np.asarray(starts), np.asarray(ends), matrix, list(ids))
