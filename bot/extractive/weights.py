@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["FeatureNames", "LinearModel", "Models", "WeightsError", "load_weights", "WEIGHTS_FILE"]
 
@@ -65,7 +66,7 @@ class LinearModel:
         return cls(tuple(names), f(data["w"]), f(data["mu"]), f(data["sd"]), float(data["b"]) if bias else 0.0)
 
     @classmethod
-    def fixed(cls, names: tuple[str, ...], w: np.ndarray, b: float = 0.0) -> LinearModel:
+    def fixed(cls, names: tuple[str, ...], w: npt.ArrayLike, b: float = 0.0) -> LinearModel:
         """Weights ``w`` on unscaled features (mean 0, deviation 1)."""
         k = len(names)
         return cls(tuple(names), np.asarray(w, dtype=np.float32), np.zeros(k, np.float32), np.ones(k, np.float32), b)
