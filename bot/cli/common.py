@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from bot.chain import NewsBot
     from bot.models import Answer
 
-__all__ = ["app", "echo", "get_bot", "print_answer", "state"]
+__all__ = ["app", "echo", "get_bot", "get_settings", "print_answer", "state"]
 
 app = typer.Typer(
     add_completion=False,
@@ -52,6 +52,12 @@ def get_bot() -> NewsBot:
 
         state.bot = NewsBot(state.settings)
     return state.bot
+
+
+def get_settings() -> Settings:
+    """This invocation's settings."""
+    assert state.settings is not None  # the app's callback reads them before any command runs
+    return state.settings
 
 
 @app.callback()

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from bot.cli.common import echo, get_bot, state
+from bot.cli.common import echo, get_bot, get_settings
 
 __all__ = ["articles", "ingest", "remove", "repair"]
 
@@ -21,7 +21,7 @@ def ingest(
     from index.sources import load_sources
 
     # read and check everything before storing anything
-    articles = load_sources(sources, article_id, title, max_bytes=state.settings.max_article_bytes)
+    articles = load_sources(sources, article_id, title, max_bytes=get_settings().max_article_bytes)
     results = get_bot().ingest_many(articles, progress=len(articles) > 1 and sys.stderr.isatty())
     if len(results) <= 20:
         for r in results:

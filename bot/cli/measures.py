@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from bot.backends import NAMES, names_text
-from bot.cli.common import echo, get_bot, state
+from bot.cli.common import echo, get_bot, get_settings
 from index.errors import InputError
 
 __all__ = ["eval_command", "report"]
@@ -35,7 +35,7 @@ def eval_command(
     if answerer is not None and answerer not in NAMES:
         raise InputError(f"--answerer {answerer!r}: use {names_text()}")
     sets = load_eval_set(file, articles_spec, list(article) or None, part)
-    base = state.settings.model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
+    base = get_settings().model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
     if answerer:
         base = base.model_copy(update={"answerer": answerer})
     runs = [("hybrid", "hybrid")] + ([("dense only", "dense"), ("BM25 only", "bm25")] if compare else [])
@@ -48,8 +48,8 @@ def eval_command(
         first = {**asdict(results[0]), **({"by_kind": kinds} if kinds else {})}
         typer.echo(json.dumps([first, *(asdict(f) for f in results[1:])] if compare else first, indent=2))
     else:
-        kinds = by_kind(next(iter(outcome.values()))[1])
-        echo(table(results) + (f"\n\nper kind ({results[0].name}):\n\n{kinds}" if kinds else ""))
+        per_kind = by_kind(next(iter(outcome.values()))[1])
+        echo(table(results) + (f"\n\nper kind ({results[0].name}):\n\n{per_kind}" if per_kind else ""))
 
 
 def report(
