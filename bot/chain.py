@@ -116,8 +116,8 @@ class NewsBot:
         """How many articles the index holds."""
         return self.store.count()
 
-    def recover(self, wait: bool = True) -> bool:
-        """Finish or roll back a write a crash left half done (:meth:`ArticleStore.recover`)."""
+    def recover(self, wait: bool = True) -> int:
+        """Finish or roll back writes a crash left half done (:meth:`ArticleStore.recover`); how many."""
         return self.store.recover(wait=wait)
 
     def suggested_questions(self, article_id: str) -> list[str]:

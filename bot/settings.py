@@ -99,10 +99,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins allowed to frame the chat (CSP frame-ancestors), comma-separated, e.g. https://news.example.",
     )
-    api_token: SecretStr | None = Field(None, description="When set, /api/*, /v1/* and Gradio's /ask endpoint need `Authorization: Bearer <token>`.")
+    api_token: SecretStr | None = Field(
+        None, description="When set, /api/*, /v1/* and Gradio's /ask endpoint need `Authorization: Bearer <token>`.")
     stream_chunk_words: int = Field(3, ge=1, description="Words per streamed chunk in the web chat and SSE.")
     max_article_bytes: int = Field(
-        MAX_ARTICLE_BYTES, ge=1_000, description="Largest article accepted by ingest (a file, a JSONL record or a web page), in bytes of UTF-8."
+        MAX_ARTICLE_BYTES, ge=1_000,
+        description="Largest article accepted by ingest (a file, a JSONL record or a web page), in bytes of UTF-8.",
     )
     max_request_bytes: int = Field(
         256_000, ge=1_000, description="Largest HTTP request body the server accepts, in bytes; larger ones get 413."
@@ -112,14 +114,16 @@ class Settings(BaseSettings):
         None, description="The question log's and the rate limits' database: an SQLAlchemy URL such as "
         "postgresql://user:password@host/newsbot (PostgreSQL, through psycopg). Unset: SQLite, newsbot.db in the data dir. "
         "Workers that share it share the limits.")
-    log_questions: bool = Field(True, description="Log every question, its answer and the readers' 👍/👎 (false: log nothing; the limits still count).")
+    log_questions: bool = Field(
+        True, description="Log every question, its answer and the readers' 👍/👎 (false: log nothing; the limits still count).")
     log_retention_days: int = Field(90, ge=0, description="Days a logged question is kept; older rows are deleted (0 keeps them forever).")
     log_salt: SecretStr | None = Field(
         None, description="Secret mixed into the hash of client addresses (never stored raw). Unset: a random one made "
         "once and kept in the database, so every worker uses the same.")
     rate_limit: float = Field(10.0, ge=0, description="Questions a minute one client may ask on average (0: no limit).")
     rate_burst: int = Field(5, ge=1, description="Questions one client may ask at once before the rate applies.")
-    article_daily_cap: int = Field(0, ge=0, description="Questions a day (UTC) about one article, from all readers; the whole index counts as one scope (0: no cap).")
+    article_daily_cap: int = Field(
+        0, ge=0, description="Questions a day (UTC) about one article, from all readers; the whole index counts as one scope (0: no cap).")
     admin_token: SecretStr | None = Field(
         None, description="Token for the editors' page /admin (unset: /admin is off; BOT_API_TOKEN never opens it).")
     suggested_questions: int = Field(4, ge=0, le=12, description="Suggested questions shown per article (0: none).")
@@ -150,7 +154,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _check(self) -> "Settings":
+    def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         return self

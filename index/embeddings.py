@@ -115,7 +115,7 @@ class LazyEmbeddings(Embeddings):
 
     def __init__(self, model: str, query_cache_size: int = 256) -> None:
         self.model = model
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[list[float], TokenVectors]] = OrderedDict()
         self._cache_size = query_cache_size
         self._cache_lock = threading.Lock()
 

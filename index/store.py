@@ -25,10 +25,11 @@ import functools
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_chroma import Chroma
@@ -40,9 +41,12 @@ from index.passage import Passage
 from index.storage import is_storage_failure, open_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
+if TYPE_CHECKING:
+    from chromadb.api.collection_configuration import CreateCollectionConfiguration
+
 __all__ = ["ArticleStore", "IngestResult", "RepairReport", "Spans", "StoredArticle"]
 
-_COSINE = {"hnsw": {"space": "cosine"}}
+_COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Spans:
 
     @classmethod
     def from_rows(cls, texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], vectors: Sequence,
-                  ids: Sequence[str] = ()) -> "Spans":
+                  ids: Sequence[str] = ()) -> Spans:
         """Spans from plain rows, as Chroma returns them."""
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1) if len(vectors) else np.zeros((0, 0), np.float32)
         return cls(list(texts), np.asarray(starts), np.asarray(ends), matrix, list(ids))
@@ -370,8 +374,8 @@ class ArticleStore(TransactionalWrites):
 
     def _current(self, metadatas: list[dict]) -> list[bool]:
         """Which records belong to their article's current revision."""
-        revs = {a: m.get("rev") for a, m in self._article_metas([m.get("article_id") for m in metadatas]).items()}
-        return [m.get("article_id") in revs and m.get("rev") == revs[m.get("article_id")] for m in metadatas]
+        revs = {a: m.get("rev") for a, m in self._article_metas([m["article_id"] for m in metadatas]).items()}
+        return [m["article_id"] in revs and m.get("rev") == revs[m["article_id"]] for m in metadatas]
 
     @_guarded
     def all_chunks(self) -> list[Passage]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 __all__ = ["render", "names", "PROMPTS_DIR"]
@@ -11,7 +11,7 @@ __all__ = ["render", "names", "PROMPTS_DIR"]
 PROMPTS_DIR = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> string.Template:
     path = PROMPTS_DIR / f"{name}.txt"
     if not path.is_file():

@@ -161,7 +161,8 @@ class FakeStore:
     def _chunks(self) -> list[tuple[str, str, dict[str, Any], list[float]]]:
         with self._lock:
             stored = list(self._articles.values())
-        return [item for record in stored for item in zip(record.chunks.ids, record.chunks.texts, record.chunks.metas, record.chunks.vectors)]
+        return [item for record in stored
+                for item in zip(record.chunks.ids, record.chunks.texts, record.chunks.metas, record.chunks.vectors)]
 
     def all_chunks(self) -> list[Passage]:
         """Every passage (for the BM25 index), unscored."""

@@ -70,7 +70,8 @@ def _imported(name: str, path: Path, node: ast.Import | ast.ImportFrom, modules:
 def import_graph() -> dict[str, set[str]]:
     modules = _modules()
     return {
-        name: set().union(*(_imported(name, path, node, modules) for node in _top_level_imports(ast.parse(path.read_text(encoding="utf-8")))))
+        name: set().union(*(_imported(name, path, node, modules)
+                            for node in _top_level_imports(ast.parse(path.read_text(encoding="utf-8")))))
         for name, path in modules.items()
     }
 

@@ -39,7 +39,8 @@ def test_serve_sees_other_processes_writes_without_errors(seed_dir, tmp_path, ba
     shutil.copytree(seed_dir, data)
     env = {**os.environ, "BOT_DATA_DIR": str(data)}
     if backend:
-        env.update(BOT_CHROMA_HOST=backend["chroma_host"], BOT_CHROMA_PORT=str(backend["chroma_port"]), BOT_COLLECTION=backend["collection"])
+        env.update(BOT_CHROMA_HOST=backend["chroma_host"], BOT_CHROMA_PORT=str(backend["chroma_port"]),
+                   BOT_COLLECTION=backend["collection"])
         assert _cli("ingest", str(Path(__file__).parents[1] / "articles"), env=env).returncode == 0
     port = free_port()
     server = subprocess.Popen([BOT, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -52,11 +51,11 @@ def _batch(path: Path, article: str | None = None) -> int:
 
 
 def ask(
-    question: Optional[str] = typer.Argument(None, help="The question."),
+    question: str | None = typer.Argument(None, help="The question."),
     history: list[str] = typer.Option([], "--history", help="An earlier question in the conversation (repeat, oldest first)."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
-    batch: Optional[Path] = typer.Option(None, "--batch", help="A JSONL file of {id, question, history}; one answer line each."),
-    article: Optional[str] = typer.Option(None, "--article", help="Answer only from this article (id); default: all."),
+    batch: Path | None = typer.Option(None, "--batch", help="A JSONL file of {id, question, history}; one answer line each."),
+    article: str | None = typer.Option(None, "--article", help="Answer only from this article (id); default: all."),
 ) -> None:
     """Answer a question (or a batch of them) from the indexed articles."""
     if batch is not None:

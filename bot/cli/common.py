@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from bot.chain import NewsBot
     from bot.models import Answer
 
-__all__ = ["app", "echo", "get_bot", "print_answer", "state"]
+__all__ = ["app", "echo", "get_bot", "get_settings", "print_answer", "state"]
 
 app = typer.Typer(
     add_completion=False,
@@ -54,15 +54,21 @@ def get_bot() -> NewsBot:
     return state.bot
 
 
+def get_settings() -> Settings:
+    """This invocation's settings."""
+    assert state.settings is not None  # the app's callback reads them before any command runs
+    return state.settings
+
+
 @app.callback()
 def _main(
-    data_dir: Optional[Path] = typer.Option(
+    data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Where the index lives. Default: $BOT_DATA_DIR, else ~/.local/share/newsbot."
     ),
-    chroma_host: Optional[str] = typer.Option(
+    chroma_host: str | None = typer.Option(
         None, "--chroma-host", help="Use a Chroma server instead of the embedded store (env BOT_CHROMA_HOST)."
     ),
-    chroma_port: Optional[int] = typer.Option(None, "--chroma-port", help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."),
+    chroma_port: int | None = typer.Option(None, "--chroma-port", help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."),
 ) -> None:
     overrides: dict = {"data_dir": data_dir} if data_dir else {}
     if chroma_host:

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
 
 import typer
 
-from bot.cli.common import echo, get_bot, state
+from bot.cli.common import echo, get_bot, get_settings
 
 __all__ = ["articles", "ingest", "remove", "repair"]
 
 
 def ingest(
     sources: list[str] = typer.Argument(..., help="Article files (.txt, .md), JSONL files of records, folders of them, or http(s) URLs."),
-    article_id: Optional[str] = typer.Option(None, "--id", help="Article id (one article only). Default: the file's stem."),
-    title: Optional[str] = typer.Option(None, "--title", help="Title (one article only). Default: metadata, heading or file name."),
+    article_id: str | None = typer.Option(None, "--id", help="Article id (one article only). Default: the file's stem."),
+    title: str | None = typer.Option(None, "--title", help="Title (one article only). Default: metadata, heading or file name."),
 ) -> None:
     """Store articles in the index; unchanged articles are skipped, changed ones replaced."""
     from index.sources import load_sources
 
     # read and check everything before storing anything
-    articles = load_sources(sources, article_id, title, max_bytes=state.settings.max_article_bytes)
+    articles = load_sources(sources, article_id, title, max_bytes=get_settings().max_article_bytes)
     results = get_bot().ingest_many(articles, progress=len(articles) > 1 and sys.stderr.isatty())
     if len(results) <= 20:
         for r in results:

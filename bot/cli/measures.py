@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from bot.backends import NAMES, names_text
-from bot.cli.common import echo, get_bot, state
+from bot.cli.common import echo, get_bot, get_settings
 from index.errors import InputError
 
 __all__ = ["eval_command", "report"]
@@ -18,13 +17,13 @@ __all__ = ["eval_command", "report"]
 
 def eval_command(
     file: Path = typer.Argument(..., help="A dev.jsonl-style file, a SQuAD 2.0 JSON file, or a folder of news articles with questions."),
-    articles_spec: Optional[str] = typer.Option(None, "--articles", help="SQuAD articles to use, e.g. 1-6 (default: all)."),
+    articles_spec: str | None = typer.Option(None, "--articles", help="SQuAD articles to use, e.g. 1-6 (default: all)."),
     article: list[Path] = typer.Option([], "--article", help="Article file(s) a .jsonl file is asked against (default: the bundled ones)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     compare: bool = typer.Option(False, "--compare", help="Also run dense-only and BM25-only ablations."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Override BOT_REFUSAL_THRESHOLD."),
-    part: Optional[str] = typer.Option(None, "--part", help="A folder's fit or check articles (its split.json)."),
-    answerer: Optional[str] = typer.Option(
+    threshold: float | None = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Override BOT_REFUSAL_THRESHOLD."),
+    part: str | None = typer.Option(None, "--part", help="A folder's fit or check articles (its split.json)."),
+    answerer: str | None = typer.Option(
         None, "--answerer", help=f"{names_text()} (default: BOT_ANSWERER); an LLM adds the share of "
         "its sentences the grounding guard kept and of extractive fallbacks."),
 ) -> None:
@@ -36,7 +35,7 @@ def eval_command(
     if answerer is not None and answerer not in NAMES:
         raise InputError(f"--answerer {answerer!r}: use {names_text()}")
     sets = load_eval_set(file, articles_spec, list(article) or None, part)
-    base = state.settings.model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
+    base = get_settings().model_copy(update={"refusal_threshold": threshold} if threshold is not None else {})
     if answerer:
         base = base.model_copy(update={"answerer": answerer})
     runs = [("hybrid", "hybrid")] + ([("dense only", "dense"), ("BM25 only", "bm25")] if compare else [])
@@ -49,14 +48,14 @@ def eval_command(
         first = {**asdict(results[0]), **({"by_kind": kinds} if kinds else {})}
         typer.echo(json.dumps([first, *(asdict(f) for f in results[1:])] if compare else first, indent=2))
     else:
-        kinds = by_kind(next(iter(outcome.values()))[1])
-        echo(table(results) + (f"\n\nper kind ({results[0].name}):\n\n{kinds}" if kinds else ""))
+        per_kind = by_kind(next(iter(outcome.values()))[1])
+        echo(table(results) + (f"\n\nper kind ({results[0].name}):\n\n{per_kind}" if per_kind else ""))
 
 
 def report(
-    article: Optional[str] = typer.Option(None, "--article", help="Only questions asked about (or answered from) this article id."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only questions asked on or after this day (YYYY-MM-DD, UTC)."),
-    csv_file: Optional[Path] = typer.Option(None, "--csv", help="Also write one row per article and day to this CSV file."),
+    article: str | None = typer.Option(None, "--article", help="Only questions asked about (or answered from) this article id."),
+    since: str | None = typer.Option(None, "--since", help="Only questions asked on or after this day (YYYY-MM-DD, UTC)."),
+    csv_file: Path | None = typer.Option(None, "--csv", help="Also write one row per article and day to this CSV file."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """The editors' report from the question log: questions per article and day, the most disliked

@@ -12,7 +12,7 @@ otherwise the best sentence, plus the runner-up when it is also likely, are quot
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -25,11 +25,14 @@ from bot.extractive.quote import compose, part, quote
 from bot.extractive.ranking import Scored, score_features
 from bot.extractive.weights import FeatureNames, Models, WeightsError, load_weights
 from bot.models import Answer, Citation, refusal_text
-from bot.reader.evidence import read, rerank
+from bot.reader.evidence import Combination, read, rerank
 from index.embeddings import TokenEmbeddings
 from index.errors import BotError
 from index.passage import Passage
 from index.terms import terms
+
+if TYPE_CHECKING:
+    from bot.reader.model import Reader
 
 __all__ = ["ExtractiveAnswerer", "FEATURE_NAMES", "MAX_ARTICLES", "load_models"]
 
@@ -64,8 +67,8 @@ class ExtractiveAnswerer:
         second_ratio: float = 0.05,
         rank: Literal["model", "dense", "bm25"] = "model",
         models: Models | None = None,
-        reader=None,
-        combination=None,
+        reader: Reader | None = None,
+        combination: Combination | None = None,
     ) -> None:
         self.evidence = evidence
         self.embeddings = embeddings
@@ -107,6 +110,7 @@ class ExtractiveAnswerer:
         features = question_features(best, q)
         confidence = self.models.answerable(features)
         if self.reader is not None:  # the reader reads the best candidates: it may lift another, and joins the refusal
+            assert self.combination is not None  # a reader comes with its joins (load_reader)
             evidence = read(self.reader, best, question)
             return rerank(best, evidence, self.combination.beta), q, self.combination.answerable(confidence, evidence, features)
         return best, q, confidence
@@ -114,7 +118,7 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: list[Passage], display_question: str | None = None) -> Answer:
         shown = display_question or question
         scored, q, confidence = self.evaluate(question, passages)
-        if scored is None:
+        if scored is None or q is None:  # q is None only when scored is
             return _refusal(shown, confidence, [])
         related = [_closest(scored, q)]
         about_story = _about_the_story(scored.index, question)
@@ -171,7 +175,9 @@ def _with_speaker(scored: Scored, q: Parsed, chosen: list[tuple[int, int, int]],
     room = max_chars - len(quote(texts[best], own[1], own[2])) - 10
     if room < 40:
         return chosen
-    a, b = news.attribution(texts[best - 1])
+    found = news.attribution(texts[best - 1])
+    assert found is not None  # bare_quote: the sentence before names the speaker
+    a, b = found
     skip = int(index.layout.quote_from[best - 1])
     return [(best - 1, *part(texts[best - 1], skip, set(terms(texts[best - 1][a:b])), room)), own]
 

@@ -45,7 +45,7 @@ class ArticleIndex:
         self._tokens: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def from_record(cls, record: StoredArticle, embeddings=None) -> "ArticleIndex":
+    def from_record(cls, record: StoredArticle, embeddings=None) -> ArticleIndex:
         """The index of one stored article; ``embeddings`` (:class:`~index.embeddings.TokenEmbeddings`)
         is where its sentences' word pieces come from when first needed."""
         return cls(

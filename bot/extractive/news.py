@@ -14,7 +14,9 @@ import re
 
 from bot.extractive.lexicon import NAME_WORD
 
-__all__ = ["dateline_end", "is_credit", "asks_author", "asks_source", "named_subject", "attribution", "bare_quote", "is_person_like", "people_in"]
+__all__ = [
+    "dateline_end", "is_credit", "asks_author", "asks_source", "named_subject", "attribution", "bare_quote", "is_person_like", "people_in",
+]
 
 # An upper-case place, optionally a region, optionally a date, optionally (Agency), then a dash.
 _DATELINE = re.compile(
@@ -221,6 +223,7 @@ def named_subject(texts: list[str], i: int, start: int) -> tuple[int, str] | Non
         surname = found[-1].split()[-1]
         fullest = max((n for n in found if n.split()[-1] == surname), key=lambda n: len(n.split()))
         return personal.end() + start, fullest
+    assert other is not None  # one of the two matched, and a personal subject returned above
     noun = other.group(0).split()[-1].capitalize()
     whole = " ".join(texts)
     candidates = [name for at, name, sentence in before if not _is_person(name, people) and name.split()[0] not in _NOT_PERSON

@@ -6,8 +6,9 @@ A :class:`Registry` gives a fitted model's column order, the names its weights f
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Registry:
     def __len__(self) -> int:
         return len(self.features)
 
-    def __add__(self, other: "Registry") -> "Registry":
+    def __add__(self, other: Registry) -> Registry:
         return Registry(*self.features, *other.features)
 
     def column(self, name: str) -> int:

@@ -105,15 +105,16 @@ def _binary(rows: list[set], vocab: dict) -> np.ndarray:
 def build_layout(text: str, title: str, sentences: Spans, passages: Spans) -> Layout:
     """Paragraphs (a line break between two sentences starts one), neighbours, headline and passages."""
     n = len(sentences.texts)
-    para, first, last_para, last_end = [], [], -1, 0
-    p = -1
+    paras: list[int] = []
+    first: list[float] = []
+    last_para, last_end, p = -1, 0, -1
     for i, (start, end) in enumerate(zip(sentences.starts, sentences.ends)):
         if i == 0 or "\n" in text[last_end:start]:
             p += 1
-        para.append(p)
+        paras.append(p)
         first.append(1.0 if p != last_para else 0.0)
         last_para, last_end = p, end
-    para = np.asarray(para)
+    para = np.asarray(paras)
     # the headline, when the text starts with its title on a line of its own: it names the story
     # but rarely answers a question, so the ranker never quotes it
     headline = np.zeros(n, dtype=bool)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["FeatureNames", "LinearModel", "Models", "WeightsError", "load_weights", "WEIGHTS_FILE"]
 
@@ -60,12 +61,12 @@ class LinearModel:
         return {"w": arr(self.w), **({"b": round(self.b, 6)} if bias else {}), "mu": arr(self.mu), "sd": arr(self.sd)}
 
     @classmethod
-    def from_json(cls, names: tuple[str, ...], data: dict, bias: bool) -> "LinearModel":
+    def from_json(cls, names: tuple[str, ...], data: dict, bias: bool) -> LinearModel:
         f = lambda xs: np.asarray(xs, dtype=np.float32)  # noqa: E731
         return cls(tuple(names), f(data["w"]), f(data["mu"]), f(data["sd"]), float(data["b"]) if bias else 0.0)
 
     @classmethod
-    def fixed(cls, names: tuple[str, ...], w: np.ndarray, b: float = 0.0) -> "LinearModel":
+    def fixed(cls, names: tuple[str, ...], w: npt.ArrayLike, b: float = 0.0) -> LinearModel:
         """Weights ``w`` on unscaled features (mean 0, deviation 1)."""
         k = len(names)
         return cls(tuple(names), np.asarray(w, dtype=np.float32), np.zeros(k, np.float32), np.ones(k, np.float32), b)
@@ -109,7 +110,7 @@ class Models:
         }
 
     @classmethod
-    def from_json(cls, data: dict, names: FeatureNames) -> "Models":
+    def from_json(cls, data: dict, names: FeatureNames) -> Models:
         """The models of a weights file, whose feature names must be ``names``."""
         for attr, key in FeatureNames.KEYS:
             if data.get(key) != list(getattr(names, attr)):
@@ -119,7 +120,7 @@ class Models:
                    LinearModel.from_json(names.question, data["answerable"], bias=True), data.get("meta", {}))
 
     @classmethod
-    def neutral(cls, names: FeatureNames) -> "Models":
+    def neutral(cls, names: FeatureNames) -> Models:
         """Hand-set weights used before any fit (and by the trainer to bootstrap)."""
         answer = np.zeros(len(names.question), dtype=np.float32)
         answer[names.question.index("top_dense")] = 8.0

@@ -45,8 +45,9 @@ def word_vectors(words: list[str]) -> np.ndarray:
     if not words:
         return np.zeros((0, 256), dtype=np.float32)
     with _word_lock:
-        found = {w: _WORD_CACHE.get(w) for w in words}
-    missing = [w for w, v in found.items() if v is None]
+        cached = {w: _WORD_CACHE.get(w) for w in words}
+    found = {w: v for w, v in cached.items() if v is not None}
+    missing = [w for w in cached if w not in found]
     if missing:
         found.update(zip(missing, _embed_now(missing)))
         with _word_lock:

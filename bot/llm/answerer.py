@@ -41,9 +41,8 @@ class LLMAnswerer:
         self.fallback = fallback
 
     def answer(self, question: str, passages: list[Passage], display_question: str | None = None) -> Answer:
-        result = None
-        for result in self.stream(question, passages, display_question):
-            pass
+        *_, result = self.stream(question, passages, display_question)
+        assert isinstance(result, Answer)  # the stream always ends with the Answer
         return result
 
     def stream(self, question: str, passages: list[Passage], display_question: str | None = None) -> Iterator[str | Answer]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from bot.markers import claims
 from bot.models import Answer, Citation, refusal_text
 from index.terms import tokens
 from index.passage import Passage
+
+if TYPE_CHECKING:
+    from bot.reader.model import Reader
 
 
 __all__ = ["ANSWERS", "SHARE", "Checked", "figures_left_out", "refused"]
@@ -50,7 +54,8 @@ def refused(shown: str, text: str, related: list[Citation], **fields) -> Answer:
 class Checked:
     """The sentences checked so far, their citations renumbered by first use."""
 
-    def __init__(self, guard: Guard | None, reader, passages: list[Passage], quoted: Answer | None, question: str = "") -> None:
+    def __init__(self, guard: Guard | None, reader: Reader | None, passages: list[Passage], quoted: Answer | None,
+                 question: str = "") -> None:
         """``guard`` checks each sentence (None: every sentence is shown); ``reader`` (the extractive answerer's,
         or None) holds the first sentence to the quote's bar."""
         self.guard, self.passages, self.quoted, self.question = guard, passages, quoted, question
@@ -76,7 +81,8 @@ class Checked:
         if guard is None:  # unguarded (a library user's choice): any valid marker keeps the sentence
             if not indexes:
                 return
-            keep, spans = indexes, [[] for _ in indexes]
+            keep = indexes
+            spans: list[list[tuple[int, int] | None]] = [[] for _ in indexes]
         else:
             verdict = guard.check(sentence, indexes, self.passages)
             self.verdicts.append(verdict)
@@ -113,6 +119,8 @@ class Checked:
         the reader's best score among the extractive answer's own sentences (read with the title), that score
         counted at most :data:`ANSWERS`, and the sentence that scored it."""
         if self._quote is None:
+            # asked for only while there is a reader, and there is one only beside a quote (__init__)
+            assert self.reader is not None and self.quoted is not None
             quoted = [sentence for sentence, _ in claims(self.quoted.answer)] or [self.quoted.answer]
             scores = self.reader.score([self.question] * len(quoted), [f"{s} [SEP] {title}." for s in quoted])
             best = int(np.argmax(scores))
@@ -153,7 +161,7 @@ def _holds(passage: Passage, verdict) -> bool:
     return passage.article_id == verdict.support_article and a < passage.end and b > passage.start
 
 
-def _clamp(span, passage: Passage):
+def _clamp(span: tuple[int, int] | None, passage: Passage) -> tuple[int, int] | None:
     if not span:
         return None
     a, b = max(span[0], passage.start), min(span[1], passage.end)

@@ -21,7 +21,8 @@ body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px;
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #d0d7de; }
 table { border-collapse: collapse; font-size: 0.9em; } th, td { padding: 3px 9px; border-bottom: 1px solid #eaeef2; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; } th { text-align: left; background: #f6f8fa; }
-.cards { margin-top: 12px; display: flex; gap: 12px; flex-wrap: wrap; } .card { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 14px; }
+.cards { margin-top: 12px; display: flex; gap: 12px; flex-wrap: wrap; }
+.card { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 14px; }
 .card b { display: block; font-size: 1.4em; } .muted { color: #57606a; font-size: 0.9em; }
 .error { background: #ffebe9; border: 1px solid #ff8182; padding: 8px; border-radius: 6px; }
 ol > li { margin-bottom: 0.8em; } ul { margin: 2px 0; } blockquote { margin: 4px 0; border-left: 3px solid #d0d7de; padding-left: 8px; }

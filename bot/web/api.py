@@ -189,7 +189,8 @@ def create_api(service: QuestionService) -> FastAPI:
         pieces = await run_in_threadpool(partial(service.stream, *asked, **how))
         first = await run_in_threadpool(next, pieces)
 
-        return StreamingResponse(completion_events(meta, first, pieces, settings.stream_chunk_words), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(completion_events(meta, first, pieces, settings.stream_chunk_words),
+                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     _add_fallbacks(api)
     api.add_middleware(BodyLimit, limit=settings.max_request_bytes)

@@ -9,6 +9,7 @@ import json
 import logging
 import re
 from contextvars import ContextVar
+from typing import Any
 
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
@@ -103,7 +104,9 @@ class GradioCalls:
             if "component_id" in body and (type(component) is not int or component not in self.blocks.blocks) and not rendered:
                 raise _Refused(404, f"no Gradio component with component_id {component!r}", "not_found")
             return False
-        join, name = _PREDICT.fullmatch(route).groups()
+        predict = _PREDICT.fullmatch(route)
+        assert predict is not None  # __call__ checks only these three routes; the other two returned above
+        join, name = predict.groups()
         body = _predict_body(raw)
         fns = self.blocks.fns
         if body.session_hash and body.session_hash in self.blocks.state_holder:  # its own functions (gr.render)
@@ -137,7 +140,7 @@ class GradioCalls:
     async def _answer(self, scope: Scope, receive: Receive, send: Send, box: list | None) -> None:
         """Run Gradio; a direct call's 500 is answered as :func:`_failure` says, and an escaping error never
         reaches the server (which would drop the connection)."""
-        state = {"started": False, "done": False, "held": None}
+        state: dict[str, Any] = {"started": False, "done": False, "held": None}
 
         async def sent(message: Message) -> None:
             if box is not None and message["type"] == "http.response.start" and message["status"] == 500:
@@ -164,7 +167,7 @@ class GradioCalls:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _failure(body: bytes, box: list) -> JSONResponse:
+def _failure(body: bytes, box: list | None) -> JSONResponse:
     """The answer to a direct call Gradio failed with a 500 (``body`` its JSON): the status of the
     :class:`BotError` the function noted, a 422 for a ``gr.Error`` (an error meant for people), else a 500."""
     if box:

@@ -127,7 +127,8 @@ def test_bad_inputs_get_one_clear_line(tmp_path):
     _one_clear_line(run("ask", "--batch", str(tmp_path / "none.jsonl"), "--json", data_dir=data), "no articles yet|no such file")
     _one_clear_line(run("articles", data_dir=data, env={"BOT_K": "lots"}), "BOT_K")
     for token in ("tökén", "two words"):  # a header could never carry it: refused before anything starts
-        _one_clear_line(run("serve", "--port", "1", data_dir=data, env={"BOT_API_TOKEN": token}), "bad setting BOT_API_TOKEN: the token must be visible ASCII")
+        _one_clear_line(run("serve", "--port", "1", data_dir=data, env={"BOT_API_TOKEN": token}),
+                        "bad setting BOT_API_TOKEN: the token must be visible ASCII")
 
 
 @pytest.mark.slow

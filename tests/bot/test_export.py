@@ -1,6 +1,6 @@
 """The conversation as Markdown: markers renumbered across answers, sources listed once."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_markers_are_renumbered_across_the_conversation_and_sources_listed_once(
     md = conversation_markdown(
         [(q.question, q) for q in (first, second, refusal)] + [("Again?", "⏳ Try again in 5 seconds.")],
         title="Tram line approved", urls={"tram": "https://news.example/tram"},
-        now=datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc),
+        now=datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
     )
     assert md.startswith("# Tram line approved\n")
     assert "Exported 2026-11-30 08:00 UTC" in md

@@ -16,21 +16,29 @@ from tests.conftest import SEED_ID
 # and roles, organisations, figures as digits and as words, a quote, reported speech and a credit line.
 STORY = """Keldmouth Water Board Approves Desalination Plant After Two-Year Dispute
 
-KELDMOUTH, June 18 (Westcoast Wire) - Keldmouth's regional water board approved a 96 million euro desalination plant on Monday, ending a two-year dispute with fishermen who said the plant's outflow would harm the bay's shellfish beds.
+KELDMOUTH, June 18 (Westcoast Wire) - Keldmouth's regional water board approved a 96 million euro desalination plant on \
+Monday, ending a two-year dispute with fishermen who said the plant's outflow would harm the bay's shellfish beds.
 
-The plant, which will be built by the engineering firm Brannock Hydro, will supply up to 40,000 cubic metres of drinking water a day, enough for about 150,000 residents. Construction will start in September.
+The plant, which will be built by the engineering firm Brannock Hydro, will supply up to 40,000 cubic metres of drinking \
+water a day, enough for about 150,000 residents. Construction will start in September.
 
-"We have had three dry summers in a row. We cannot keep asking people to choose between their gardens and their showers," said Ingrid Dahl, the chair of the water board.
+"We have had three dry summers in a row. We cannot keep asking people to choose between their gardens and their \
+showers," said Ingrid Dahl, the chair of the water board.
 
-Dahl said the board had added a 2-kilometre outflow pipe to the design after marine biologists warned that warm brine could damage the oyster beds near the harbour mouth.
+Dahl said the board had added a 2-kilometre outflow pipe to the design after marine biologists warned that warm brine \
+could damage the oyster beds near the harbour mouth.
 
-The Keldmouth Fishermen's Association, which represents 220 boat owners, said it would not appeal. Its president, Tomas Reyes, told reporters the new pipe was "a fair compromise" but that the association would test the water every month.
+The Keldmouth Fishermen's Association, which represents 220 boat owners, said it would not appeal. Its president, Tomas \
+Reyes, told reporters the new pipe was "a fair compromise" but that the association would test the water every month.
 
-Water use in the region rose 11 percent last year, while rainfall fell to its lowest level since records began in 1952. Reservoirs were at 38 percent of capacity at the end of May.
+Water use in the region rose 11 percent last year, while rainfall fell to its lowest level since records began in 1952. \
+Reservoirs were at 38 percent of capacity at the end of May.
 
-About 600 residents signed a petition against the plant, arguing that its electricity use would raise household bills. The board said the plant would run mainly on power from a nearby wind farm.
+About 600 residents signed a petition against the plant, arguing that its electricity use would raise household bills. \
+The board said the plant would run mainly on power from a nearby wind farm.
 
-Councillor Maria Okonjo, who voted against the project, said the cost estimate had doubled since 2023 and that the board should have repaired leaking pipes first. The board estimates that leaks waste 14 percent of the water it treats.
+Councillor Maria Okonjo, who voted against the project, said the cost estimate had doubled since 2023 and that the board \
+should have repaired leaking pipes first. The board estimates that leaks waste 14 percent of the water it treats.
 
 Brannock Hydro expects to hire 180 workers during construction. The plant is due to open in 2028.
 

@@ -7,7 +7,9 @@ from tests.conftest import SEED_TEXT
 
 pytestmark = pytest.mark.unit
 
-_pieces = st.sampled_from(list("abcde fgh.?!\n—’“”ÄéΩ,;") + ["  ", "\n\n", "Mr. ", "U.S. ", "word ", "Sentence. ", "ca. ", "[1]", "[citation needed] "])
+_pieces = st.sampled_from(
+    list("abcde fgh.?!\n—’“”ÄéΩ,;") + ["  ", "\n\n", "Mr. ", "U.S. ", "word ", "Sentence. ", "ca. ", "[1]", "[citation needed] "]
+)
 _text = st.lists(_pieces, min_size=1, max_size=800).map("".join)
 
 

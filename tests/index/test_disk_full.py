@@ -97,7 +97,8 @@ def test_a_full_disk_stops_the_ingest_with_one_line_and_the_server_keeps_answeri
     env = {**os.environ, "BOT_DATA_DIR": str(small_disk / "data"), "BOT_RATE_LIMIT": "0", "BOT_STORAGE_RESERVE_MB": "0"}
     articles = _articles(tmp_path / "articles", 40)
     port = free_port()
-    server = subprocess.Popen([str(BOT), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen([str(BOT), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):

@@ -59,7 +59,8 @@ def test_jsonl_records(tmp_path):
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     a1, a2 = load_jsonl(path)
-    assert (a1.id, a1.title, a1.text, a1.meta) == ("a1", "One", "First story.\nMore.", {"url": "https://x.example/1", "published": "2026-01-02"})
+    assert (a1.id, a1.title, a1.text, a1.meta) == (
+        "a1", "One", "First story.\nMore.", {"url": "https://x.example/1", "published": "2026-01-02"})
     assert a2.title == "Untitled story text."
 
 
@@ -100,7 +101,8 @@ def test_folders_mix_files_and_records(tmp_path):
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "vbscript:msgbox", "mailto:desk@news.example", ["https://x.example"]])
 def test_a_record_url_must_be_a_web_address(tmp_path, url):
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps({"id": "ok", "text": "A record."}) + "\n" + json.dumps({"id": "a", "text": "x", "url": url}), encoding="utf-8")
+    path.write_text(json.dumps({"id": "ok", "text": "A record."}) + "\n" + json.dumps({"id": "a", "text": "x", "url": url}),
+                    encoding="utf-8")
     with pytest.raises(ArticleError, match=r'bad\.jsonl:2: "url" .* is not a web address; give an http:// or https:// URL'):
         load_jsonl(path)
 

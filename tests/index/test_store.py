@@ -142,7 +142,8 @@ def test_repair_removes_leftovers_and_reindexes_incomplete_articles(store):
     store.ingest(Article("a1", "One", TEXT))
     store.ingest(Article("a2", "Two", TEXT.replace("city", "town")))
     chunks = store._collection("chunks")
-    chunks.add(ids=["ghost"], documents=["ghost"], metadatas=[{"article_id": "gone", "start": 0, "end": 5, "rev": "x"}], embeddings=[[0.1] * 32])
+    chunks.add(ids=["ghost"], documents=["ghost"], metadatas=[{"article_id": "gone", "start": 0, "end": 5, "rev": "x"}],
+               embeddings=[[0.1] * 32])
     victim = _ids(store, "chunks", "a2")[0]
     chunks.delete(ids=[victim])
     report = store.repair()

@@ -253,7 +253,7 @@ def test_a_cross_site_login_is_refused_and_locks_nobody_out(admin):
             _admin_headers(refused)
         assert editor.get("/admin").status_code == 200  # the editor's session works
         assert editor.get("/admin/report.csv").status_code == 200
-        for attempt in range(3):  # and no wrong token was counted: the address may still log in
+        for _attempt in range(3):  # and no wrong token was counted: the address may still log in
             assert editor.post("/admin/login", data={"token": "wrong"}).status_code == 401
         forged = editor.post("/admin/login", data={"token": TOKEN}, headers={"Sec-Fetch-Site": "cross-site"})
         assert forged.status_code == 403 and "set-cookie" not in forged.headers  # even with the right token

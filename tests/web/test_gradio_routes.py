@@ -139,5 +139,6 @@ def test_a_question_of_nuls_is_refused_as_empty_on_every_route(live):
             assert "the question is empty" in _error(client.post(path, json=body), 422)
         assert "the question is empty" in _refused(client, "", client.post("/gradio_api/run/ask", json={"data": ["\x00", None, None]}), 422)
         respond = _fn_index(client, "", "respond")
-        said = _queue_call(client, "", respond, [[{"role": "user", "content": [{"type": "text", "text": "\x00\x00"}]}], "__all__", None], {})
+        said = _queue_call(client, "", respond,
+                           [[{"role": "user", "content": [{"type": "text", "text": "\x00\x00"}]}], "__all__", None], {})
         assert said["success"] is True and "the question is empty" in json.dumps(said["output"]["data"][0][-1])

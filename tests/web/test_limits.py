@@ -85,7 +85,10 @@ def test_bad_input_costs_no_token_and_no_count(seed_dir, tmp_path):
 def test_ratings_have_a_bucket_of_their_own(seed_dir, tmp_path):
     with _served(seed_dir, tmp_path, rate_limit=1, rate_burst=1) as server, _client("127.0.0.1") as a:
         row = a.post(server.url + "/api/ask", json={"question": QUESTION}).json()["id"]
-        rate = lambda i: a.post(server.url + "/api/feedback", json={"id": i, "liked": True})
+
+        def rate(i):
+            return a.post(server.url + "/api/feedback", json={"id": i, "liked": True})
+
         # three ratings (3 × the burst of 1), even of ids that are not the client's: counting through ids costs
         assert [rate(i).status_code for i in (row, row + 1, row + 2)] == [200, 404, 404]
         over = rate(row)

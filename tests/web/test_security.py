@@ -293,7 +293,8 @@ def test_bodies_over_the_limit_get_413_before_they_are_read(live):
     with httpx.Client(base_url=live.url, timeout=60) as client:
         for path in ["/api/ask", "/v1/chat/completions", "/gradio_api/queue/join", "/embed/gradio_api/run/ask"]:
             assert "larger than" in _error(client.post(path, content=big, headers={"content-type": "application/json"}), 413)
-            chunked = client.post(path, content=iter([big[:100_000]] * (limit // 100_000 + 1)), headers={"content-type": "application/json"})
+            chunked = client.post(path, content=iter([big[:100_000]] * (limit // 100_000 + 1)),
+                                  headers={"content-type": "application/json"})
             assert chunked.request.headers.get("transfer-encoding") == "chunked"
             assert "larger than" in _error(chunked, 413)
         under = client.post("/api/ask", json={"question": ALASKA, "history": ["Who is Batu Khasikov?"] * 20})
@@ -305,7 +306,8 @@ def test_bodies_over_the_limit_get_413_before_they_are_read(live):
     assert declared.startswith(b"HTTP/1.1 413") and b'"error"' in declared
     chunk = b"x" * 10_000
     parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (limit // len(chunk) + 1)  # no final 0-chunk: the body never ends
-    streamed = _raw_request(live.url, "POST /v1/chat/completions HTTP/1.1\nHost: x\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n", parts)
+    streamed = _raw_request(
+        live.url, "POST /v1/chat/completions HTTP/1.1\nHost: x\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n", parts)
     assert streamed.startswith(b"HTTP/1.1 413") and b"larger than" in streamed
     assert httpx.get(live.url + "/healthz").status_code == 200
 
@@ -334,7 +336,8 @@ def test_uploads_are_off(request, server):
 def test_wrong_method_gets_405_and_unknown_api_path_404(live):
     with httpx.Client(base_url=live.url, timeout=30) as client:
         for method, path, allowed in [("GET", "/api/ask", "POST"), ("PUT", "/api/ask", "POST"), ("POST", "/api/articles", "GET"),
-                                      ("GET", "/v1/chat/completions", "POST"), ("DELETE", "/v1/models", "GET"), ("POST", "/healthz", "GET")]:
+                                      ("GET", "/v1/chat/completions", "POST"), ("DELETE", "/v1/models", "GET"),
+                                      ("POST", "/healthz", "GET")]:
             response = client.request(method, path)
             assert method in _error(response, 405) and response.headers["allow"] == allowed
         for path in ["/api/nope", "/api/ask/extra", "/v1/completions", "/v1", "/api"]:

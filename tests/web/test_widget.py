@@ -107,7 +107,8 @@ def served(tmp_path_factory):
         json.dumps({"id": SEED_ID, "title": SEED_TITLE, "url": STORY, "questions": SEED_QUESTIONS}), encoding="utf-8"
     )
     (folder / "tram-line.txt").write_text(OTHER_ARTICLE, encoding="utf-8")
-    (folder / "tram-line.json").write_text(json.dumps({"url": "https://example-news.test/city/tram", "questions": [TRAM_QUESTION]}), encoding="utf-8")
+    (folder / "tram-line.json").write_text(json.dumps({"url": "https://example-news.test/city/tram", "questions": [TRAM_QUESTION]}),
+                                           encoding="utf-8")
     allowed, foreign = free_port(), free_port()
     bot = NewsBot(Settings(data_dir=tmp_path_factory.mktemp("widget") / "data", embed_origins=[f"http://127.0.0.1:{allowed}"]))
     for name in (f"{SEED_ID}.txt", "tram-line.txt"):

@@ -14,7 +14,8 @@ STORY = """Council approves harbour tram line
 
 LISBON, March 3 (Reuters) - The city council voted 31 to 12 on Tuesday to approve a new tram line linking the harbour to the university.
 
-Construction is expected to start in March and cost 240 million euros, the mayor said. She told reporters the line would carry 40,000 passengers a day.
+Construction is expected to start in March and cost 240 million euros, the mayor said. She told reporters the line would \
+carry 40,000 passengers a day.
 
 The opposition did not support the plan. Ana Ruiz, who leads the transport committee, said the money should go to buses instead.
 """

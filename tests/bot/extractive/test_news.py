@@ -13,7 +13,8 @@ WIRE = """Ferry operator orders two electric boats
 
 By Ingrid Solheim
 
-NORDVIK, Oct 2 (Fjordline Press) - Nordvik Ferries said on Wednesday it had ordered two battery-powered boats for 48 million crowns, the first electric ferries on the northern coast.
+NORDVIK, Oct 2 (Fjordline Press) - Nordvik Ferries said on Wednesday it had ordered two battery-powered boats for 48 \
+million crowns, the first electric ferries on the northern coast.
 
 The company said the boats would enter service in 2027. They will carry 200 passengers each.
 
@@ -141,9 +142,11 @@ def test_quote_attribution(sentence, speaker):
 
 FLOOD = """River bursts its banks in Lowmarsh
 
-LOWMARSH, March 3 (Valley Wire) - About 4,300 residents of Lowmarsh were ordered to leave their homes on Saturday after the River Wendle burst its banks.
+LOWMARSH, March 3 (Valley Wire) - About 4,300 residents of Lowmarsh were ordered to leave their homes on Saturday after \
+the River Wendle burst its banks.
 
-"We have never seen the river rise this fast," said Fiona Bartram, the head of the Lowmarsh District Emergency Service. "People who were told to leave must leave now, because the water will keep rising overnight."
+"We have never seen the river rise this fast," said Fiona Bartram, the head of the Lowmarsh District Emergency Service. \
+"People who were told to leave must leave now, because the water will keep rising overnight."
 
 Three shelters have been opened in schools and church halls.
 """

@@ -98,7 +98,10 @@ def test_record_rows_and_rate(make_book):
 def test_comments_are_trimmed_and_capped(make_book):
     book = make_book()
     row = book.record(question="q", article=None, answer=answer(), latency_ms=1, client="c", channel="embed")
-    comments = lambda: book.rows()[0].comment
+
+    def comments():
+        return book.rows()[0].comment
+
     book.rate(row, False, "  too vague \n")
     assert comments() == "too vague"
     book.rate(row, True)  # no comment given: the one there stays
