@@ -33,6 +33,8 @@ import gradio as gr  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import RedirectResponse  # noqa: E402
+from gradio.components.chatbot import ExampleMessage  # noqa: E402
+from gradio.routes import App as GradioApp  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
 from bot.export import conversation_markdown  # noqa: E402
@@ -74,11 +76,11 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
         while len(recent) > 2000:
             recent.popitem(last=False)
 
-    def respond(history: list[dict], picker: str | None, fixed: str | None, request: gr.Request):
+    def respond(history: list, picker: str | None, fixed: str | None, request: gr.Request):
         turns = [said(m) for m in history if m.get("role") == "user"]
         if not turns:
             return
-        so_far, answer, scope = "", None, scope_of(picker, fixed)
+        so_far, logged, scope = "", None, scope_of(picker, fixed)
         try:
             pieces = service.stream(turns[-1], turns[:-1], scope, client=client_address(request), channel=channel)
         except RateLimitedError as exc:
@@ -90,13 +92,16 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
         try:
             for piece in pieces:
                 if isinstance(piece, Logged):
-                    answer, row = piece.answer, piece.id
+                    logged = piece
                     break
                 so_far += piece  # the words appear as they come
                 yield history + [gr.ChatMessage(content=shown(so_far))]
         except BotError as exc:
             yield history + [gr.ChatMessage(content=f"⚠️ {shown(str(exc))}", metadata={"title": "Error"})]
             return
+        if logged is None:  # a stream always ends with its answer; should it not, nothing more is shown
+            return
+        answer, row = logged.answer, logged.id
         notes = guard_note(answer)
         if answer.refused:
             content = f"🤷 <em>{shown(answer.answer)}</em>"
@@ -204,7 +209,7 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
             note_refusal(exc)  # a direct HTTP call gets exc's status (401, 422 …), not Gradio's 500
             raise gr.Error(str(exc), print_exception=False) from None
 
-    def chips_of(article_id: str | None) -> list[dict] | None:
+    def chips_of(article_id: str | None) -> list[ExampleMessage] | None:
         """The chat's suggestion chips: the article's suggested questions; over all articles, the first article's."""
         if article_id is None:  # read now: the first article at start-up may have been removed since
             article_id = next((a["id"] for a in service.rows()), None)
@@ -302,7 +307,7 @@ def create_app(bot) -> FastAPI:
     gr.mount_gradio_app(api, build_app(service, embed=True), path="/embed", css=CSS, theme=theme, footer_links=[])
     gr.mount_gradio_app(api, build_app(service), path="/", css=CSS, theme=theme, footer_links=["api"])
     for mounted in api.routes:  # bad calls of Gradio's routes get 4xx errors, on a connection that stays open
-        if isinstance(mounted, Mount) and hasattr(mounted.app, "get_blocks"):
+        if isinstance(mounted, Mount) and isinstance(mounted.app, GradioApp):
             mounted.app.add_middleware(GradioCalls, blocks=mounted.app.get_blocks())
             mounted.app.add_exception_handler(RequestValidationError, gradio_bad_request)
     api.add_middleware(GradioGuard, token=token, api_name=API_NAME)

@@ -36,7 +36,7 @@ from bot.chain import NewsBot  # noqa: E402
 from bot.guard import GUARD_FEATURES, START, WEIGHTS_FILE, Guard, load_guard_model  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.loader import Article  # noqa: E402
-from index.passage import Passage  # noqa: E402
+from index.records import Passage  # noqa: E402
 from train_ranker import fit_logistic  # noqa: E402
 
 SET = ROOT / "benchmarks" / "guard" / "guard.jsonl"

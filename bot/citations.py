@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.models import Citation
 from index.chunking import split_sentences
-from index.passage import Passage
+from index.records import Passage
 from index.terms import terms
 
 __all__ = ["Claim", "citation_problems", "cite_claims", "renumber_markers", "MARKER_RE", "passage_of", "unmark",

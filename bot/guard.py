@@ -55,7 +55,7 @@ from bot.extractive.question import parse_question
 from bot.injection import blank, injected_spans
 from index.embeddings import TokenEmbeddings
 from index.errors import BotError
-from index.passage import Passage
+from index.records import Passage
 from index.terms import terms, tokens
 
 __all__ = ["Guard", "Verdict", "GUARD_FEATURES", "WEIGHTS_FILE", "load_guard_model", "hard_problems", "unreadable"]

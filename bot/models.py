@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from index.passage import Passage
+from index.records import Passage
 
 __all__ = ["Answer", "Answerer", "Citation", "StreamingAnswerer", "refusal_text"]
 
@@ -16,7 +16,7 @@ __all__ = ["Answer", "Answerer", "Citation", "StreamingAnswerer", "refusal_text"
 class Citation(BaseModel):
     """A cited passage; ``n`` is the number of its ``[n]`` marker in the answer."""
 
-    # index.passage.Passage as the JSON contract shows it (its url is no part of the contract)
+    # index.records.Passage as the JSON contract shows it (its url is no part of the contract)
     article_id: str
     title: str
     text: str = Field(description="Exactly article_text[start:end].")

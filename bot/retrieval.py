@@ -1,6 +1,6 @@
 """Hybrid retrieval: BM25 (``bm25s``) fused with dense similarity (Chroma) by reciprocal rank.
 
-:class:`HybridRetriever` hands the bot :class:`~index.passage.Passage` records
+:class:`HybridRetriever` hands the bot :class:`~index.records.Passage` records
 (:meth:`HybridRetriever.passages`). Scoped to one article (or when the index holds only one),
 it scores that article's passages in memory; otherwise it fuses Chroma's nearest passages
 with a BM25 index over every stored passage. The BM25 index is rebuilt whenever the store's
@@ -20,7 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from bot.extractive.article import bm25_scores
 from bot.extractive.features import ranks
-from index.passage import Passage
+from index.records import Passage
 from index.terms import terms
 
 __all__ = ["HybridRetriever", "GlobalBM25", "rrf"]
@@ -66,7 +66,7 @@ class GlobalBM25:
 class HybridRetriever(BaseRetriever):
     """Top-k passages for a query, each scored by its cosine similarity to it.
 
-    The bot calls :meth:`passages`, which returns :class:`~index.passage.Passage` records. The class
+    The bot calls :meth:`passages`, which returns :class:`~index.records.Passage` records. The class
     stays a LangChain ``BaseRetriever`` for LangChain users: ``invoke`` turns the same passages into
     ``Document``s at that edge only (``metadata``: article_id, title, start, end, score)."""
 

@@ -4,7 +4,7 @@
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.embeddings import LazyEmbeddings
 from index.loader import Article, load_article
-from index.passage import Passage
+from index.records import Passage
 from index.store import ArticleStore, IngestResult
 
 __all__ = [

@@ -25,19 +25,16 @@ import functools
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
 from index.errors import BackendUnavailableError, BotError, EmptyIndexError, StorageError, UnknownArticleError, is_connection_error
 from index import systems
-from index.passage import Passage
+from index.records import Passage, Spans, StoredArticle
 from index.storage import is_storage_failure, open_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
 
@@ -47,36 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["ArticleStore", "IngestResult", "RepairReport", "Spans", "StoredArticle"]
 
 _COSINE: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
-
-
-@dataclass(frozen=True)
-class Spans:
-    """The sentences or the passages of one article, in article order: texts, character offsets,
-    vectors (one float32 row each) and the store's record ids (none for spans built by hand)."""
-
-    texts: list[str]
-    starts: np.ndarray
-    ends: np.ndarray
-    vecs: np.ndarray
-    ids: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_rows(cls, texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], vectors: Sequence,
-                  ids: Sequence[str] = ()) -> Spans:
-        """Spans from plain rows, as Chroma returns them."""
-        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1) if len(vectors) else np.zeros((0, 0), np.float32)
-        return cls(list(texts), np.asarray(starts), np.asarray(ends), matrix, list(ids))
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """What answering reads about one article: its text, metadata, sentences and passages."""
-
-    id: str
-    text: str
-    meta: dict[str, Any]
-    sentences: Spans
-    passages: Spans
 
 
 def _guarded(method):
@@ -382,7 +349,7 @@ class ArticleStore(TransactionalWrites):
         """Every current passage (for the BM25 index), unscored."""
         got = _get_all(self._collection("chunks"), ["documents", "metadatas"])
         keep = self._current(got["metadatas"])
-        return [_passage(text, meta) for text, meta, k in zip(got["documents"], got["metadatas"], keep) if k]
+        return [Passage.from_meta(text, meta) for text, meta, k in zip(got["documents"], got["metadatas"], keep) if k]
 
     @_guarded
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[Passage]:
@@ -391,12 +358,7 @@ class ArticleStore(TransactionalWrites):
         pool = self._store("chunks")
         hits = self._read_vectors(lambda: pool.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where))
         keep = self._current([doc.metadata for doc, _ in hits])
-        return [_passage(doc.page_content, doc.metadata, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
-
-
-def _passage(text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
-    """A passage record as Chroma stores it (its text and metadata), as answering reads it."""
-    return Passage(meta["article_id"], meta.get("title", meta["article_id"]), text, int(meta["start"]), int(meta["end"]), score)
+        return [Passage.from_meta(doc.page_content, doc.metadata, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
 
 
 #: Seconds during which a store that failed to write answers every call with that failure at once.

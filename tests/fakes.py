@@ -31,8 +31,8 @@ from index.chunking import chunk_article, split_sentences
 from index.embeddings import TokenVectors
 from index.errors import EmptyIndexError, UnknownArticleError
 from index.loader import Article
-from index.passage import Passage
-from index.store import IngestResult, RepairReport, Spans, StoredArticle, _passage
+from index.records import Passage, Spans, StoredArticle
+from index.store import IngestResult, RepairReport
 from index.transactions import _chunk_meta, _sentence_id, _sentence_meta
 
 __all__ = ["FakeStore", "FakeTokenEmbeddings"]
@@ -166,7 +166,7 @@ class FakeStore:
 
     def all_chunks(self) -> list[Passage]:
         """Every passage (for the BM25 index), unscored."""
-        return [_passage(c[1], c[2]) for c in self._chunks()]
+        return [Passage.from_meta(c[1], c[2]) for c in self._chunks()]
 
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[Passage]:
         """Top-``k`` passages by cosine similarity (exact, where Chroma's index is approximate)."""
@@ -177,7 +177,7 @@ class FakeStore:
         query = np.asarray(vector, dtype=np.float64)
         scores = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1) * np.linalg.norm(query), 1e-12)
         top = np.argsort(-scores, kind="stable")[:k]
-        return [_passage(chunks[i][1], chunks[i][2], float(scores[i])) for i in top]
+        return [Passage.from_meta(chunks[i][1], chunks[i][2], float(scores[i])) for i in top]
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from bot.models import Answer, Citation, refusal_text
 from bot.reader.evidence import Combination, read, rerank
 from index.embeddings import TokenEmbeddings
 from index.errors import BotError
-from index.passage import Passage
+from index.records import Passage
 from index.terms import terms
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import numpy as np
 from bot.extractive.tables import build_kinds, build_layout, build_term_stats, build_word_table
 from bot.extractive.words import word_vectors
 from index.embeddings import TokenEmbeddings
-from index.store import Spans, StoredArticle
+from index.records import Spans, StoredArticle
 
 __all__ = ["ArticleIndex", "bm25_scores"]
 

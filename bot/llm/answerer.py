@@ -14,7 +14,7 @@ from bot.llm.checks import Checked, refused
 from bot.markers import STREAM_MARKER, claims, normalise
 from bot.models import Answer, refusal_text
 from index.chunking import split_sentences
-from index.passage import Passage
+from index.records import Passage
 
 __all__ = ["LLMAnswerer"]
 

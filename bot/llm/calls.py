@@ -12,7 +12,7 @@ from langchain_core.messages import HumanMessage
 import prompts
 from bot.citations import unmark
 from index.errors import BackendUnavailableError, BotError, is_connection_error
-from index.passage import Passage
+from index.records import Passage
 
 __all__ = ["format_passages", "tokens_of", "condense_question"]
 

@@ -17,7 +17,7 @@ from bot.guard import Guard, Verdict
 from bot.markers import claims
 from bot.models import Answer, Citation, refusal_text
 from index.terms import tokens
-from index.passage import Passage
+from index.records import Passage
 
 if TYPE_CHECKING:
     from bot.reader.model import Reader

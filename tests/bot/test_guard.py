@@ -8,7 +8,7 @@ import pytest
 from bot.guard import Guard, hard_problems, unreadable
 from bot.injection import injected_spans
 from index.loader import Article
-from index.passage import Passage
+from index.records import Passage
 from tests.conftest import SEED_ID, SEED_TEXT
 
 #: the guard set's adversarial articles (benchmarks/guard/README.md)

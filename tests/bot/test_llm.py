@@ -10,7 +10,7 @@ from bot.chain import NewsBot
 from index.errors import BackendUnavailableError
 from bot.llm import LLMAnswerer, make_chat_model
 from bot.settings import Settings
-from index.passage import Passage
+from index.records import Passage
 
 
 def _passages():

@@ -233,7 +233,7 @@ def test_an_instruction_in_an_article_never_reaches_the_answer(model_path, seed_
     # must not show it.
     from bot.guard import Guard
     from bot.llm import LLMAnswerer
-    from index.passage import Passage
+    from index.records import Passage
     from tests.bot.test_guard import ingest_adversarial
 
     text = ingest_adversarial(seed_bot, "x-harbour-wall")

@@ -7,7 +7,7 @@ import pytest
 from bot.extractive.article import ArticleIndex
 from index.chunking import chunk_article, split_sentences
 from index.loader import Article
-from index.store import Spans, StoredArticle
+from index.records import Spans, StoredArticle
 from tests.fakes import FakeTokenEmbeddings
 
 STORY = """Council approves harbour tram line

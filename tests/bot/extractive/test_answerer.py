@@ -2,7 +2,7 @@ import re
 
 import pytest
 from bot.extractive.answerer import ExtractiveAnswerer, load_models
-from index.passage import Passage
+from index.records import Passage
 
 pytestmark = pytest.mark.unit
 
