@@ -1,7 +1,9 @@
 """The retrieval chain: condense the question, retrieve passages, answer with citations.
 
-:class:`NewsBot` is the one object the CLI, the web app and the tests talk to.
-It is cheap to construct: Chroma connects and the model loads on first use.
+:class:`NewsBot` composes the store, the evidence cache, the answerer, the suggestion cache and the question
+log, and answers a checked :class:`~bot.checks.Question` (:meth:`NewsBot.answer`, :meth:`NewsBot.answer_stream`).
+The CLI and the tests talk to it; the web routes go through :class:`bot.service.QuestionService`, which adds
+the limits and the log around it. It is cheap to construct: Chroma connects and the model loads on first use.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def live(seed_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
-    """(host, port) of a Chroma server: the one .ci/run started (NEWSBOT_TEST_CHROMA=host:port), else our own."""
+    """(host, port) of a Chroma server: the one `make test` started (.ci/services) (NEWSBOT_TEST_CHROMA=host:port), else our own."""
     import os
 
     given = os.environ.get("NEWSBOT_TEST_CHROMA")
@@ -164,7 +164,7 @@ def database_url(request, tmp_path):
 
     SQLite: a file under tmp_path. PostgreSQL: a database made for this test (and dropped after it)
     on the server ``NEWSBOT_TEST_DATABASE_URL`` names, e.g.
-    postgresql://newsbot:newsbot@127.0.0.1:5432/newsbot, whose role may CREATEDB (.ci/run sets one
+    postgresql://newsbot:newsbot@127.0.0.1:5432/newsbot, whose role may CREATEDB (`make test` sets one
     up). Without it the PostgreSQL run is skipped, except in CI (``CI`` set), where that fails."""
     import os
     import uuid
@@ -174,7 +174,7 @@ def database_url(request, tmp_path):
         return
     server = os.environ.get("NEWSBOT_TEST_DATABASE_URL")
     if not server:
-        reason = "NEWSBOT_TEST_DATABASE_URL is not set: the question log's PostgreSQL tests need a server (see .ci/run)"
+        reason = "NEWSBOT_TEST_DATABASE_URL is not set: the question log's PostgreSQL tests need a server (`make test` starts one as root on Debian: .ci/services)"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)

@@ -11,7 +11,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `apt-get install chromium` (.ci/run does)")
+        pytest.fail("Debian's chromium is not installed: run `apt-get install chromium` (`make test` does, as root)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
