@@ -174,7 +174,7 @@ def database_url(request, tmp_path):
         return
     server = os.environ.get("NEWSBOT_TEST_DATABASE_URL")
     if not server:
-        reason = "NEWSBOT_TEST_DATABASE_URL is not set: the question log's PostgreSQL tests need a server (`make test` starts one as root on Debian: .ci/services)"
+        reason = "NEWSBOT_TEST_DATABASE_URL is not set: the question log's PostgreSQL tests need a server (`make test` starts one)"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
