@@ -49,7 +49,7 @@ class NewsBot:
             port=self.settings.chroma_port,
             reserve_mb=self.settings.storage_reserve_mb,
         )
-        self.evidence = EvidenceCache(self.store, self.embeddings)
+        self.evidence = EvidenceCache(self.store, self.embeddings, max_articles=self.settings.evidence_cache_articles)
         self.bm25 = GlobalBM25(self.store)
         self._chat_model = chat_model
         self._answerer = None

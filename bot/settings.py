@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     chunk_size: int = Field(600, ge=100, le=8000, description="Maximum characters in a passage.")
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring passages.")
     k: int = Field(4, ge=1, le=50, description="Passages retrieved for each question.")
+    evidence_cache_articles: int = Field(
+        64, ge=1, le=100_000, description="Articles whose answering tables (sentence vectors, word pieces, term tables) each "
+        "process keeps in memory, least recently asked dropped first: what bounds memory, not the archive's size.")
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Evidence signals: hybrid (all), or dense-only / BM25-only (ablations)."
     )
