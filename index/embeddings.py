@@ -100,11 +100,10 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
-def _cut(tokenizer, ids, offsets, vectors: np.ndarray, start: int, end: int) -> TokenVectors:
+def _cut(tokens: list[str], offsets, vectors: np.ndarray, start: int, end: int) -> TokenVectors:
     """The word pieces (special tokens have empty offsets, so none) lying within characters ``start:end``."""
     keep = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
-    pieces = tokenizer.convert_ids_to_tokens([int(ids[i]) for i in keep])
-    return TokenVectors(_unit(vectors[keep]).astype(np.float32), pieces)
+    return TokenVectors(_unit(vectors[keep]).astype(np.float32), [tokens[i] for i in keep])
 
 
 class LazyEmbeddings(Embeddings):
@@ -179,7 +178,7 @@ class LazyEmbeddings(Embeddings):
         pooled = out["sentence_embedding"][0].float().numpy()
         vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).tolist()
         tokens = out["token_embeddings"][0].float().numpy()
-        return vector, _cut(tokenizer, features["input_ids"][0], offsets, tokens, 0, len(text))
+        return vector, _cut(tokenizer.convert_ids_to_tokens(features["input_ids"][0].tolist()), offsets, tokens, 0, len(text))
 
     def _encode(self, texts: list[str], batch_size: int = 64) -> list[dict]:
         client = self._model()._client
@@ -191,4 +190,5 @@ class LazyEmbeddings(Embeddings):
         vectors = out["token_embeddings"].float().numpy()
         offsets = encoded["offset_mapping"][: len(vectors)]
         # pieces past the model's window (max_seq_length) are not there: such a span gets fewer, or none
-        return [_cut(client.tokenizer, encoded["input_ids"], offsets, vectors, start, end) for start, end in spans]
+        tokens = client.tokenizer.convert_ids_to_tokens(encoded["input_ids"])
+        return [_cut(tokens, offsets, vectors, start, end) for start, end in spans]

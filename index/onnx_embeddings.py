@@ -1,0 +1,239 @@
+"""The embedding model through ONNX Runtime: the same vectors as :class:`~index.embeddings.LazyEmbeddings`
+without torch at question time.
+
+The ONNX file is made from the model's own weights on first use (:func:`export_onnx`, the only code here
+that imports torch), into ``<cache_dir>/<hash of the model>/``, and read from there afterwards. The exported
+graph is the whole sentence-transformers pipeline (transformer, then the pooling and normalisation the
+model's config names), with two outputs: the contextual word-piece vectors and the sentence vector. Text
+is tokenised by the ``tokenizers`` library from the exported ``tokenizer.json``, as the reader's model is
+(:mod:`bot.reader.model`). onnxruntime with ``tokenizers`` directly was chosen over sentence-transformers'
+ONNX backend (which imports torch and transformers anyway) and ``fastembed`` (which downloads its own
+files and gives no word-piece vectors).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embeddings import _OFFLINE, LazyEmbeddings, TokenVectors, _cut, _one_blas_thread, _unit
+from index.errors import BotError
+
+__all__ = ["OnnxEmbeddings", "export_onnx", "onnx_dir", "FP32_FILE", "INT8_FILE"]
+
+FP32_FILE = "model.onnx"
+INT8_FILE = "model_qint8.onnx"
+CONFIG_FILE = "embedder.json"
+OUTPUTS = ["token_embeddings", "sentence_embedding"]
+
+
+def onnx_dir(model: str, cache_dir: Path) -> Path:
+    """Where the ONNX export of ``model`` lives: a folder named by a hash of the model's path (or hub name)
+    and, for a local folder, of its files' sizes and times, so a changed model is exported again."""
+    path = Path(model)
+    key = str(path.resolve()) if path.is_dir() else model
+    if path.is_dir():
+        key += "".join(f"|{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(path.iterdir()) if p.is_file())
+    return Path(cache_dir) / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def export_onnx(model: str, out_dir: Path, int8: bool = True) -> Path:
+    """Write ``model`` (a sentence-transformers folder or hub name, loaded offline) as ONNX into ``out_dir``:
+    ``model.onnx`` (fp32), ``model_qint8.onnx`` (dynamic int8, if ``int8``), ``tokenizer.json`` and
+    ``embedder.json``. Uses torch; nothing at question time calls it once the files are there."""
+    for key, value in _OFFLINE.items():
+        os.environ.setdefault(key, value)
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        st = SentenceTransformer(model, device="cpu")
+    except OSError as exc:
+        raise BotError(f"cannot load the embedding model {model!r}: {exc}. "
+                       "Set BOT_EMBEDDING_MODEL to a local sentence-transformers folder.") from None
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in st.tokenizer.model_input_names]
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.st = st
+
+        def forward(self, *inputs):
+            out = self.st(dict(zip(names, inputs)))
+            return out["token_embeddings"], out["sentence_embedding"]
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    example = st.tokenizer(["an example", "a longer example sentence"], padding=True, return_tensors="pt")
+    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes |= {"token_embeddings": {0: "batch", 1: "tokens"}, "sentence_embedding": {0: "batch"}}
+    tmp = out_dir / f".{FP32_FILE}.{os.getpid()}"
+    with torch.inference_mode():
+        torch.onnx.export(Graph().eval(), tuple(example[n] for n in names), str(tmp), input_names=names,
+                          output_names=OUTPUTS, dynamic_axes=axes, opset_version=17, dynamo=False)
+    st.tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
+    config = {"model": model, "max_seq_length": int(st.max_seq_length), "inputs": names,
+              "do_lower_case": bool(getattr(st[0], "do_lower_case", False)), "pad_id": int(st.tokenizer.pad_token_id or 0)}
+    (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    os.replace(tmp, out_dir / FP32_FILE)  # last: a present model.onnx means a complete export
+    if int8:
+        quantize(out_dir)
+    return out_dir
+
+
+def quantize(out_dir: Path) -> Path:
+    """``model_qint8.onnx`` from ``model.onnx`` by onnxruntime's dynamic quantisation (no torch)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = Path(out_dir) / f".{INT8_FILE}.{os.getpid()}"
+    quantize_dynamic(Path(out_dir) / FP32_FILE, tmp, weight_type=QuantType.QInt8)
+    os.replace(tmp, Path(out_dir) / INT8_FILE)
+    return Path(out_dir) / INT8_FILE
+
+
+def ensure_exported(model: str, cache_dir: Path, int8: bool) -> Path:
+    """The export folder of ``model``, made first if missing; a file lock keeps two processes from exporting
+    at once (the second waits, then finds the files)."""
+    folder = onnx_dir(model, cache_dir)
+    wanted = folder / (INT8_FILE if int8 else FP32_FILE)
+    if wanted.is_file():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (folder / FP32_FILE).is_file():
+                export_onnx(model, folder, int8=False)
+            if int8 and not wanted.is_file():
+                quantize(folder)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder
+
+
+@dataclass
+class _Runtime:
+    """A loaded export: the session, the tokenizer (truncating at the model's window) and its settings."""
+
+    session: Any
+    tokenizer: Any
+    wanted: set[str]
+    pad_id: int
+    lower: bool
+
+    def encode(self, texts: list[str]) -> list:
+        """Tokenised as sentence-transformers does: stripped (and lower-cased if the model says so)."""
+        return self.tokenizer.encode_batch([t.strip().lower() if self.lower else t.strip() for t in texts])
+
+    def run(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
+        """Token vectors (batch, tokens, dim) and sentence vectors (batch, dim) of encodings padded to the longest."""
+        width = max(len(e.ids) for e in encodings)
+        feeds = {"input_ids": np.full((len(encodings), width), self.pad_id, dtype=np.int64),
+                 "attention_mask": np.zeros((len(encodings), width), dtype=np.int64),
+                 "token_type_ids": np.zeros((len(encodings), width), dtype=np.int64)}
+        for row, e in enumerate(encodings):
+            feeds["input_ids"][row, : len(e.ids)] = e.ids
+            feeds["attention_mask"][row, : len(e.ids)] = e.attention_mask
+            feeds["token_type_ids"][row, : len(e.ids)] = e.type_ids
+        tokens, pooled = self.session.run(OUTPUTS, {k: v for k, v in feeds.items() if k in self.wanted})
+        return tokens, _unit(pooled).astype(np.float32)
+
+
+_load_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load(folder: Path, onnx_file: str, threads: int) -> _Runtime:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    _one_blas_thread()
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text())
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # no spinning between runs: idle threads would take the cores the reader and the ranker need next
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = ort.InferenceSession(str(folder / onnx_file), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise BotError(f"the ONNX export of the embedding model in {folder} is broken ({type(exc).__name__}: "
+                       f"{str(exc)[:160]}); delete that folder to export it again") from None
+    tokenizer.enable_truncation(config["max_seq_length"])
+    tokenizer.no_padding()
+    return _Runtime(session, tokenizer, {i.name for i in session.get_inputs()}, config["pad_id"], config["do_lower_case"])
+
+
+class OnnxEmbeddings(LazyEmbeddings):
+    """:class:`~index.embeddings.LazyEmbeddings` run by onnxruntime: the same vectors and word-piece vectors.
+
+    ``quantized`` runs the int8 export. Cheap to construct: the export (first use only) and the session load
+    the first time a text is embedded.
+    """
+
+    def __init__(self, model: str, cache_dir: Path, quantized: bool = False, threads: int = 0,
+                 query_cache_size: int = 256, batch_size: int = 64) -> None:
+        super().__init__(model, query_cache_size=query_cache_size)
+        self.cache_dir = Path(cache_dir)
+        self.quantized = quantized
+        self.threads = threads or os.cpu_count() or 1
+        self.batch_size = batch_size
+        self._runtime: _Runtime | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this embedder has loaded its session yet."""
+        return self._runtime is not None
+
+    def _model(self) -> _Runtime:  # type: ignore[override]
+        if self._runtime is None:
+            with _load_lock:
+                folder = ensure_exported(self.model, self.cache_dir, self.quantized)
+                self._runtime = _load(folder, INT8_FILE if self.quantized else FP32_FILE, self.threads)
+        return self._runtime
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        # as HuggingFaceEmbeddings does before encoding
+        texts = [t.replace("\n", " ") for t in texts]
+        return [pooled.tolist() for _, pooled, _ in self._batches(texts, self.batch_size, tokens=False)]
+
+    def _batches(self, texts: list[str], batch_size: int, tokens: bool):
+        """(token vectors or None, sentence vector, encoding) per text, in order; run in batches of similar length
+        (padding changes no fp32 vector: the attention mask hides it)."""
+        runtime = self._model()
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: list[Any] = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start: start + batch_size]
+            encodings = runtime.encode([texts[i] for i in chunk])
+            vectors, pooled = runtime.run(encodings)
+            for row, i in enumerate(chunk):
+                out[i] = (vectors[row, : len(encodings[row].ids)] if tokens else None, pooled[row], encodings[row])
+        return out
+
+    def _forward_one(self, text: str) -> tuple[list[float], TokenVectors]:
+        runtime = self._model()
+        encoding = runtime.encode([text])[0]
+        vectors, pooled = runtime.run([encoding])
+        # offsets are those of the stripped text, as in the torch path
+        return pooled[0].tolist(), _cut(encoding.tokens, encoding.offsets, vectors[0], 0, len(text))
+
+    def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[TokenVectors]]:
+        if not texts:
+            return []
+        result = []
+        for text, text_spans, (vectors, _, encoding) in zip(texts, spans, self._batches(list(texts), 32, tokens=True)):
+            lead = len(text) - len(text.lstrip())  # offsets into the stripped text, moved back into the text
+            offsets = [(a + lead, b + lead) if b > a else (a, b) for a, b in encoding.offsets]
+            result.append([_cut(encoding.tokens, offsets, vectors, start, end) for start, end in text_spans])
+        return result
