@@ -26,6 +26,7 @@ from bot.suggest.cache import SuggestionCache
 from index.embeddings import LazyEmbeddings
 from index.errors import EmptyIndexError, UnknownArticleError
 from index.loader import SUPPORTED_SUFFIXES, load_article
+from index.onnx_embeddings import OnnxEmbeddings
 from index.store import ArticleStore, IngestResult, RepairReport
 
 __all__ = ["NewsBot"]
@@ -38,7 +39,8 @@ class NewsBot:
 
     def __init__(self, settings: Settings | None = None, chat_model=None, embeddings=None, store=None, logbook=None) -> None:
         self.settings = settings or Settings()
-        self.embeddings = embeddings or LazyEmbeddings(self.settings.model_path)
+        self.embeddings = embeddings or (OnnxEmbeddings(self.settings.model_path, self.settings.data_dir / "models")
+                                         if self.settings.embedding_backend == "onnx" else LazyEmbeddings(self.settings.model_path))
         self.store = store or ArticleStore(
             self.embeddings,
             self.settings.data_dir,

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         "",
         description="sentence-transformers model: a local folder or a hub name. Empty: the bundled all-MiniLM-L6-v2.",
     )
+    embedding_backend: Literal["torch", "onnx"] = Field(
+        "torch", description="What runs the embedding model: torch (sentence-transformers), or onnx (onnxruntime, no torch "
+        "when answering; exported from the model's own weights on first use into <data_dir>/models).",
+    )
     chunk_size: int = Field(600, ge=100, le=8000, description="Maximum characters in a passage.")
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring passages.")
     k: int = Field(4, ge=1, le=50, description="Passages retrieved for each question.")

@@ -18,8 +18,8 @@ import hashlib
 import json
 import os
 import threading
+import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,10 @@ def export_onnx(model: str, out_dir: Path, int8: bool = True) -> Path:
         os.environ.setdefault(key, value)
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     try:
         st = SentenceTransformer(model, device="cpu")
     except OSError as exc:
@@ -77,11 +80,12 @@ def export_onnx(model: str, out_dir: Path, int8: bool = True) -> Path:
     axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "tokens"} for n in names}
     axes |= {"token_embeddings": {0: "batch", 1: "tokens"}, "sentence_embedding": {0: "batch"}}
     tmp = out_dir / f".{FP32_FILE}.{os.getpid()}"
-    with torch.inference_mode():
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on branches that the mask's shape fixes: true for every input
         torch.onnx.export(Graph().eval(), tuple(example[n] for n in names), str(tmp), input_names=names,
                           output_names=OUTPUTS, dynamic_axes=axes, opset_version=17, dynamo=False)
     st.tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
-    config = {"model": model, "max_seq_length": int(st.max_seq_length), "inputs": names,
+    config = {"model": model, "max_seq_length": int(st.max_seq_length or 512), "inputs": names,
               "do_lower_case": bool(getattr(st[0], "do_lower_case", False)), "pad_id": int(st.tokenizer.pad_token_id or 0)}
     (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=1))
     os.replace(tmp, out_dir / FP32_FILE)  # last: a present model.onnx means a complete export
@@ -95,7 +99,9 @@ def quantize(out_dir: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = Path(out_dir) / f".{INT8_FILE}.{os.getpid()}"
-    quantize_dynamic(Path(out_dir) / FP32_FILE, tmp, weight_type=QuantType.QInt8)
+    # per-channel weights on the matrix products only: per-tensor weights put the vectors at a mean cosine of 0.963
+    # to fp32 on SQuAD text, per-channel at 0.995
+    quantize_dynamic(Path(out_dir) / FP32_FILE, tmp, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
     os.replace(tmp, Path(out_dir) / INT8_FILE)
     return Path(out_dir) / INT8_FILE
 
@@ -149,9 +155,9 @@ class _Runtime:
 
 
 _load_lock = threading.Lock()
+_RUNTIMES: dict[tuple[str, bool, int], _Runtime] = {}
 
 
-@lru_cache(maxsize=4)
 def _load(folder: Path, onnx_file: str, threads: int) -> _Runtime:
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -195,11 +201,16 @@ class OnnxEmbeddings(LazyEmbeddings):
         """Whether this embedder has loaded its session yet."""
         return self._runtime is not None
 
-    def _model(self) -> _Runtime:  # type: ignore[override]
+    def _model(self) -> _Runtime:
         if self._runtime is None:
+            key = (self.model, self.quantized, self.threads)
             with _load_lock:
-                folder = ensure_exported(self.model, self.cache_dir, self.quantized)
-                self._runtime = _load(folder, INT8_FILE if self.quantized else FP32_FILE, self.threads)
+                # once per process and model, as the torch path: an evaluation's bot per article (each with a
+                # temporary data dir) exports and loads only the first time
+                if key not in _RUNTIMES:
+                    folder = ensure_exported(self.model, self.cache_dir, self.quantized)
+                    _RUNTIMES[key] = _load(folder, INT8_FILE if self.quantized else FP32_FILE, self.threads)
+                self._runtime = _RUNTIMES[key]
         return self._runtime
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
