@@ -36,6 +36,8 @@ def passes(answer: str, expect: list[list[str]]) -> bool:
 #: What a ``unit`` test may not do: each loader is replaced, for the test, by one that fails naming it.
 _HEAVY = {
     "index.embeddings._load": "load the sentence-transformers model",
+    "index.onnx_embeddings._load": "load the ONNX embedder",
+    "index.onnx_embeddings.export_onnx": "export the embedder to ONNX",
     "bot.extractive.words._wordllama": "load WordLlama",
     "bot.reader.model.Reader._load": "load the reader model",
     "index.store.ArticleStore._connect": "open a Chroma store",
