@@ -39,8 +39,11 @@ class NewsBot:
 
     def __init__(self, settings: Settings | None = None, chat_model=None, embeddings=None, store=None, logbook=None) -> None:
         self.settings = settings or Settings()
-        self.embeddings = embeddings or (OnnxEmbeddings(self.settings.model_path, self.settings.data_dir / "models")
-                                         if self.settings.embedding_backend == "onnx" else LazyEmbeddings(self.settings.model_path))
+        backend = self.settings.embedding_backend
+        self.embeddings = embeddings or (
+            LazyEmbeddings(self.settings.model_path) if backend == "torch"
+            else OnnxEmbeddings(self.settings.model_path, self.settings.data_dir / "models", quantized=backend == "onnx-int8")
+        )
         self.store = store or ArticleStore(
             self.embeddings,
             self.settings.data_dir,

@@ -58,9 +58,10 @@ class Settings(BaseSettings):
         "",
         description="sentence-transformers model: a local folder or a hub name. Empty: the bundled all-MiniLM-L6-v2.",
     )
-    embedding_backend: Literal["torch", "onnx"] = Field(
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "torch", description="What runs the embedding model: torch (sentence-transformers), or onnx (onnxruntime, no torch "
-        "when answering; exported from the model's own weights on first use into <data_dir>/models).",
+        "when answering; exported from the model's own weights on first use into <data_dir>/models); onnx-int8: its "
+        "matrix products quantised to int8 (about twice onnx's encoding rate; vectors within cosine 0.98 of torch's).",
     )
     chunk_size: int = Field(600, ge=100, le=8000, description="Maximum characters in a passage.")
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring passages.")

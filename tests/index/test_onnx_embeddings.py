@@ -46,6 +46,10 @@ def test_the_backend_setting_picks_the_embedder(tmp_path, monkeypatch):
     embeddings = NewsBot(Settings(data_dir=tmp_path)).embeddings
     assert isinstance(embeddings, OnnxEmbeddings) and not embeddings.loaded
     assert embeddings.cache_dir == tmp_path / "models" and not embeddings.cache_dir.exists()
+    assert not embeddings.quantized
+    monkeypatch.setenv("BOT_EMBEDDING_BACKEND", "onnx-int8")
+    embeddings = NewsBot(Settings(data_dir=tmp_path)).embeddings
+    assert isinstance(embeddings, OnnxEmbeddings) and embeddings.quantized and not embeddings.loaded
 
 
 @pytest.mark.unit
