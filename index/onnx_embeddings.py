@@ -28,7 +28,7 @@ import numpy as np
 from index.embeddings import _OFFLINE, LazyEmbeddings, TokenVectors, _cut, _one_blas_thread, _unit
 from index.errors import BotError
 
-__all__ = ["OnnxEmbeddings", "export_onnx", "onnx_dir", "FP32_FILE", "INT8_FILE"]
+__all__ = ["OnnxEmbeddings", "cpu_session", "export_onnx", "onnx_dir", "FP32_FILE", "INT8_FILE"]
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model_qint8.onnx"
@@ -158,20 +158,27 @@ _load_lock = threading.Lock()
 _RUNTIMES: dict[tuple[str, bool, int], _Runtime] = {}
 
 
-def _load(folder: Path, onnx_file: str, threads: int) -> _Runtime:
+def cpu_session(model: Path, threads: int):
+    """An onnxruntime session for the ONNX file ``model`` on the CPU, as the embedder and the reader run theirs:
+    ``threads`` for one run, one run at a time, and no spinning between runs (idle threads would take the
+    cores the next model needs: the embedder, the reader, the ranker take turns)."""
     import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def _load(folder: Path, onnx_file: str, threads: int) -> _Runtime:
     from tokenizers import Tokenizer
 
     _one_blas_thread()
     try:
         config = json.loads((folder / CONFIG_FILE).read_text())
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # no spinning between runs: idle threads would take the cores the reader and the ranker need next
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = ort.InferenceSession(str(folder / onnx_file), options, providers=["CPUExecutionProvider"])
+        session = cpu_session(folder / onnx_file, threads)
     except Exception as exc:
         raise BotError(f"the ONNX export of the embedding model in {folder} is broken ({type(exc).__name__}: "
                        f"{str(exc)[:160]}); delete that folder to export it again") from None

@@ -73,17 +73,13 @@ class Reader:
 
 
 def _onnx(path: Path, max_length: int, threads: int) -> Scorer:
-    import onnxruntime as ort
     from tokenizers import Tokenizer
+
+    from index.onnx_embeddings import cpu_session
 
     try:
         tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # no spinning between runs: idle reader threads would take the cores the embedder and the ranker need next
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        session = cpu_session(path / ONNX_FILE, threads)
     except Exception as exc:
         raise BotError(f"the reader model in {path} is broken ({type(exc).__name__}: {str(exc)[:160]}); "
                        "reinstall newsbot, set BOT_READER to another model, or BOT_READER=off") from None
