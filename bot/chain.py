@@ -17,14 +17,16 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot.checks import Question, checked
 from bot.conversation import resolve_followup
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
+from bot.extractive.stored import EvidenceStore
 from bot.logbook import Logbook
 from bot.models import Answer, StreamingAnswerer
-from bot.retrieval import GlobalBM25, HybridRetriever
+from bot.retrieval import HybridRetriever
 from bot.settings import BUNDLED_ARTICLES, Settings
 from bot.suggest import suggest_questions
 from bot.suggest.cache import SuggestionCache
 from index.embeddings import LazyEmbeddings
 from index.errors import EmptyIndexError, UnknownArticleError
+from index.fulltext import FullTextIndex
 from index.loader import SUPPORTED_SUFFIXES, load_article
 from index.onnx_embeddings import OnnxEmbeddings
 from index.store import ArticleStore, IngestResult, RepairReport
@@ -54,8 +56,10 @@ class NewsBot:
             port=self.settings.chroma_port,
             reserve_mb=self.settings.storage_reserve_mb,
         )
-        self.evidence = EvidenceCache(self.store, self.embeddings, max_articles=self.settings.evidence_cache_articles)
-        self.bm25 = GlobalBM25(self.store)
+        disk = EvidenceStore(self.settings.data_dir / "evidence.sqlite", self.settings.evidence_store_mb)
+        self.evidence = EvidenceCache(self.store, self.embeddings, max_articles=self.settings.evidence_cache_articles, disk=disk)
+        self.store.on_commit = self._committed
+        self.bm25 = FullTextIndex(self.settings.data_dir / "fulltext.sqlite")
         self._chat_model = chat_model
         self._answerer = None
         self._extractive: ExtractiveAnswerer | None = None
@@ -88,6 +92,16 @@ class NewsBot:
         results = self.store.ingest_many(articles, progress=progress)
         self.evidence.invalidate()
         return results
+
+    def _committed(self, records: list) -> None:
+        """What this bot ingests gets its evidence and its BM25 rows at once, while the vectors are at hand
+        (each only a cache: a failure is logged, and questions make up for it; removals reach the BM25
+        index through its :meth:`~index.fulltext.FullTextIndex.sync`)."""
+        for keep in (self.evidence.keep, self.bm25.add):
+            try:
+                keep(records)
+            except Exception:
+                log.exception("keeping what %d ingested articles need for questions failed", len(records))
 
     def remove(self, article_id: str) -> None:
         self.store.remove(article_id)
@@ -228,7 +242,7 @@ class NewsBot:
         ids = self.evidence.article_ids()
         if not ids:
             raise EmptyIndexError()
-        if article is not None and article not in ids:
+        if article is not None and article not in self.evidence:
             shown = article if len(article) <= 140 else article[:140] + "…"
             raise UnknownArticleError(f"no article with id {shown!r}; see `bot articles` for the ids")
 

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     evidence_cache_articles: int = Field(
         64, ge=1, le=100_000, description="Articles whose answering tables (sentence vectors, word pieces, term tables) each "
         "process keeps in memory, least recently asked dropped first: what bounds memory, not the archive's size.")
+    evidence_store_mb: float = Field(
+        20_000, ge=0, description="Megabytes of article tables kept on disk in <data_dir>/evidence.sqlite, made at ingest so "
+        "a question reads them instead of building them (about 0.3 MB per 1,000 characters of article); the least "
+        "recently read go first past it. 0 keeps none: questions build them as they need them.")
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Evidence signals: hybrid (all), or dense-only / BM25-only (ablations)."
     )

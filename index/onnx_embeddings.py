@@ -19,6 +19,8 @@ import json
 import os
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,6 +205,7 @@ class OnnxEmbeddings(LazyEmbeddings):
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
         self._runtime: _Runtime | None = None
+        self._kept: dict[str, tuple[np.ndarray, Any]] | None = None  # texts' forward passes, inside keeping_tokens()
 
     @property
     def loaded(self) -> bool:
@@ -221,10 +224,24 @@ class OnnxEmbeddings(LazyEmbeddings):
                 self._runtime = _RUNTIMES[key]
         return self._runtime
 
+    @contextmanager
+    def keeping_tokens(self) -> Iterator[None]:
+        """Inside, :meth:`embed_documents` keeps each text's word-piece vectors, and :meth:`token_vectors` of the
+        same text reads them instead of running the model again: ingest embeds the passages, then makes their
+        evidence (:mod:`bot.extractive.stored`) from the same forward pass. Dropped on leaving."""
+        self._kept = {}
+        try:
+            yield
+        finally:
+            self._kept = None
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        # as HuggingFaceEmbeddings does before encoding
-        texts = [t.replace("\n", " ") for t in texts]
-        return [pooled.tolist() for _, pooled, _ in self._batches(texts, self.batch_size, tokens=False)]
+        kept = self._kept
+        # newlines as HuggingFaceEmbeddings turns them before encoding: a space, so the same word pieces
+        outs = self._batches([t.replace("\n", " ") for t in texts], self.batch_size, tokens=kept is not None)
+        if kept is not None:
+            kept.update((text, (vectors, encoding)) for text, (vectors, _, encoding) in zip(texts, outs))
+        return [pooled.tolist() for _, pooled, _ in outs]
 
     def _batches(self, texts: list[str], batch_size: int, tokens: bool):
         """(token vectors or None, sentence vector, encoding) per text, in order; run in batches of similar length
@@ -250,8 +267,12 @@ class OnnxEmbeddings(LazyEmbeddings):
     def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[TokenVectors]]:
         if not texts:
             return []
+        kept = self._kept or {}
+        missing = [t for t in dict.fromkeys(texts) if t not in kept]
+        found = {t: (vectors, encoding) for t, (vectors, _, encoding) in zip(missing, self._batches(missing, 32, tokens=True))}
         result = []
-        for text, text_spans, (vectors, _, encoding) in zip(texts, spans, self._batches(list(texts), 32, tokens=True)):
+        for text, text_spans in zip(texts, spans):
+            vectors, encoding = kept.get(text) or found[text]
             lead = len(text) - len(text.lstrip())  # offsets into the stripped text, moved back into the text
             offsets = [(a + lead, b + lead) if b > a else (a, b) for a, b in encoding.offsets]
             result.append([_cut(encoding.tokens, offsets, vectors, start, end) for start, end in text_spans])

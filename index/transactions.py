@@ -22,13 +22,14 @@ seconds, far longer than the write phase of one batch (embedding happens before 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,10 @@ from typing import TYPE_CHECKING, Any
 from index.errors import BackendUnavailableError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.loader import Article
+from index.records import Spans, StoredArticle
 from index.storage import check_room, estimate_bytes, is_storage_failure
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -210,7 +214,9 @@ class TransactionalWrites:
         with self._guard(), tqdm(total=len(articles), unit="article", desc="ingest", disable=not progress, leave=False) as bar:
             for first in range(0, len(articles), batch_articles):
                 batch = articles[first : first + batch_articles]
-                results += self._ingest_batch(batch)
+                # the passages' word pieces, needed by the commit hook, come from the forward pass that embeds them
+                with getattr(self.embeddings, "keeping_tokens", nullcontext)():
+                    results += self._ingest_batch(batch)
                 bar.update(len(batch))
         return results
 
@@ -270,6 +276,28 @@ class TransactionalWrites:
                     self._finish(marker, ids)
             raise
         self._finish(marker, ids)
+        self._committed(changed, rows, vectors, rev)
+
+    def _committed(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict, rev: str) -> None:
+        """Hand the committed articles to ``on_commit`` (see :class:`index.store.ArticleStore`); a failure there is
+        logged, never raised: the articles are stored, and what the hook makes is only a cache."""
+        hook = getattr(self, "on_commit", None)
+        if hook is None:
+            return
+        records, at = [], {"chunks": 0, "sentences": 0}
+        for article, chunks, sentences in changed:
+            spans = {}
+            for kind, parts in (("chunks", chunks), ("sentences", sentences)):
+                first, at[kind] = at[kind], at[kind] + len(parts)
+                spans[kind] = Spans.from_rows([p.text for p in parts], [p.start for p in parts], [p.end for p in parts],
+                                              vectors[kind][first:at[kind]], [f"{i}~{rev}" for i, _, _ in rows[kind][first:at[kind]]])
+            meta = {**{k: v for k, v in article.meta.items() if v is not None}, "title": article.title,
+                    "hash": article.content_hash, "rev": rev}
+            records.append(StoredArticle(article.id, article.text, meta, spans["sentences"], spans["chunks"]))
+        try:
+            hook(records)
+        except Exception:
+            log.exception("making the derived tables of %d ingested articles failed; questions will build them", len(records))
 
     def _add(self, kind: str, records: list[tuple[str, str, dict]], vectors: list[list[float]]) -> None:
         collection = self._collection(kind)
