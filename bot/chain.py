@@ -14,6 +14,7 @@ from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from bot.answer_cache import AnswerCache
 from bot.checks import Question, checked
 from bot.conversation import resolve_followup
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
@@ -61,6 +62,7 @@ class NewsBot:
         self.store.on_commit = self._committed
         self.bm25 = FullTextIndex(self.settings.data_dir / "fulltext.sqlite")
         self._chat_model = chat_model
+        self.answers = AnswerCache(self.settings.answer_cache)
         self._answerer = None
         self._extractive: ExtractiveAnswerer | None = None
         self._chain: Runnable | None = None
@@ -254,21 +256,28 @@ class NewsBot:
         return asked
 
     def answer(self, asked: Question) -> Answer:
-        """The answer to a checked question (:meth:`check`)."""
-        return self.chain.invoke(asked)
+        """The answer to a checked question (:meth:`check`); one asked before, while nothing was ingested or
+        removed, is given again (:mod:`bot.answer_cache`)."""
+        generation = self.evidence.generation()
+        answer = self.answers.get(asked, generation)
+        if answer is None:
+            answer = self.chain.invoke(asked)
+            if isinstance(self.answerer, ExtractiveAnswerer):
+                self.answers.put(asked, answer, generation)
+        return answer
 
     def answer_stream(self, asked: Question) -> Iterator[str | Answer]:
         """:meth:`answer`, as it is written: pieces of the answer's text (with the LLM answerer, each sentence
         as soon as the model has finished it and the grounding guard has passed it; with the extractive
         answerer, the whole quote at once), then the :class:`Answer`."""
-        query, passages = self._retrieve(asked)
-        if isinstance(self.answerer, StreamingAnswerer):
-            yield from self.answerer.stream(query, passages, display_question=asked.text)
+        if not isinstance(self.answerer, StreamingAnswerer):
+            answer = self.answer(asked)
+            if not answer.refused:  # a refusal is shown as one, not streamed as an answer
+                yield answer.answer
+            yield answer
             return
-        answer = self.answerer.answer(query, passages, display_question=asked.text)
-        if not answer.refused:  # a refusal is shown as one, not streamed as an answer
-            yield answer.answer
-        yield answer
+        query, passages = self._retrieve(asked)
+        yield from self.answerer.stream(query, passages, display_question=asked.text)
 
     def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
         """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     evidence_cache_articles: int = Field(
         64, ge=1, le=100_000, description="Articles whose answering tables (sentence vectors, word pieces, term tables) each "
         "process keeps in memory, least recently asked dropped first: what bounds memory, not the archive's size.")
+    answer_cache: int = Field(
+        1024, ge=0, le=1_000_000, description="Extractive answers kept per process, by question, earlier turns and scope, "
+        "while no article is ingested or removed: a question asked again (an article's suggested questions above all) "
+        "is answered at once. 0: every question is answered afresh. Every question is still checked, limited and logged.")
     evidence_store_mb: float = Field(
         20_000, ge=0, description="Megabytes of article tables kept on disk in <data_dir>/evidence.sqlite, made at ingest so "
         "a question reads them instead of building them (about 0.3 MB per 1,000 characters of article); the least "

@@ -57,6 +57,11 @@ class EvidenceCache:
                 self._generation = generation
             self._checked = now
 
+    def generation(self) -> str | None:
+        """The store's generation, as last read (at most ``ttl`` seconds ago)."""
+        self._fresh()
+        return self._generation
+
     def article_ids(self) -> list[str]:
         """Ids of every stored article, sorted (cached like the rest)."""
         return self._listing()[1]
