@@ -57,7 +57,8 @@ class NewsBot:
             port=self.settings.chroma_port,
             reserve_mb=self.settings.storage_reserve_mb,
         )
-        disk = EvidenceStore(self.settings.data_dir / "evidence.sqlite", self.settings.evidence_store_mb)
+        disk = EvidenceStore(self.settings.data_dir / "evidence.sqlite", self.settings.evidence_store_mb,
+                             self.settings.storage_reserve_mb)
         self.evidence = EvidenceCache(self.store, self.embeddings, max_articles=self.settings.evidence_cache_articles, disk=disk)
         self.store.on_commit = self._committed
         self.bm25 = FullTextIndex(self.settings.data_dir / "fulltext.sqlite")

@@ -16,6 +16,8 @@ Decisions:
   ingest or the question.
 * **Bounded**: at most ``max_mb`` megabytes (``BOT_EVIDENCE_STORE_MB``); past it the least recently read entries go.
   Word pieces are kept as float16 (half the room; the matching's similarities change in the fourth decimal).
+* **Never the disk's last room**: nothing is written while the disk has less than :data:`KEEP_FREE` bytes (or the
+  storage reserve, if larger) free, so a cache never fills the disk the articles and the question log need.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.extractive.article import ArticleIndex
+from index.storage import free_bytes
 
 __all__ = ["EvidenceStore", "evidence_key"]
 
@@ -49,6 +52,8 @@ def _code_stamp() -> str:
 
 
 _STAMP = _code_stamp()
+#: free bytes below which nothing is written (the storage reserve, ``BOT_STORAGE_RESERVE_MB``, when larger)
+KEEP_FREE = 256_000_000
 
 
 def evidence_key(content_hash: str, model: str, chunking: tuple[int, int]) -> str:
@@ -59,9 +64,10 @@ def evidence_key(content_hash: str, model: str, chunking: tuple[int, int]) -> st
 class EvidenceStore:
     """ArticleIndex tables in one SQLite file (see the module docstring). ``path=None``: keeps nothing."""
 
-    def __init__(self, path: Path | None, max_mb: float = 20_000) -> None:
+    def __init__(self, path: Path | None, max_mb: float = 20_000, reserve_mb: float = 0.0) -> None:
         self.path = path
         self.max_bytes = int(max_mb * 1_000_000)
+        self.keep_free = max(KEEP_FREE, int(reserve_mb * 1_000_000))
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._off = path is None or max_mb <= 0
@@ -112,6 +118,10 @@ class EvidenceStore:
     def save(self, key: str, index: ArticleIndex) -> None:
         """Keep ``index`` (its word pieces computed first) under ``key``; past ``max_mb``, the least used go."""
         if self._off:
+            return
+        assert self.path is not None
+        free = free_bytes(self.path.parent)
+        if free is not None and free < self.keep_free:
             return
         data = pickle.dumps(_state(index), protocol=5)
         try:

@@ -93,3 +93,11 @@ def test_the_store_keeps_to_its_size(ingested, tmp_path_factory):
 
 def test_no_path_keeps_nothing():
     assert EvidenceStore(None).load("key", "id") is None
+
+
+def test_nothing_is_written_when_the_disk_is_nearly_full(tmp_path):
+    store = FakeStore(FakeTokenEmbeddings())
+    bot = _bot(tmp_path, store, storage_reserve_mb=10**12)  # more than any disk has free
+    bot.ingest(Article("tram", "Harbour tram line", STORY))
+    assert _answers(bot, "tram")[0][1] is False
+    assert sqlite3.connect(tmp_path / "evidence.sqlite").execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 0
