@@ -108,7 +108,7 @@ class HybridRetriever(BaseRetriever):
         """The passages BM25 ranks highest over the whole store (:class:`index.fulltext.FullTextIndex`), brought up
         to date with the store first; none when the index file cannot be used (dense ranking alone, logged)."""
         try:
-            self.bm25.sync(self.store.generation(), self.evidence.content_hashes(), self.store.passages_of)
+            self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes(), self.store.passages_of)
             return [p for p in self.bm25.search(query, pool) if p.article_id in self.evidence]
         except sqlite3.Error as exc:
             log.warning("the BM25 index %s cannot be used (%s: %s); ranking by vectors alone", self.bm25.path,
