@@ -140,8 +140,9 @@ class _Runtime:
         """Tokenised as sentence-transformers does: stripped (and lower-cased if the model says so)."""
         return self.tokenizer.encode_batch([t.strip().lower() if self.lower else t.strip() for t in texts])
 
-    def run(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
-        """Token vectors (batch, tokens, dim) and sentence vectors (batch, dim) of encodings padded to the longest."""
+    def run(self, encodings: list, tokens: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+        """Token vectors (batch, tokens, dim; None unless ``tokens``) and sentence vectors (batch, dim) of encodings
+        padded to the longest."""
         width = max(len(e.ids) for e in encodings)
         feeds = {"input_ids": np.full((len(encodings), width), self.pad_id, dtype=np.int64),
                  "attention_mask": np.zeros((len(encodings), width), dtype=np.int64),
@@ -150,8 +151,8 @@ class _Runtime:
             feeds["input_ids"][row, : len(e.ids)] = e.ids
             feeds["attention_mask"][row, : len(e.ids)] = e.attention_mask
             feeds["token_type_ids"][row, : len(e.ids)] = e.type_ids
-        tokens, pooled = self.session.run(OUTPUTS, {k: v for k, v in feeds.items() if k in self.wanted})
-        return tokens, _unit(pooled).astype(np.float32)
+        outputs = self.session.run(OUTPUTS if tokens else OUTPUTS[1:], {k: v for k, v in feeds.items() if k in self.wanted})
+        return (outputs[0] if tokens else None), _unit(outputs[-1]).astype(np.float32)
 
 
 _load_lock = threading.Lock()
@@ -204,6 +205,10 @@ class OnnxEmbeddings(LazyEmbeddings):
         self.batch_size = batch_size
         self._runtime: _Runtime | None = None
 
+    def with_threads(self, threads: int) -> OnnxEmbeddings:
+        """The same embedder with sessions of ``threads`` threads (ingest's encoder threads share the cores)."""
+        return OnnxEmbeddings(self.model, self.cache_dir, self.quantized, threads, self._cache_size, self.batch_size)
+
     @property
     def loaded(self) -> bool:
         """Whether this embedder has loaded its session yet."""
@@ -235,15 +240,16 @@ class OnnxEmbeddings(LazyEmbeddings):
         for start in range(0, len(order), batch_size):
             chunk = order[start: start + batch_size]
             encodings = runtime.encode([texts[i] for i in chunk])
-            vectors, pooled = runtime.run(encodings)
+            vectors, pooled = runtime.run(encodings, tokens)
             for row, i in enumerate(chunk):
-                out[i] = (vectors[row, : len(encodings[row].ids)] if tokens else None, pooled[row], encodings[row])
+                out[i] = (vectors[row, : len(encodings[row].ids)] if vectors is not None else None, pooled[row], encodings[row])
         return out
 
     def _forward_one(self, text: str) -> tuple[list[float], TokenVectors]:
         runtime = self._model()
         encoding = runtime.encode([text])[0]
         vectors, pooled = runtime.run([encoding])
+        assert vectors is not None
         # offsets are those of the stripped text, as in the torch path
         return pooled[0].tolist(), _cut(encoding.tokens, encoding.offsets, vectors[0], 0, len(text))
 
