@@ -156,6 +156,7 @@ class RepairReport:
 
 RECORDS = ("chunks", "sentences")
 NO_ARTICLE = object()  # the revision of an article that has no record: matches no passage or sentence
+CLEAN_PART = 256  # articles whose records one clean-up read fetches
 
 
 class TransactionalWrites:
@@ -309,9 +310,7 @@ class TransactionalWrites:
         return marker
 
     def _finish(self, marker: str, article_ids: list[str]) -> None:
-        live = self._live_revs()  # read once for the batch, not once per article
-        for article_id in article_ids:
-            self._clean(article_id, live)
+        self._clean(article_ids, self._live_revs())
         self._meta.delete(ids=[marker])
         self._bump()
 
@@ -330,20 +329,23 @@ class TransactionalWrites:
             self._finish(marker, [a for a in str(meta.get("articles", "")).split("\n") if a])
         return len(abandoned)
 
-    def _clean(self, article_id: str, live: set[str] | None = None) -> int:
-        """Delete ``article_id``'s passages and sentences of any revision but its record's
-        (all of them when it has none), sparing revisions still being written; how many."""
-        meta = self._article_metas([article_id]).get(article_id)
-        current = meta.get("rev") if meta is not None else NO_ARTICLE
+    def _clean(self, article_ids: list[str], live: set[str] | None = None) -> int:
+        """Delete the passages and sentences of ``article_ids`` of any revision but their record's
+        (all of them for an article that has none), sparing revisions still being written; how many.
+        One read per kind for up to ``CLEAN_PART`` articles, not one per article."""
         live = self._live_revs() if live is None else live
         removed = 0
-        for kind in RECORDS:
-            collection = self._collection(kind)
-            found = collection.get(where={"article_id": article_id}, include=["metadatas"])
-            stale = [i for i, m in zip(found["ids"], found["metadatas"]) if m.get("rev") != current and m.get("rev") not in live]
-            for part in in_batches(stale, self._batch_size):
-                collection.delete(ids=part)
-            removed += len(stale)
+        for part in in_batches(list(dict.fromkeys(article_ids)), CLEAN_PART):
+            metas = self._article_metas(part)
+            current = {a: metas[a].get("rev") if a in metas else NO_ARTICLE for a in part}
+            for kind in RECORDS:
+                collection = self._collection(kind)
+                found = collection.get(where={"article_id": {"$in": part}}, include=["metadatas"])
+                stale = [i for i, m in zip(found["ids"], found["metadatas"])
+                         if m.get("rev") != current[m["article_id"]] and m.get("rev") not in live]
+                for ids in in_batches(stale, self._batch_size):
+                    collection.delete(ids=ids)
+                removed += len(stale)
         return removed
 
     def remove(self, article_id: str) -> None:
@@ -385,7 +387,7 @@ class TransactionalWrites:
                         revs.setdefault(article, set()).add(rev)
                         if rev == current.get(article, NO_ARTICLE):
                             counts[kind, article] = counts.get((kind, article), 0) + 1
-                removed = sum(self._clean(a, live) for a, found in revs.items() if found - {current.get(a, NO_ARTICLE)} - live)
+                removed = self._clean([a for a, found in revs.items() if found - {current.get(a, NO_ARTICLE)} - live], live)
                 broken = sorted(a for a, m in metas.items() if any(counts.get((k, a), 0) != int(m.get(k, -1)) for k in RECORDS))
                 rebuilt = self._stored_articles(broken)
             if rebuilt:  # a fresh revision of each, from the text its record keeps
