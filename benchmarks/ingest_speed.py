@@ -36,7 +36,7 @@ from index.chunking import chunk_article, split_sentences  # noqa: E402
 from index.embeddings import LazyEmbeddings  # noqa: E402
 from index.loader import Article  # noqa: E402
 
-SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2" / "dev-v2.0-16-articles.json"
+SQUAD = Path("/work/shared/eval/squad-v2/dev-v2.0-16-articles.json")  # as benchmarks/embedder_backends.py reads it
 
 
 def squad_articles(n: int) -> list[Article]:
@@ -123,7 +123,7 @@ def main() -> None:
     texts = [c.text for a in articles for c in chunk_article(a)] + [s.text for a in articles for s in split_sentences(a.text)]
     settings = Settings()
     print(f"{len(articles)} articles, {len(texts)} texts (passages + sentences); backend {settings.embedding_backend}, "
-          f"device {settings.device}, {os.cpu_count()} cores")
+          f"device {getattr(settings, 'device', 'cpu (older code)')}, {os.cpu_count()} cores")
     ratios: dict[int, list[float]] = {w: [] for w in args.workers}
     for repeat in range(args.repeats):
         raw = raw_seconds(texts)
