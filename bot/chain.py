@@ -56,6 +56,8 @@ class NewsBot:
             host=self.settings.chroma_host,
             port=self.settings.chroma_port,
             reserve_mb=self.settings.storage_reserve_mb,
+            workers=self.settings.ingest_workers,
+            device=self.settings.device,
         )
         disk = EvidenceStore(self.settings.data_dir / "evidence.sqlite", self.settings.evidence_store_mb,
                              self.settings.storage_reserve_mb)
@@ -91,8 +93,9 @@ class NewsBot:
     def ingest(self, article) -> IngestResult:
         return self.ingest_many([article])[0]
 
-    def ingest_many(self, articles: list, progress: bool = False) -> list[IngestResult]:
-        results = self.store.ingest_many(articles, progress=progress)
+    def ingest_many(self, articles: list, progress: bool = False, workers: int | None = None) -> list[IngestResult]:
+        """Store ``articles`` (see :meth:`ArticleStore.ingest_many`); ``workers``: encoder threads (default: the setting)."""
+        results = self.store.ingest_many(articles, progress=progress, workers=workers)
         self.evidence.invalidate()
         return results
 

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         "when answering; exported from the model's own weights on first use into <data_dir>/models); onnx-int8: its "
         "matrix products quantised to int8 (about twice onnx's encoding rate; vectors within cosine 0.98 of torch's).",
     )
+    device: Literal["cpu", "cuda", "auto"] = Field(
+        "auto", description="Where ingest encodes passages and sentences: cpu; cuda (a GPU through torch, an error "
+        "when torch sees none); auto: cuda when torch sees a GPU, else cpu (torch is not imported on a machine that shows "
+        "no GPU device). Questions are always encoded on the CPU by the embedding backend.",
+    )
+    ingest_workers: int = Field(
+        0, ge=0, le=256, description="Encoder threads of an ingest on the CPU with an onnx backend, sharing the cores "
+        "(0: one per core); `bot ingest --workers N` overrides it.",
+    )
     chunk_size: int = Field(600, ge=100, le=8000, description="Maximum characters in a passage.")
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring passages.")
     k: int = Field(4, ge=1, le=50, description="Passages retrieved for each question.")

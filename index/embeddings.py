@@ -31,7 +31,7 @@ _LOADED_NAMES: list[str] = []
 
 
 @lru_cache(maxsize=4)
-def _load(model: str):
+def _load(model: str, device: str = "cpu"):
     for key, value in _OFFLINE.items():
         os.environ.setdefault(key, value)
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -44,7 +44,7 @@ def _load(model: str):
     try:
         return HuggingFaceEmbeddings(
             model_name=model,
-            model_kwargs={"device": "cpu"},
+            model_kwargs={"device": device},
             encode_kwargs={"normalize_embeddings": True, "batch_size": 64},
         )
     except OSError as exc:

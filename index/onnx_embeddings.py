@@ -142,8 +142,9 @@ class _Runtime:
         """Tokenised as sentence-transformers does: stripped (and lower-cased if the model says so)."""
         return self.tokenizer.encode_batch([t.strip().lower() if self.lower else t.strip() for t in texts])
 
-    def run(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
-        """Token vectors (batch, tokens, dim) and sentence vectors (batch, dim) of encodings padded to the longest."""
+    def run(self, encodings: list, tokens: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+        """Token vectors (batch, tokens, dim; None unless ``tokens``) and sentence vectors (batch, dim) of encodings
+        padded to the longest."""
         width = max(len(e.ids) for e in encodings)
         feeds = {"input_ids": np.full((len(encodings), width), self.pad_id, dtype=np.int64),
                  "attention_mask": np.zeros((len(encodings), width), dtype=np.int64),
@@ -152,8 +153,8 @@ class _Runtime:
             feeds["input_ids"][row, : len(e.ids)] = e.ids
             feeds["attention_mask"][row, : len(e.ids)] = e.attention_mask
             feeds["token_type_ids"][row, : len(e.ids)] = e.type_ids
-        tokens, pooled = self.session.run(OUTPUTS, {k: v for k, v in feeds.items() if k in self.wanted})
-        return tokens, _unit(pooled).astype(np.float32)
+        outputs = self.session.run(OUTPUTS if tokens else OUTPUTS[1:], {k: v for k, v in feeds.items() if k in self.wanted})
+        return (outputs[0] if tokens else None), _unit(outputs[-1]).astype(np.float32)
 
 
 _load_lock = threading.Lock()
@@ -205,7 +206,14 @@ class OnnxEmbeddings(LazyEmbeddings):
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
         self._runtime: _Runtime | None = None
-        self._kept: dict[str, tuple[np.ndarray, Any]] | None = None  # texts' forward passes, inside keeping_tokens()
+        #: texts' forward passes, inside keeping_tokens(); one holder shared with the with_threads copies
+        self._keeper: dict[str, dict[str, tuple[np.ndarray, Any]] | None] = {"kept": None}
+
+    def with_threads(self, threads: int) -> OnnxEmbeddings:
+        """The same embedder with sessions of ``threads`` threads (ingest's encoder threads share the cores)."""
+        twin = OnnxEmbeddings(self.model, self.cache_dir, self.quantized, threads, self._cache_size, self.batch_size)
+        twin._keeper = self._keeper
+        return twin
 
     @property
     def loaded(self) -> bool:
@@ -229,14 +237,21 @@ class OnnxEmbeddings(LazyEmbeddings):
         """Inside, :meth:`embed_documents` keeps each text's word-piece vectors, and :meth:`token_vectors` of the
         same text reads them instead of running the model again: ingest embeds the passages, then makes their
         evidence (:mod:`bot.extractive.stored`) from the same forward pass. Dropped on leaving."""
-        self._kept = {}
+        self._keeper["kept"] = {}
         try:
             yield
         finally:
-            self._kept = None
+            self._keeper["kept"] = None
+
+    def drop_kept(self, texts: list[str]) -> None:
+        """Forget what :meth:`keeping_tokens` kept of ``texts`` (ingest, once a batch's evidence is made)."""
+        kept = self._keeper["kept"]
+        if kept is not None:
+            for text in texts:
+                kept.pop(text, None)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        kept = self._kept
+        kept = self._keeper["kept"]
         # newlines as HuggingFaceEmbeddings turns them before encoding: a space, so the same word pieces
         outs = self._batches([t.replace("\n", " ") for t in texts], self.batch_size, tokens=kept is not None)
         if kept is not None:
@@ -252,22 +267,23 @@ class OnnxEmbeddings(LazyEmbeddings):
         for start in range(0, len(order), batch_size):
             chunk = order[start: start + batch_size]
             encodings = runtime.encode([texts[i] for i in chunk])
-            vectors, pooled = runtime.run(encodings)
+            vectors, pooled = runtime.run(encodings, tokens)
             for row, i in enumerate(chunk):
-                out[i] = (vectors[row, : len(encodings[row].ids)] if tokens else None, pooled[row], encodings[row])
+                out[i] = (vectors[row, : len(encodings[row].ids)] if vectors is not None else None, pooled[row], encodings[row])
         return out
 
     def _forward_one(self, text: str) -> tuple[list[float], TokenVectors]:
         runtime = self._model()
         encoding = runtime.encode([text])[0]
         vectors, pooled = runtime.run([encoding])
+        assert vectors is not None
         # offsets are those of the stripped text, as in the torch path
         return pooled[0].tolist(), _cut(encoding.tokens, encoding.offsets, vectors[0], 0, len(text))
 
     def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[TokenVectors]]:
         if not texts:
             return []
-        kept = self._kept or {}
+        kept = self._keeper["kept"] or {}
         missing = [t for t in dict.fromkeys(texts) if t not in kept]
         found = {t: (vectors, encoding) for t, (vectors, _, encoding) in zip(missing, self._batches(missing, 32, tokens=True))}
         result = []

@@ -35,6 +35,7 @@ from langchain_core.embeddings import Embeddings
 
 from index.errors import BackendUnavailableError, BotError, EmptyIndexError, StorageError, UnknownArticleError, is_connection_error
 from index import systems
+from index.encoding import Device
 from index.records import Passage, Spans, StoredArticle
 from index.storage import is_storage_failure, open_failure, storage_error
 from index.transactions import IngestResult, RepairReport, TransactionalWrites, WriteLock, in_batches
@@ -74,8 +75,12 @@ class ArticleStore(TransactionalWrites):
         host: str | None = None,
         port: int = 8000,
         reserve_mb: float = 0.0,
+        workers: int = 0,
+        device: Device = "cpu",
     ) -> None:
         self.embeddings = embeddings
+        self.workers = workers  # ingest's encoder threads (0: one per core) and where it encodes: index.encoding
+        self.device: Device = device
         self.data_dir = Path(data_dir) if data_dir else None
         self.host = host
         self.port = port

@@ -21,6 +21,7 @@ seconds, far longer than the write phase of one batch (embedding happens before 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -29,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.errors import BackendUnavailableError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
+from index.encoding import Device, Encoding, ingest_encoder
 from index.loader import Article
 from index.records import Spans, StoredArticle
 from index.storage import check_room, estimate_bytes, is_storage_failure
@@ -157,12 +160,14 @@ class RepairReport:
 
 RECORDS = ("chunks", "sentences")
 NO_ARTICLE = object()  # the revision of an article that has no record: matches no passage or sentence
+CLEAN_PART = 256  # articles whose records one clean-up read fetches
 
 
 class TransactionalWrites:
     """The writing half of :class:`index.store.ArticleStore`: ingest, removal and repair as
     transactions (see the module docstring). The store supplies the collections, ``lock``,
-    ``_sync``, ``_bump``, ``_batch_size``, ``_article_metas``, ``_embedded``, ``data_dir`` and ``reserve_bytes``.
+    ``_sync``, ``_bump``, ``_batch_size``, ``_article_metas``, ``_embedded``, ``data_dir``, ``reserve_bytes``,
+    and ``workers`` and ``device`` for ingest's encoder.
 
     A storage failure (a full disk) mid-write leaves the pending marker and the records written so far,
     which no reader sees; the next writer or ``bot repair`` removes them once there is room."""
@@ -176,6 +181,8 @@ class TransactionalWrites:
         chunk_overlap: int
         reserve_bytes: int
         lock: WriteLock
+        workers: int
+        device: Device
 
         def _sync(self, max_age: float = 0.0) -> None: ...
         def _bump(self) -> None: ...
@@ -204,51 +211,68 @@ class TransactionalWrites:
         """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
         return self.ingest_many([article])[0]
 
-    def ingest_many(self, articles: list[Article], batch_articles: int = 64, progress: bool = False) -> list[IngestResult]:
-        """Store many articles, embedding the passages and sentences of up to ``batch_articles``
-        articles in one call and writing each batch as one transaction. Unchanged articles
-        (same content hash) are skipped."""
+    def ingest_many(self, articles: list[Article], batch_articles: int = 64, progress: bool = False,
+                    workers: int | None = None) -> list[IngestResult]:
+        """Store many articles in batches of up to ``batch_articles``, each batch one transaction, written in
+        order. Unchanged articles (same content hash) are skipped.
+
+        Three stages overlap: while one batch is encoded (passages and sentences together, by ``workers``
+        encoder threads, default the store's ``workers``; :mod:`index.encoding`), the next one is split into
+        passages and sentences in a thread of its own and the one before is written here. Only this thread
+        touches the store; the vectors are made before the write lock is taken, as one article at a time would."""
         from tqdm.auto import tqdm
 
         results: list[IngestResult] = []
-        with self._guard(), tqdm(total=len(articles), unit="article", desc="ingest", disable=not progress, leave=False) as bar:
-            for first in range(0, len(articles), batch_articles):
-                batch = articles[first : first + batch_articles]
-                # the passages' word pieces, needed by the commit hook, come from the forward pass that embeds them
-                with getattr(self.embeddings, "keeping_tokens", nullcontext)():
-                    results += self._ingest_batch(batch)
-                bar.update(len(batch))
+        batches = [articles[first : first + batch_articles] for first in range(0, len(articles), batch_articles)]
+        planned: dict[str, dict[str, Any]] = {}  # articles split by this call: a later batch's same id compares with them
+        with (
+            self._guard(),
+            ingest_encoder(self.embeddings, self.workers if workers is None else workers, self.device) as encoder,
+            ThreadPoolExecutor(1, thread_name_prefix="split") as splitter,
+            tqdm(total=len(articles), unit=" articles", desc="ingest", disable=not progress, leave=False) as bar,
+            # the passages' word pieces, for the commit hook, come from the forward pass that embeds them
+            getattr(self.embeddings, "keeping_tokens", nullcontext)(),
+        ):
+            def split(batch: list[Article]) -> Future[_Batch]:
+                known = self._article_metas([a.id for a in batch]) | {a.id: planned[a.id] for a in batch if a.id in planned}
+                return splitter.submit(_split, batch, known, self.chunk_size, self.chunk_overlap)
+
+            upcoming = split(batches[0]) if batches else None
+            written: tuple[_Batch, Encoding | None] | None = None
+            for index in range(len(batches)):
+                assert upcoming is not None
+                batch = upcoming.result()
+                planned |= batch.planned()
+                encoding = encoder.submit(batch.texts()) if batch.changed else None
+                upcoming = split(batches[index + 1]) if index + 1 < len(batches) else None
+                if written is not None:  # the batch before, while this one encodes
+                    results += self._write(*written)
+                    bar.update(len(written[0].results))
+                written = (batch, encoding)
+            if written is not None:
+                results += self._write(*written)
+                bar.update(len(written[0].results))
         return results
 
-    def _ingest_batch(self, batch: list[Article]) -> list[IngestResult]:
-        existing = self._article_metas([a.id for a in batch])
-        results, changed = [], []
-        for article in batch:
-            old = existing.get(article.id)
-            if old and old.get("hash") == article.content_hash:  # skip before splitting: re-ingests stay cheap
-                results.append(IngestResult(article.id, article.title, "unchanged", int(old["chunks"]), int(old["sentences"])))
-                continue
-            chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
-            sentences = split_sentences(article.text)
-            changed.append((article, chunks, sentences))
-            results.append(IngestResult(article.id, article.title, "updated" if old else "added", len(chunks), len(sentences)))
-        if changed:
-            rows = {
-                "chunks": [(c.id, c.text, _chunk_meta(c)) for _, chunks, _ in changed for c in chunks],
-                "sentences": [(_sentence_id(a.id, s), s.text, _sentence_meta(a.id, s)) for a, _, sentences in changed for s in sentences],
-            }
-            # embedded before the write lock is taken: a slow batch never holds up other writers
-            vectors = {kind: self.embeddings.embed_documents([text for _, text, _ in rows[kind]]) for kind in RECORDS}
+    def _write(self, batch: _Batch, encoding: Encoding | None) -> list[IngestResult]:
+        """Store one split batch once its vectors are made: check for room, then :meth:`_commit`."""
+        if encoding is not None:
+            changed, rows = batch.changed, batch.rows
+            flat = encoding.result()
+            vectors = {"chunks": flat[: len(rows["chunks"])], "sentences": flat[len(rows["chunks"]) :]}
             with self._writing():
                 if self._embedded and self.data_dir is not None:  # a full disk stops the batch here, before anything is written
                     texts = [text for kind in RECORDS for _, text, _ in rows[kind]] + [a.text for a, _, _ in changed]
                     dimensions = len(vectors["chunks"][0]) if vectors["chunks"] else 0
                     check_room(self.data_dir, estimate_bytes(texts, dimensions), self.reserve_bytes)
-                self._commit(changed, rows, vectors)
-        return results
+                rev = self._commit(changed, rows, vectors)
+            self._committed(changed, rows, vectors, rev)  # after the lock: other writers need not wait for it
+            if hasattr(self.embeddings, "drop_kept"):
+                self.embeddings.drop_kept([text for kind in RECORDS for _, text, _ in rows[kind]])
+        return batch.results
 
-    def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> None:
-        """Write one batch: marker, new records, article records (the commit), then clean up."""
+    def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> str:
+        """Write one batch: marker, new records, article records (the commit), then clean up; the revision written."""
         rev = uuid.uuid4().hex[:12]
         ids = [a.id for a, _, _ in changed]
         marker = self._mark(rev, ids)
@@ -276,7 +300,7 @@ class TransactionalWrites:
                     self._finish(marker, ids)
             raise
         self._finish(marker, ids)
-        self._committed(changed, rows, vectors, rev)
+        return rev
 
     def _committed(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict, rev: str) -> None:
         """Hand the committed articles to ``on_commit`` (see :class:`index.store.ArticleStore`); a failure there is
@@ -317,9 +341,7 @@ class TransactionalWrites:
         return marker
 
     def _finish(self, marker: str, article_ids: list[str]) -> None:
-        live = self._live_revs()  # read once for the batch, not once per article
-        for article_id in article_ids:
-            self._clean(article_id, live)
+        self._clean(article_ids, self._live_revs())
         self._meta.delete(ids=[marker])
         self._bump()
 
@@ -338,20 +360,23 @@ class TransactionalWrites:
             self._finish(marker, [a for a in str(meta.get("articles", "")).split("\n") if a])
         return len(abandoned)
 
-    def _clean(self, article_id: str, live: set[str] | None = None) -> int:
-        """Delete ``article_id``'s passages and sentences of any revision but its record's
-        (all of them when it has none), sparing revisions still being written; how many."""
-        meta = self._article_metas([article_id]).get(article_id)
-        current = meta.get("rev") if meta is not None else NO_ARTICLE
+    def _clean(self, article_ids: list[str], live: set[str] | None = None) -> int:
+        """Delete the passages and sentences of ``article_ids`` of any revision but their record's
+        (all of them for an article that has none), sparing revisions still being written; how many.
+        One read per kind for up to ``CLEAN_PART`` articles, not one per article."""
         live = self._live_revs() if live is None else live
         removed = 0
-        for kind in RECORDS:
-            collection = self._collection(kind)
-            found = collection.get(where={"article_id": article_id}, include=["metadatas"])
-            stale = [i for i, m in zip(found["ids"], found["metadatas"]) if m.get("rev") != current and m.get("rev") not in live]
-            for part in in_batches(stale, self._batch_size):
-                collection.delete(ids=part)
-            removed += len(stale)
+        for part in in_batches(list(dict.fromkeys(article_ids)), CLEAN_PART):
+            metas = self._article_metas(part)
+            current = {a: metas[a].get("rev") if a in metas else NO_ARTICLE for a in part}
+            for kind in RECORDS:
+                collection = self._collection(kind)
+                found = collection.get(where={"article_id": {"$in": part}}, include=["metadatas"])
+                stale = [i for i, m in zip(found["ids"], found["metadatas"])
+                         if m.get("rev") != current[m["article_id"]] and m.get("rev") not in live]
+                for ids in in_batches(stale, self._batch_size):
+                    collection.delete(ids=ids)
+                removed += len(stale)
         return removed
 
     def remove(self, article_id: str) -> None:
@@ -393,7 +418,7 @@ class TransactionalWrites:
                         revs.setdefault(article, set()).add(rev)
                         if rev == current.get(article, NO_ARTICLE):
                             counts[kind, article] = counts.get((kind, article), 0) + 1
-                removed = sum(self._clean(a, live) for a, found in revs.items() if found - {current.get(a, NO_ARTICLE)} - live)
+                removed = self._clean([a for a, found in revs.items() if found - {current.get(a, NO_ARTICLE)} - live], live)
                 broken = sorted(a for a, m in metas.items() if any(counts.get((k, a), 0) != int(m.get(k, -1)) for k in RECORDS))
                 rebuilt = self._stored_articles(broken)
             if rebuilt:  # a fresh revision of each, from the text its record keeps
@@ -410,6 +435,46 @@ class TransactionalWrites:
             Article(i, str(m.get("title", i)), text, {k: v for k, v in m.items() if k not in skip})
             for i, text, m in zip(found["ids"], found["documents"], found["metadatas"])
         ]
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch of an ingest, split: every article's result, and the changed ones' passages and sentences."""
+
+    results: list[IngestResult]
+    changed: list[tuple[Article, list[Chunk], list[Sentence]]]
+
+    @functools.cached_property
+    def rows(self) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
+        """The records to write, by kind: (id without its revision, text, metadata)."""
+        return {
+            "chunks": [(c.id, c.text, _chunk_meta(c)) for _, chunks, _ in self.changed for c in chunks],
+            "sentences": [(_sentence_id(a.id, s), s.text, _sentence_meta(a.id, s)) for a, _, sentences in self.changed for s in sentences],
+        }
+
+    def texts(self) -> list[str]:
+        """The texts to encode: the passages, then the sentences."""
+        return [text for kind in RECORDS for _, text, _ in self.rows[kind]]
+
+    def planned(self) -> dict[str, dict[str, Any]]:
+        """What the changed articles' records will say, as :meth:`TransactionalWrites._article_metas` reads them."""
+        return {a.id: {"hash": a.content_hash, "chunks": len(c), "sentences": len(s)} for a, c, s in self.changed}
+
+
+def _split(batch: list[Article], known: dict[str, dict[str, Any]], chunk_size: int, chunk_overlap: int) -> _Batch:
+    """Split the articles of ``batch`` whose text differs from their record in ``known`` (skipped before splitting:
+    re-ingests stay cheap) into passages and sentences."""
+    results, changed = [], []
+    for article in batch:
+        old = known.get(article.id)
+        if old and old.get("hash") == article.content_hash:
+            results.append(IngestResult(article.id, article.title, "unchanged", int(old["chunks"]), int(old["sentences"])))
+            continue
+        chunks = chunk_article(article, chunk_size, chunk_overlap)
+        sentences = split_sentences(article.text)
+        changed.append((article, chunks, sentences))
+        results.append(IngestResult(article.id, article.title, "updated" if old else "added", len(chunks), len(sentences)))
+    return _Batch(results, changed)
 
 
 def _chunk_meta(chunk: Chunk) -> dict[str, Any]:

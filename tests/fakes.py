@@ -190,8 +190,10 @@ class FakeStore:
     def ingest(self, article: Article) -> IngestResult:
         return self.ingest_many([article])[0]
 
-    def ingest_many(self, articles: list[Article], batch_articles: int = 64, progress: bool = False) -> list[IngestResult]:
-        """Store many articles; unchanged ones (same content hash) are skipped, changed ones replaced."""
+    def ingest_many(self, articles: list[Article], batch_articles: int = 64, progress: bool = False,
+                    workers: int | None = None) -> list[IngestResult]:
+        """Store many articles; unchanged ones (same content hash) are skipped, changed ones replaced (in this
+        thread: ``workers`` changes nothing)."""
         results = []
         for article in articles:
             with self._lock:

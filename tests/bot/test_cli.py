@@ -58,6 +58,37 @@ def test_ingest_ask_articles_through_the_console_script(tmp_path):
 
 
 @pytest.mark.slow
+def test_ingest_reports_its_rate_and_takes_workers(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i, paragraph in enumerate([p for p in SEED_TEXT.split("\n\n") if len(p) > 200][:3]):
+        (folder / f"part-{i}.txt").write_text(paragraph, encoding="utf-8")
+    done = run("ingest", str(folder), "--workers", "2", data_dir=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("added part-") == 3
+    rate = re.search(r"^ingested 3 articles in \d+\.\d s \(\d+\.\d articles/s, (\d+\.\d) texts/s\)$", done.stderr, re.M)
+    assert rate and float(rate.group(1)) > 0
+    again = run("ingest", str(folder), data_dir=tmp_path / "data")
+    assert re.search(r"^ingested 3 articles in .* 0\.0 texts/s\)$", again.stderr, re.M)  # unchanged: nothing encoded
+    refused = run("ingest", str(folder), "--workers", "0", data_dir=tmp_path / "data")
+    assert refused.returncode == 2 and "--workers" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.slow
+def test_a_cuda_device_without_a_gpu_is_a_clear_error(tmp_path):
+    import torch
+
+    data = tmp_path / "data"
+    done = run("ingest", str(BUNDLED_ARTICLES / f"{SEED_ID}.txt"), data_dir=data, env={"BOT_DEVICE": "cuda"})
+    if torch.cuda.is_available():
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: BOT_DEVICE=cuda, but torch ") and "BOT_DEVICE=cpu" in done.stderr
+    assert json.loads(run("articles", "--json", data_dir=data).stdout) == []
+
+
+@pytest.mark.slow
 def test_data_dir_defaults_to_env(tmp_path, seed_dir):
     result = run("articles", "--json", data_dir=seed_dir)
     via_env = subprocess.run([BOT, "articles", "--json"], capture_output=True, text=True, env={**os.environ, "BOT_DATA_DIR": str(seed_dir)})

@@ -138,6 +138,17 @@ def test_more_records_than_one_chroma_batch(store):
     assert store._collection("sentences").count() == 0
 
 
+def test_an_id_repeated_in_a_later_batch_is_stored_as_one_at_a_time_would(store):
+    """Batches are split ahead of their writes: a later batch's article compares with an earlier one not written yet."""
+    first, other = Article("a1", "One", TEXT), Article("a2", "Two", TEXT.replace("city", "town"))
+    changed = Article("a1", "One", TEXT.rsplit("\n\n", 5)[0])
+    results = store.ingest_many([first, other, first, changed, other], batch_articles=1)
+    assert [r.status for r in results] == ["added", "added", "unchanged", "updated", "unchanged"]
+    assert (results[2].chunks, results[2].sentences) == (results[0].chunks, results[0].sentences)
+    assert store.article_text("a1") == changed.text
+    assert len(_ids(store, "chunks", "a1")) == results[3].chunks and len(_ids(store, "sentences", "a1")) == results[3].sentences
+
+
 def test_repair_removes_leftovers_and_reindexes_incomplete_articles(store):
     store.ingest(Article("a1", "One", TEXT))
     store.ingest(Article("a2", "Two", TEXT.replace("city", "town")))
