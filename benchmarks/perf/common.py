@@ -93,17 +93,20 @@ def own_cpu_seconds() -> float:
 
 
 @contextmanager
-def serving(data_dir: Path, env: dict[str, str], timeout: float = 1800) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``bot --data-dir DIR serve --port P`` as its own process, until it answers ``/healthz``: (its URL, the process)."""
+def serving(data_dir: Path, env: dict[str, str], timeout: float = 1800) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+    """``bot --data-dir DIR serve --port P`` as its own process, until it answers ``/healthz``: its URL, the process
+    and the file its output goes to."""
     port = free_port()
     started = time.perf_counter()
-    proc = subprocess.Popen([BOT, "--data-dir", str(data_dir), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    output = data_dir.with_name(f"{data_dir.name}-serve-{port}.log")  # a file, not a pipe: a full pipe would stall the server
+    with output.open("w") as sink:
+        proc = subprocess.Popen([BOT, "--data-dir", str(data_dir), "serve", "--port", str(port)], env=env,
+                                stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         while True:
             if proc.poll() is not None:
-                raise SystemExit(f"bot serve stopped (exit {proc.returncode}): {proc.stderr.read() if proc.stderr else ''}")
+                raise SystemExit(f"bot serve stopped (exit {proc.returncode}): {output.read_text()[-3000:]}")
             if time.perf_counter() - started > timeout:
                 raise SystemExit(f"bot serve did not answer /healthz in {timeout:.0f} s")
             try:
@@ -112,8 +115,8 @@ def serving(data_dir: Path, env: dict[str, str], timeout: float = 1800) -> Itera
             except httpx.HTTPError:
                 pass
             time.sleep(0.25)
-        log(f"bot serve (pid {proc.pid}) answers after {time.perf_counter() - started:.1f} s")
-        yield url, proc
+        log(f"bot serve (pid {proc.pid}) answers after {time.perf_counter() - started:.1f} s; its output goes to {output}")
+        yield url, proc, output
     finally:
         proc.terminate()
         try:
@@ -121,6 +124,11 @@ def serving(data_dir: Path, env: dict[str, str], timeout: float = 1800) -> Itera
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def output_tail(path: Path, lines: int = 60) -> str:
+    """The end of a server's output, kept in the results when a request failed (the work dir may be temporary)."""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def ask_body(article: str | None, question: str, history: list[str]) -> dict:

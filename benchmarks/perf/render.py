@@ -104,7 +104,8 @@ def concurrent_rows(r: dict | None) -> list[str]:
         _row("… requests, errors, throughput", f"{r['requests']:,} requests, {r['errors']} errors, {r['rps']:.1f} req/s",
              "0 errors", r["errors"] == 0),
         _row("… CPU used by the clients / by `bot serve` (cores of the machine's "
-             f"{r['machine']['cores']}); event-loop lag p95", f"{r['client_cpu_cores']:.2f} / {r['server_cpu_cores']:.2f}; "
+             f"{r['machine']['cores']}); event-loop lag p95", f"{r['client_cpu_cores']:.2f} "
+             f"({r.get('client_cpu_ms_per_request', float('nan')):.1f} ms a request) / {r['server_cpu_cores']:.2f}; "
              f"{r['loop_lag_p95_ms']:.1f} ms"),
     ]
 
@@ -167,7 +168,9 @@ def how_built(results: dict[str, dict]) -> str:
         "article, the same 25 questions), and the query embedding is timed in the scoped worker on 50 texts it has "
         "not embedded. Memory is that of a `bot serve` process with the default settings after a few hundred "
         "`/api/ask` questions over the largest archive, read from `/proc/PID/status` (VmRSS now, VmHWM the peak). "
-        "The concurrent clients are asyncio tasks on one `httpx.AsyncClient` in the benchmark process; the CPU "
+        "The concurrent clients ask about the bundled article (dev.jsonl) and 8 news articles, each question scoped "
+        "and unscoped in turn, on a `bot serve` of those 9 articles (embedded store, default settings, rate limit "
+        "off); they are asyncio tasks on one `httpx.AsyncClient` (a connection each) in the benchmark process; the CPU "
         "they use and how late the event loop wakes up are printed, to show the server, not the client, sets the "
         "pace. A cold `bot ask` is a new process after one untimed run (the disk cache warm, as on a server that "
         "has run the bot before)."

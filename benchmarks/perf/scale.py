@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from bot.chain import NewsBot
 from bot.settings import Settings
 from index.testing import free_port, start_chroma
-from perf.common import BOT, ask_body, bot_env, drive, log, proc_status, serving, summary
+from perf.common import BOT, ask_body, bot_env, drive, log, output_tail, proc_status, serving, summary
 from perf.corpus import CachedEmbeddings, Text, archive, spare_questions, spread_questions
 
 STORES = ("embedded", "server")
@@ -142,13 +142,16 @@ def memory(work: Path, texts: list[Text], size: int, n: int = 300) -> dict:
                 build(NewsBot(settings, embeddings=CachedEmbeddings(builder.embeddings)), texts, size, store)
             env = bot_env(chroma_host=settings.chroma_host, chroma_port=settings.chroma_port if settings.chroma_host else None)
             prepare(settings.data_dir, env)
-            with serving(settings.data_dir, env) as (url, proc):
+            with serving(settings.data_dir, env) as (url, proc, output):
                 before = proc_status(proc.pid)
                 log(f"memory: {store}: {before['VmRSS']:.0f} MiB after start; asking {len(bodies)} questions")
                 asked = drive(url, bodies, clients=4)
                 after = proc_status(proc.pid)
             out[store] = {"start_rss_mib": before["VmRSS"], "rss_mib": after["VmRSS"], "hwm_mib": after["VmHWM"],
                           "latency": asked["latency"], "errors": asked["errors"]}
+            if asked["errors"]:
+                out[store]["serve_output"] = output_tail(output)
+                log(f"memory: {store}: failed requests {asked['errors']}; bot serve's output: {output}")
             log(f"memory: {store}: VmRSS {after['VmRSS']:.0f} MiB, VmHWM {after['VmHWM']:.0f} MiB "
                 f"(p50 {asked['latency']['p50_ms']:.0f} ms, errors {sum(asked['errors'].values())})")
     return out

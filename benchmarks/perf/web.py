@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.chain import NewsBot
 from bot.settings import Settings
 from index.loader import Article
-from perf.common import BOT, ask_body, bot_env, cpu_seconds, drive, log, own_cpu_seconds, serving
+from perf.common import BOT, ask_body, bot_env, cpu_seconds, drive, log, output_tail, own_cpu_seconds, serving
 from perf.corpus import Text, news, seed
 from perf.scale import prepare
 
@@ -61,20 +61,22 @@ def concurrent(work: Path, clients: int = 64, seconds: float = 60.0) -> dict:
     bodies = [ask_body(scope, q, list(h)) for i, t in archive for q, h in t.questions for scope in (i, None)]
     env = bot_env()
     prepare(data, env)
-    with serving(data, env) as (url, proc):
+    with serving(data, env) as (url, proc, output):
         drive(url, bodies[:64], clients=8)  # warm: every worker thread's first request, each article's evidence
         log(f"concurrent: {clients} clients for {seconds:.0f} s, {len(bodies)} distinct requests in turn")
         client_cpu, server_cpu = own_cpu_seconds(), cpu_seconds(proc.pid)
         out = drive(url, bodies, clients, seconds)
         client_cpu, server_cpu = own_cpu_seconds() - client_cpu, cpu_seconds(proc.pid) - server_cpu
+        tail = output_tail(output) if out["errors"] else None
     latency = out["latency"]
     result = {
         "clients": clients, "seconds": seconds, "wall_s": out["wall_s"], "distinct_requests": len(bodies),
         "requests": latency["n"], "errors": sum(out["errors"].values()), "error_kinds": out["errors"],
         "p50_ms": latency["p50_ms"], "p95_ms": latency["p95_ms"], "max_ms": latency["max_ms"], "rps": latency["n"] / out["wall_s"],
         "client_cpu_cores": client_cpu / out["wall_s"], "server_cpu_cores": server_cpu / out["wall_s"],
+        "client_cpu_ms_per_request": client_cpu * 1000 / max(1, latency["n"]),
         "loop_lag_p95_ms": out["loop_lag_ms"]["p95_ms"],
-    }
+    } | ({"serve_output": tail} if tail else {})
     log(f"concurrent: {result['requests']} requests, {result['errors']} errors, {result['rps']:.1f} req/s, p50 "
         f"{result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms (target <= 500); client used "
         f"{result['client_cpu_cores']:.2f} cores, server {result['server_cpu_cores']:.2f}; "
