@@ -81,7 +81,8 @@ def memory_rows(r: dict | None) -> list[str]:
         if store == "server" and r["articles"] < 100_000:
             target = "≤ 1 GiB at 100,000"
         out.append(_row(f"`bot serve` resident memory, {label}, {at}, after {r['questions']} questions: now / peak",
-                        f"{m['rss_mib']:.0f} / {m['hwm_mib']:.0f} MiB", target, ok))
+                        f"{m['rss_mib']:.0f} / {m['hwm_mib']:.0f} MiB"
+                        + (f" ({sum(m['errors'].values())} requests failed: {m['errors']})" if m["errors"] else ""), target, ok))
     return out
 
 
