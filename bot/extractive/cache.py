@@ -116,4 +116,6 @@ class EvidenceCache:
         """Build and store the evidence of just-ingested articles (the store's commit hook), so that no
         question ever builds it."""
         for record in records:
-            self.disk.save(self._key(record.meta["hash"]), ArticleIndex.from_record(record, self.embeddings))
+            key = self._key(record.meta["hash"])
+            if not self.disk.has(key):  # the same text is kept once, whatever its ids
+                self.disk.save(key, ArticleIndex.from_record(record, self.embeddings))

@@ -115,6 +115,17 @@ class EvidenceStore:
             return None
         return _restore(state, article_id, token_source)
 
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is stored (the same text ingested under another id, or again)."""
+        if self._off:
+            return False
+        try:
+            with self._lock:
+                return self._conn().execute("SELECT 1 FROM evidence WHERE key = ?", (key,)).fetchone() is not None
+        except sqlite3.Error as exc:
+            self._failed("read", exc)
+            return False
+
     def save(self, key: str, index: ArticleIndex) -> None:
         """Keep ``index`` (its word pieces computed first) under ``key``; past ``max_mb``, the least used go."""
         if self._off:
