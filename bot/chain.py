@@ -42,7 +42,7 @@ class NewsBot:
         backend = self.settings.embedding_backend
         self.embeddings = embeddings or (
             LazyEmbeddings(self.settings.model_path) if backend == "torch"
-            else OnnxEmbeddings(self.settings.model_path, self.settings.data_dir / "models", quantized=backend == "onnx-int8")
+            else OnnxEmbeddings(self.settings.model_path, self.settings.model_cache, quantized=backend == "onnx-int8")
         )
         self.store = store or ArticleStore(
             self.embeddings,

@@ -75,9 +75,11 @@ def _unit_stays_light(request, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
-    """No test reads the user's real data dir or settings."""
+    """No test reads the user's real data dir or settings. The model cache (``BOT_MODEL_CACHE``, else the per-user
+    default) is kept: every test's data dir shares the embedder's export that `make install` made, so the suite
+    does not export it again."""
     for key in list(os.environ):
-        if key.startswith("BOT_"):
+        if key.startswith("BOT_") and key != "BOT_MODEL_CACHE":
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     # the suite asks hundreds of questions from one address; the limits' own tests set them

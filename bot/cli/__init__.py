@@ -12,6 +12,7 @@ from bot.cli.asking import ask, chat
 from bot.cli.common import app, echo
 from bot.cli.indexing import articles, ingest, remove, repair
 from bot.cli.measures import eval_command, report
+from bot.cli.models import models
 from bot.cli.serving import serve
 from index.errors import BotError
 
@@ -23,6 +24,7 @@ for _command in (ingest, repair, remove, ask, articles):
 app.command("eval")(eval_command)
 for _command in (report, serve, chat):
     app.command()(_command)
+app.add_typer(models, name="models")
 
 
 def main() -> None:
