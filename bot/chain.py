@@ -9,25 +9,28 @@ the limits and the log around it. It is cheap to construct: Chroma connects and 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.checks import Question, checked
 from bot.conversation import resolve_followup
 from bot.extractive import EvidenceCache, ExtractiveAnswerer
-from bot.logbook import Logbook
 from bot.models import Answer, StreamingAnswerer
 from bot.retrieval import GlobalBM25, HybridRetriever
 from bot.settings import BUNDLED_ARTICLES, Settings
-from bot.suggest import suggest_questions
-from bot.suggest.cache import SuggestionCache
 from index.embeddings import LazyEmbeddings
 from index.errors import EmptyIndexError, UnknownArticleError
 from index.loader import SUPPORTED_SUFFIXES, load_article
 from index.onnx_embeddings import OnnxEmbeddings
 from index.store import ArticleStore, IngestResult, RepairReport
+
+if TYPE_CHECKING:
+    from bot.logbook import Logbook
+    from bot.suggest.cache import SuggestionCache
 
 __all__ = ["NewsBot"]
 
@@ -60,13 +63,38 @@ class NewsBot:
         self._answerer = None
         self._extractive: ExtractiveAnswerer | None = None
         self._chain: Runnable | None = None
-        #: the question log and the limits' database; it also keeps each article revision's suggestions
-        self.logbook = logbook or Logbook(self.settings)
-        s = self.settings
-        self.suggestions = SuggestionCache(
-            self.store, self.logbook, lambda article_id, n: suggest_questions(self, article_id, n),
-            limit=s.suggested_questions, config=[s.refusal_threshold, s.embedding_model, s.retrieval, s.k],
-        )
+        self._logbook: Logbook | None = logbook
+        self._suggestions: SuggestionCache | None = None
+        self._parts_lock = threading.Lock()
+
+    # `bot ask` needs neither of these two: built on first use, they keep SQLAlchemy and Alembic (a fifth of a cold
+    # start) out of it
+
+    @property
+    def logbook(self) -> Logbook:
+        """The question log and the limits' database; it also keeps each article revision's suggestions."""
+        with self._parts_lock:
+            if self._logbook is None:
+                from bot.logbook import Logbook
+
+                self._logbook = Logbook(self.settings)
+            return self._logbook
+
+    @property
+    def suggestions(self) -> SuggestionCache:
+        """Each article revision's suggested questions, and the article list that carries them."""
+        logbook = self.logbook
+        with self._parts_lock:
+            if self._suggestions is None:
+                from bot.suggest import suggest_questions
+                from bot.suggest.cache import SuggestionCache
+
+                s = self.settings
+                self._suggestions = SuggestionCache(
+                    self.store, logbook, lambda article_id, n: suggest_questions(self, article_id, n),
+                    limit=s.suggested_questions, config=[s.refusal_threshold, s.embedding_model, s.retrieval, s.k],
+                )
+            return self._suggestions
 
     def warm_up(self) -> None:
         """Load the model, open the store and build the first 32 articles' evidence (with their word-piece
