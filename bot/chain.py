@@ -179,7 +179,7 @@ class NewsBot:
         if self._extractive is None:
             from bot.reader import load_reader
 
-            reader, combination = load_reader(self.settings.reader, self.settings.reader_threads)
+            reader, combination = load_reader(self.settings.reader, self.settings.reader_threads, self.settings.model_cache)
             self._extractive = ExtractiveAnswerer(
                 self.evidence,
                 self.embeddings,

@@ -30,8 +30,9 @@ import numpy as np
 
 from index.embeddings import _OFFLINE, LazyEmbeddings, TokenVectors, _cut, _one_blas_thread, _unit
 from index.errors import BotError, StorageError
+from index.onnx_sessions import OPTIMIZED_DIR, cpu_session
 
-__all__ = ["OnnxEmbeddings", "cpu_session", "ensure_exported", "export_onnx", "is_exported", "onnx_dir", "FP32_FILE", "INT8_FILE"]
+__all__ = ["OnnxEmbeddings", "ensure_exported", "export_onnx", "is_exported", "onnx_dir", "FP32_FILE", "INT8_FILE"]
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model_qint8.onnx"
@@ -187,19 +188,6 @@ _load_lock = threading.Lock()
 _RUNTIMES: dict[tuple[str, bool, int], _Runtime] = {}
 
 
-def cpu_session(model: Path, threads: int):
-    """An onnxruntime session for the ONNX file ``model`` on the CPU, as the embedder and the reader run theirs:
-    ``threads`` for one run, one run at a time, and no spinning between runs (idle threads would take the
-    cores the next model needs: the embedder, the reader, the ranker take turns)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-
-
 def _load(model: str, cache_dir: Path, quantized: bool, threads: int) -> _Runtime:
     """The loaded export of ``model`` (exported first if missing), once per process, model, precision and
     thread count: an evaluation's bot per article (each with a temporary data dir) loads only the first time."""
@@ -207,21 +195,21 @@ def _load(model: str, cache_dir: Path, quantized: bool, threads: int) -> _Runtim
     with _load_lock:
         if key not in _RUNTIMES:
             folder = ensure_exported(model, cache_dir, quantized)
-            _RUNTIMES[key] = _open(folder, INT8_FILE if quantized else FP32_FILE, threads)
+            _RUNTIMES[key] = _open(folder, INT8_FILE if quantized else FP32_FILE, threads, Path(cache_dir))
         return _RUNTIMES[key]
 
 
-def _open(folder: Path, onnx_file: str, threads: int) -> _Runtime:
+def _open(folder: Path, onnx_file: str, threads: int, cache_dir: Path) -> _Runtime:
     from tokenizers import Tokenizer
 
     _one_blas_thread()
     try:
         config = json.loads((folder / CONFIG_FILE).read_text())
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        session = cpu_session(folder / onnx_file, threads)
+        session = cpu_session(folder / onnx_file, threads, cache=cache_dir)
     except Exception as exc:
         raise BotError(f"the ONNX export of the embedding model in {folder} is broken ({type(exc).__name__}: "
-                       f"{str(exc)[:160]}); delete that folder to export it again") from None
+                       f"{str(exc)[:160]}); delete that folder and {cache_dir / OPTIMIZED_DIR} to export it again") from None
     tokenizer.enable_truncation(config["max_seq_length"])
     tokenizer.no_padding()
     return _Runtime(session, tokenizer, {i.name for i in session.get_inputs()}, config["pad_id"], config["do_lower_case"])

@@ -38,6 +38,8 @@ _HEAVY = {
     "index.embeddings._load": "load the sentence-transformers model",
     "index.onnx_embeddings._load": "load the ONNX embedder",
     "index.onnx_embeddings.export_onnx": "export the embedder to ONNX",
+    "index.onnx_sessions.cpu_session": "open an onnxruntime session",
+    "index.onnx_sessions.optimized_copy": "optimise an ONNX model",
     "bot.extractive.words._wordllama": "load WordLlama",
     "bot.reader.model.Reader._load": "load the reader model",
     "index.store.ArticleStore._connect": "open a Chroma store",

@@ -19,6 +19,7 @@ from bot.settings import BUNDLED_ARTICLES, Settings, default_model_path
 from index.embeddings import LazyEmbeddings
 from index.errors import StorageError
 from index.onnx_embeddings import OnnxEmbeddings, ensure_exported, onnx_dir
+from index.onnx_sessions import OPTIMIZED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ("torch", "transformers", "sentence_transformers")
@@ -116,7 +117,8 @@ def test_a_local_model_exports_on_first_use_once_for_every_data_dir(tmp_path):
     first = subprocess.run([bot, "--data-dir", str(tmp_path / "one"), "ingest", seed], capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0 and first.stdout.startswith("added "), first.stderr
     assert "WARNING" not in first.stderr  # the quantiser's advice stays out of the user's terminal
-    [folder] = [p for p in cache.iterdir() if p.is_dir()]
+    [folder] = [p for p in cache.iterdir() if p.is_dir() and p.name != OPTIMIZED_DIR]
+    assert len(list((cache / OPTIMIZED_DIR).iterdir())) == 1  # the embedder's graph as its first load optimised it
     assert folder == onnx_dir(str(model), cache) and {p.name for p in folder.iterdir()} == {
         "model.onnx", "model_qint8.onnx", "tokenizer.json", "embedder.json"}
     assert not (tmp_path / "one" / "models").exists()
@@ -127,6 +129,7 @@ def test_a_local_model_exports_on_first_use_once_for_every_data_dir(tmp_path):
             "print(b.ask('What did India say about the Alaska summit?').refused, 'torch' in sys.modules)")
     asked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
     assert asked.stdout.split() == ["False", "False"], asked.stderr[-2000:]  # the export found: no torch to make it
+    assert len(list((cache / OPTIMIZED_DIR).iterdir())) == 2  # and the reader's, which answering loaded
 
 
 @pytest.mark.slow
