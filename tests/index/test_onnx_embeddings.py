@@ -18,8 +18,9 @@ from bot.cli import app
 from bot.settings import BUNDLED_ARTICLES, Settings, default_model_path
 from index.embeddings import LazyEmbeddings
 from index.errors import StorageError
-from index.onnx_embeddings import OnnxEmbeddings, ensure_exported, onnx_dir
+from index.onnx_embeddings import OnnxEmbeddings, ensure_exported, full_precision, onnx_dir
 from index.onnx_sessions import OPTIMIZED_DIR
+from tests.fakes import FakeTokenEmbeddings
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ("torch", "transformers", "sentence_transformers")
@@ -57,6 +58,17 @@ def test_the_backend_setting_picks_the_embedder(tmp_path, monkeypatch):
     assert isinstance(embeddings, OnnxEmbeddings) and not embeddings.quantized and not embeddings.loaded
     monkeypatch.setenv("BOT_EMBEDDING_BACKEND", "torch")
     assert type(NewsBot(Settings(data_dir=tmp_path)).embeddings) is LazyEmbeddings
+
+
+@pytest.mark.unit
+def test_what_compares_with_an_fp32_bar_gets_fp32_vectors(tmp_path):
+    int8 = OnnxEmbeddings("some-model", tmp_path, quantized=True, threads=3)
+    fp32 = full_precision(int8)
+    assert isinstance(fp32, OnnxEmbeddings) and not fp32.quantized and not fp32.loaded
+    assert (fp32.model, fp32.cache_dir, fp32.threads) == ("some-model", tmp_path, 3)
+    already = OnnxEmbeddings("some-model", tmp_path)
+    fake = FakeTokenEmbeddings()
+    assert full_precision(already) is already and full_precision(fake) is fake
 
 
 @pytest.mark.unit
