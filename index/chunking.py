@@ -9,10 +9,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from index.loader import Article
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 __all__ = ["Chunk", "Sentence", "chunk_article", "split_sentences"]
 
@@ -46,6 +48,9 @@ class Chunk:
 
 @lru_cache(maxsize=8)
 def _splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+    # imported here: only ingest splits, and a question's cold start need not import it
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
