@@ -155,6 +155,11 @@ def ensure_exported(model: str, cache_dir: Path, int8: bool) -> Path:
             f"cannot export the embedding model into the model cache {Path(cache_dir)} ({exc.strerror or exc}): set "
             "BOT_MODEL_CACHE to a folder this user can write, or run `bot models export` as a user who can write there"
         ) from None
+    except BotError:
+        raise
+    except Exception as exc:  # torch's exporter or the quantiser: a model it cannot trace, a missing `onnx` package
+        raise BotError(f"cannot export the embedding model {model!r} to ONNX ({type(exc).__name__}: {str(exc)[:200]}); "
+                       "reinstall newsbot (it needs the onnx package), or set BOT_EMBEDDING_BACKEND=torch") from None
     return folder
 
 
