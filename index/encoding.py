@@ -30,7 +30,7 @@ from langchain_core.embeddings import Embeddings
 
 from index.errors import BackendUnavailableError
 
-__all__ = ["Device", "Encoder", "Encoding", "gpu_visible", "ingest_encoder", "resolve_device", "runs"]
+__all__ = ["Device", "Encoder", "Encoding", "GpuEmbeddings", "gpu_visible", "ingest_encoder", "resolve_device", "runs"]
 
 Device = Literal["cpu", "cuda", "auto"]
 
@@ -126,14 +126,29 @@ def resolve_device(device: Device) -> Literal["cpu", "cuda"]:
     return "cpu"
 
 
+class GpuEmbeddings(Embeddings):
+    """The model through sentence-transformers on the GPU (``cuda``), loaded on first use: ingest's document vectors."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        from index.embeddings import _load
+
+        return _load(self.model, "cuda").embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
 def ingest_encoder(embeddings: Embeddings, workers: int = 0, device: Device = "cpu") -> Encoder:
     """The encoder for one ingest with ``embeddings`` (the bot's own): ``workers`` threads (0: one per core)
     for the ONNX embedder, on the device ``device`` resolves to (see the module docstring)."""
-    from index.embeddings import LazyEmbeddings, _load
+    from index.embeddings import LazyEmbeddings
     from index.onnx_embeddings import OnnxEmbeddings
 
     if resolve_device(device) == "cuda" and isinstance(embeddings, LazyEmbeddings):
-        return Encoder(_load(embeddings.model, "cuda"), workers=1, run_size=GPU_RUN)
+        return Encoder(GpuEmbeddings(embeddings.model), workers=1, run_size=GPU_RUN)
     if isinstance(embeddings, OnnxEmbeddings):
         cores = os.cpu_count() or 1
         workers = workers or cores
