@@ -54,18 +54,18 @@ def runs(texts: Sequence[str], size: int) -> list[list[int]]:
 class Encoding:
     """The vectors of one :meth:`Encoder.submit`, in the order of its texts, once its runs are done."""
 
-    def __init__(self, order: list[list[int]], futures: list[Future], count: int) -> None:
+    def __init__(self, positions: list[int], order: list[list[int]], futures: list[Future]) -> None:
+        self._positions = positions  # each text's place among the distinct texts
         self._order = order
         self._futures = futures
-        self._count = count
 
     def result(self) -> list[list[float]]:
         """Wait for every run; the first run that failed raises its error here."""
-        vectors: list[list[float]] = [[]] * self._count
+        distinct: list[list[float]] = [[]] * len(set(self._positions))
         for run, future in zip(self._order, self._futures, strict=True):
             for i, vector in zip(run, future.result(), strict=True):
-                vectors[i] = vector
-        return vectors
+                distinct[i] = vector
+        return [distinct[i] for i in self._positions]
 
 
 class Encoder:
@@ -82,12 +82,16 @@ class Encoder:
         self._pool: ThreadPoolExecutor | None = None
 
     def submit(self, texts: Sequence[str]) -> Encoding:
-        """Start encoding ``texts``; runs are done in the order submitted, so an earlier batch finishes first."""
+        """Start encoding ``texts``, each distinct text once (a passage that is one sentence is also that sentence:
+        one text in 22 of SQuAD's); runs are done in the order submitted, so an earlier batch finishes first."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="encode")
-        order = runs(texts, self.run_size)
-        futures = [self._pool.submit(self.embeddings.embed_documents, [texts[i] for i in run]) for run in order]
-        return Encoding(order, futures, len(texts))
+        places: dict[str, int] = {}
+        positions = [places.setdefault(text, len(places)) for text in texts]
+        distinct = list(places)
+        order = runs(distinct, self.run_size)
+        futures = [self._pool.submit(self.embeddings.embed_documents, [distinct[i] for i in run]) for run in order]
+        return Encoding(positions, order, futures)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -54,6 +54,28 @@ def test_the_encoder_gives_the_vectors_in_the_texts_order(workers):
         assert encoder.submit([]).result() == []
 
 
+class CountingEmbeddings(FakeTokenEmbeddings):
+    """The fake embedder, keeping every text it was asked to encode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.seen += texts
+        return super().embed_documents(texts)
+
+
+@pytest.mark.unit
+def test_a_repeated_text_is_encoded_once():
+    counting = CountingEmbeddings()
+    texts = ["A passage that is one sentence.", "Another.", "A passage that is one sentence.", "Another.", "Third."]
+    with Encoder(counting, workers=2, run_size=2) as encoder:
+        vectors = encoder.submit(texts).result()
+    assert vectors == FakeTokenEmbeddings().embed_documents(texts)
+    assert sorted(counting.seen) == sorted(set(texts))
+
+
 @pytest.mark.unit
 def test_a_failed_run_raises_where_the_vectors_are_asked_for():
     with Encoder(FailingEmbeddings(), workers=2, run_size=1) as encoder:
