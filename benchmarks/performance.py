@@ -1,289 +1,123 @@
-"""Newsroom-scale performance: ingest throughput, cold start, latency at 1 / 1,000 / 10,000 articles
-(embedded Chroma and a Chroma server), 16 concurrent API clients, resident memory.
+"""Newsroom-scale performance (issue 25): ingest throughput, warm question latency at 1 / 1,000 / 10,000 / 100,000
+articles on the embedded store and on a Chroma server, the bot process's memory, cold start, 64 concurrent API
+clients, and the quality figures under both embedding backends.
 
-    .venv/bin/python benchmarks/performance.py          # writes docs/performance.md and docs/performance.png
+    .venv/bin/python benchmarks/performance.py                       # every part; writes docs/performance.md and .png
+    .venv/bin/python benchmarks/performance.py --part cold,concurrent # some parts; the page shows the latest of each
+    .venv/bin/python benchmarks/performance.py --sizes 1,200 --results /tmp/r --out /tmp/r   # a quick check
+    .venv/bin/python benchmarks/performance.py --render              # the page again from the saved results
 
-The synthetic corpus is built from the SQuAD 2.0 paragraphs and the seed article: article i joins two
-SQuAD paragraphs (a different pair for every article), so every article is real prose. Building the
-10,000-article stores reuses the vectors of repeated paragraph text (a text->vector cache), so it takes
-minutes; ingest throughput is measured separately, without that cache, on distinct texts.
+Each part saves its figures as JSON (``benchmarks/results/performance/<part>.json``, committed with the page), and
+the page is rendered from the latest result of every part. The parts (see ``benchmarks/perf/``):
+
+* ``ingest``: ``NewsBot.ingest_many`` against a raw torch ``SentenceTransformer.encode`` of the same texts;
+* ``scale``: the archive built up to each size, a fresh worker bot asking scoped and unscoped questions at each;
+* ``memory``: ``bot serve``'s resident memory over the largest archive (built first if ``--work`` lacks it);
+* ``cold``: a new ``bot ask`` process to its answer, beside ``python -c "import torch"``;
+* ``concurrent``: 64 asyncio clients on ``/api/ask`` of a ``bot serve`` for 60 s;
+* ``quality``: ``bot eval`` of dev.jsonl, the news check part and the SQuAD report split, torch against the default.
+
+How the archive is built (real prose, texts repeated under new ids past ``--distinct``, vectors of repeated text
+reused) is said on the page. The full run at 100,000 articles takes hours on 2 cores: run it on a quiet machine.
 """
 
 from __future__ import annotations
 
-import os
-
+import argparse
 import json
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-
-# the benchmarks ask many questions from one address: no rate limit (benchmarks/limits.py measures the limits)
-os.environ.setdefault("BOT_RATE_LIMIT", "0")
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from langchain_core.embeddings import Embeddings  # noqa: E402
+from perf import ingest, quality, scale, web  # noqa: E402
+from perf.common import log, save  # noqa: E402
+from perf.corpus import distinct_texts  # noqa: E402
+from perf.render import render  # noqa: E402
 
-from bot.chain import NewsBot  # noqa: E402
-from bot.evaluate import percentile  # noqa: E402
-from bot.settings import BUNDLED_ARTICLES, Settings  # noqa: E402
-from index.embeddings import LazyEmbeddings  # noqa: E402
-from index.loader import Article, load_article  # noqa: E402
-
-SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2" / "dev-v2.0-16-articles.json"
-DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-DOCS = ROOT / "docs"
-SEED = load_article(BUNDLED_ARTICLES / "india-russia-kalmykia-alaska.txt")
+PARTS = ["ingest", "scale", "memory", "cold", "concurrent", "quality"]
+RESULTS = ROOT / "benchmarks" / "results" / "performance"
 
 
-class CachedEmbeddings(Embeddings):
-    """Memoises document vectors by text (only for building the big synthetic stores)."""
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner = inner
-        self.cache: dict[str, list[float]] = {}
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        for text, vector in zip(missing, self.inner.embed_documents(missing)):
-            self.cache[text] = vector
-        return [self.cache[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
-
-    def embed_query_tokens(self, text: str):
-        return self.inner.embed_query_tokens(text)
-
-    def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]):
-        return self.inner.token_vectors(texts, spans)
+def run_part(part: str, args: argparse.Namespace, work: Path) -> dict:
+    if part == "ingest":
+        return ingest.run(work, args.ingest_articles, args.repeats, args.ingest_workers)
+    if part == "scale":
+        return scale.run(work, distinct_texts(args.distinct), args.sizes, args.questions)
+    if part == "memory":
+        return scale.memory(work, distinct_texts(args.distinct), max(args.sizes), args.memory_questions)
+    if part == "cold":
+        return web.cold(work, args.cold_runs)
+    if part == "concurrent":
+        return web.concurrent(work, args.clients, args.seconds)
+    return quality.run(work, args.squad_articles)
 
 
-def squad():
-    data = json.loads(SQUAD.read_text(encoding="utf-8"))["data"]
-    paragraphs, questions = [], []
-    for entry in data:
-        for p in entry["paragraphs"]:
-            paragraphs.append(p["context"])
-            questions += [(len(paragraphs) - 1, qa["question"]) for qa in p["qas"] if not qa.get("is_impossible")][:1]
-    return paragraphs, questions
-
-
-def corpus(n: int, paragraphs: list[str]) -> list[Article]:
-    """Article 0 is the seed; article i > 0 joins paragraphs a(i) and b(i), a different pair each time."""
-    P = len(paragraphs)
-    out = [SEED]
-    for i in range(1, n):
-        a, b = (i - 1) % P, ((i - 1) // P * 7 + (i - 1) * 3 + 1) % P
-        b = b if b != a else (b + 1) % P
-        out.append(Article(f"synth-{i:05d}", f"Synthetic article {i}", paragraphs[a] + "\n\n" + paragraphs[b]))
-    return out
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def ingest_throughput(paragraphs: list[str], tmp: Path) -> dict:
-    """bot ingest against raw SentenceTransformer.encode of the very texts it embeds (passages and sentences)."""
-    from index.chunking import chunk_article, split_sentences
-
-    articles = [Article(f"t{i}", f"T{i}", p) for i, p in enumerate(paragraphs[:300])]
-    texts = [c.text for a in articles for c in chunk_article(a)] + [s.text for a in articles for s in split_sentences(a.text)]
-    chunks = sum(len(chunk_article(a)) for a in articles)
-    embeddings = LazyEmbeddings(Settings().model_path)
-    model = embeddings._model()._client  # the SentenceTransformer itself
-    model.encode(texts[:64])
-    start = time.perf_counter()
-    model.encode(texts, batch_size=64, normalize_embeddings=True)
-    raw = time.perf_counter() - start
-    bot = NewsBot(Settings(data_dir=tmp / "throughput"), embeddings=embeddings)
-    start = time.perf_counter()
-    bot.ingest_many(articles)
-    ingest = time.perf_counter() - start
-    return {"articles": len(articles), "chunks": chunks, "texts": len(texts), "raw_s": raw, "ingest_s": ingest}
-
-
-def cold_start(tmp: Path) -> float:
-    data = tmp / "cold"
-    NewsBot(Settings(data_dir=data)).ingest(SEED)
-    bot_bin = str(Path(sys.executable).with_name("bot"))
-    start = time.perf_counter()
-    subprocess.run([bot_bin, "--data-dir", str(data), "ask", "What did India say about the Alaska summit?"],
-                   check=True, capture_output=True)
-    return time.perf_counter() - start
-
-
-def latency(bot: NewsBot, questions: list[str]) -> tuple[float, float]:
-    for q in questions[:5]:
-        bot.ask(q)
-    times = []
-    for q in questions:
-        start = time.perf_counter()
-        bot.ask(q)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), percentile(times, 0.95)
-
-
-def scale(backend: str, settings: Settings, articles: list[Article], questions: list[str], cached: CachedEmbeddings) -> list[dict]:
-    rows = []
-    bot = NewsBot(settings, embeddings=cached)
-    done = 0
-    for size in (1, 1000, 10000):
-        start = time.perf_counter()
-        bot.ingest_many(articles[done:size])
-        built = time.perf_counter() - start
-        done = size
-        fresh = NewsBot(settings)  # a warm worker over the store: its own model, caches filled by warm-up questions
-        fresh.warm_up()
-        p50, p95 = latency(fresh, questions)
-        rows.append({"backend": backend, "articles": size, "p50_ms": p50, "p95_ms": p95, "rss_mb": rss_mb(), "build_s": built})
-        print(f"  {backend:8s} {size:6d} articles: p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (RSS {rss_mb():.0f} MB)", flush=True)
-    return rows
-
-
-def concurrent_api(tmp: Path, seconds: float = 60.0, clients: int = 16) -> dict:
-    import httpx
-
-    from index.testing import free_port
-
-    data = tmp / "api"
-    NewsBot(Settings(data_dir=data)).ingest(SEED)
-    port = free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("bot")), "--data-dir", str(data), "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+def _sizes(text: str) -> list[int]:
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        questions = [json.loads(line)["question"] for line in DEV.read_text().splitlines() if line.strip()]
-        times, errors, lock = [], [0], threading.Lock()
-        stop = time.monotonic() + seconds
+        sizes = sorted({int(s.replace("_", "")) for s in text.split(",") if s.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give sizes like 1,1000,10000") from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: sizes are whole numbers of articles, at least 1")
+    return sizes
 
-        def client(i: int) -> None:
-            with httpx.Client(base_url=url, timeout=30) as c:
-                n = i
-                while time.monotonic() < stop:
-                    start = time.perf_counter()
-                    try:
-                        ok = c.post("/api/ask", json={"question": questions[n % len(questions)]}).status_code == 200
-                    except httpx.HTTPError:
-                        ok = False
-                    with lock:
-                        times.append((time.perf_counter() - start) * 1000)
-                        errors[0] += not ok
-                    n += 1
 
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return {"requests": len(times), "errors": errors[0], "p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95),
-                "rps": len(times) / seconds}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def _parts(text: str) -> list[str]:
+    chosen = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in PARTS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: parts are {', '.join(PARTS)}")
+    return [p for p in PARTS if p in chosen]
 
 
 def main() -> None:
-    from index.testing import free_port, start_chroma
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", type=_parts, default=PARTS, help=f"comma-separated parts to run (default: all): {', '.join(PARTS)}")
+    parser.add_argument("--render", action="store_true", help="measure nothing; render the page from the saved results")
+    parser.add_argument("--sizes", type=_sizes, default=[1, 1_000, 10_000, 100_000], help="archive sizes (default 1,1000,10000,100000)")
+    parser.add_argument("--distinct", type=int, default=10_000, help="distinct article texts the archive cycles over (default 10000)")
+    parser.add_argument("--questions", type=int, default=100, help="scoped and unscoped questions asked at each size (default 100 each)")
+    parser.add_argument("--memory-questions", type=int, default=300, help="questions asked of bot serve before its memory is read")
+    parser.add_argument("--ingest-articles", type=int, default=300, help="distinct articles the ingest part ingests (default 300)")
+    parser.add_argument("--ingest-workers", type=int, default=None, help="pass workers=N to NewsBot.ingest_many (default: its own)")
+    parser.add_argument("--repeats", type=int, default=2, help="ingest part: runs of each side, best taken (default 2)")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold bot ask runs, median taken (default 5)")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent clients (default 64)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the concurrent clients ask (default 60)")
+    parser.add_argument("--squad-articles", default="7-16", help="SQuAD articles of the quality part (default 7-16, the report split)")
+    parser.add_argument("--work", type=Path, default=None, help="where archives and data dirs go (kept); default: a temporary "
+                        "folder, removed at the end. `--part memory` reuses the archive `--part scale` left there")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"where each part's JSON goes (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where performance.md and .png go (default docs/)")
+    args = parser.parse_args()
 
-    paragraphs, squad_questions = squad()
-    articles = corpus(10000, paragraphs)
-    dev_questions = [json.loads(line)["question"] for line in DEV.read_text().splitlines() if line.strip()]
-    questions = dev_questions + [q for _, q in squad_questions[:36]]
-    tmp = Path(tempfile.mkdtemp(prefix="newsbot-perf-"))
-    lines = ["# Performance", "", f"Measured by `benchmarks/performance.py` on {time.strftime('%Y-%m-%d')}, on this project's "
-             "machine kind (2 cores, no GPU).", ""]
-    try:
-        print("ingest throughput…", flush=True)
-        t = ingest_throughput(paragraphs, tmp)
-        ratio = (t["texts"] / t["ingest_s"]) / (t["texts"] / t["raw_s"])
-        print(f"  {t}", flush=True)
-        print("cold start…", flush=True)
-        cold = cold_start(tmp)
-        print(f"  {cold:.2f} s", flush=True)
-
-        cached = CachedEmbeddings(LazyEmbeddings(Settings().model_path))
-        print("latency with 1 / 1,000 / 10,000 articles…", flush=True)
-        rows = scale("embedded", Settings(data_dir=tmp / "embedded"), articles, questions, cached)
-        port = free_port()
-        server = start_chroma(tmp / "chroma-server", port)
+    if not args.render:
+        work = args.work or Path(tempfile.mkdtemp(prefix="newsbot-perf-"))
+        work.mkdir(parents=True, exist_ok=True)
+        log(f"parts {', '.join(args.part)}; work dir {work}")
         try:
-            rows += scale("server", Settings(data_dir=tmp / "server", chroma_host="127.0.0.1", chroma_port=port),
-                          articles, questions, cached)
+            for part in args.part:
+                start = time.perf_counter()
+                log(f"== {part}")
+                result = run_part(part, args, work)
+                result["part_s"] = time.perf_counter() - start
+                result["argv"] = sys.argv[1:]
+                save(args.results, part, result)
+                log(f"== {part} took {result['part_s']:.0f} s")
         finally:
-            server.terminate()
-            server.wait(timeout=60)
-        print("16 concurrent API clients for 60 s…", flush=True)
-        api = concurrent_api(tmp)
-        print(f"  {api}", flush=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-    by = {(r["backend"], r["articles"]): r for r in rows}
-    lines += [
-        "| measure | figure | target |",
-        "|---|---:|---|",
-        f"| ingest throughput (`bot ingest`, {t['articles']} articles) | {t['chunks'] / t['ingest_s']:.1f} chunks/s "
-        f"({t['texts'] / t['ingest_s']:.1f} texts/s: passages + sentences) | |",
-        f"| raw `SentenceTransformer.encode`, same {t['texts']} texts | {t['texts'] / t['raw_s']:.1f} texts/s | |",
-        f"| ingest / raw encode | {ratio:.2f}× | ≥ 0.8× |",
-        f"| cold start to first answer (`bot ask`, new process) | {cold:.2f} s | |",
-    ]
-    for backend in ("embedded", "server"):
-        for size in (1, 1000, 10000):
-            r = by[(backend, size)]
-            lines.append(f"| warm question, {backend}, {size:,} article(s): p50 / p95 | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} ms | |")
-        ratio = by[(backend, 10000)]["p50_ms"] / by[(backend, 1)]["p50_ms"]
-        lines.append(f"| p50 at 10,000 / p50 at 1, {backend} | {ratio:.2f}× | ≤ 1.5× |")
-    lines += [
-        f"| `/api/ask`, 16 concurrent clients, 60 s: p50 / p95 | {api['p50_ms']:.1f} / {api['p95_ms']:.1f} ms | p95 ≤ 1 s |",
-        f"| … requests, errors, throughput | {api['requests']} requests, {api['errors']} errors, {api['rps']:.1f} req/s | 0 errors |",
-        f"| resident memory of the benchmark process after the 10,000-article runs | {by[('server', 10000)]['rss_mb']:.0f} MB | |",
-        "",
-        "![latency against number of articles](performance.png)",
-        "",
-    ]
-    (DOCS / "performance.md").write_text("\n".join(lines), encoding="utf-8")
-    plot(rows)
-    print("\n".join(lines))
-
-
-def plot(rows: list[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    for backend in ("embedded", "server"):
-        rs = [r for r in rows if r["backend"] == backend]
-        ax.plot([r["articles"] for r in rs], [r["p50_ms"] for r in rs], marker="o", label=f"{backend} p50")
-        ax.plot([r["articles"] for r in rs], [r["p95_ms"] for r in rs], marker="s", ls="--", label=f"{backend} p95")
-    ax.set_xscale("log")
-    ax.set_xlabel("articles indexed")
-    ax.set_ylabel("warm question latency (ms)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(DOCS / "performance.png")
+            if args.work is None:
+                shutil.rmtree(work, ignore_errors=True)
+    results = {p: json.loads((args.results / f"{p}.json").read_text(encoding="utf-8"))
+               for p in PARTS if (args.results / f"{p}.json").is_file()}
+    md = render(results, args.out, "benchmarks/performance.py")
+    log(f"wrote {md}" + (f" and {md.with_suffix('.png')}" if "scale" in results else ""))
+    print(md.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -9,25 +9,29 @@ the limits and the log around it. It is cheap to construct: Chroma connects and 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from bot.answer_cache import AnswerCache
 from bot.checks import Question, checked
 from bot.conversation import resolve_followup
-from bot.extractive import EvidenceCache, ExtractiveAnswerer
-from bot.logbook import Logbook
+from bot.components import commit_hook, embeddings_for, evidence_for, store_for
+from bot.extractive import ExtractiveAnswerer
 from bot.models import Answer, StreamingAnswerer
-from bot.retrieval import GlobalBM25, HybridRetriever
+from bot.retrieval import HybridRetriever
 from bot.settings import BUNDLED_ARTICLES, Settings
-from bot.suggest import suggest_questions
-from bot.suggest.cache import SuggestionCache
-from index.embeddings import LazyEmbeddings
 from index.errors import EmptyIndexError, UnknownArticleError
+from index.fulltext import FullTextIndex
 from index.loader import SUPPORTED_SUFFIXES, load_article
-from index.onnx_embeddings import OnnxEmbeddings
-from index.store import ArticleStore, IngestResult, RepairReport
+from index.store import IngestResult, RepairReport
+
+if TYPE_CHECKING:
+    from bot.logbook import Logbook
+    from bot.suggest.cache import SuggestionCache
 
 __all__ = ["NewsBot"]
 
@@ -39,36 +43,48 @@ class NewsBot:
 
     def __init__(self, settings: Settings | None = None, chat_model=None, embeddings=None, store=None, logbook=None) -> None:
         self.settings = settings or Settings()
-        backend = self.settings.embedding_backend
-        self.embeddings = embeddings or (
-            LazyEmbeddings(self.settings.model_path) if backend == "torch"
-            else OnnxEmbeddings(self.settings.model_path, self.settings.data_dir / "models", quantized=backend == "onnx-int8")
-        )
-        self.store = store or ArticleStore(
-            self.embeddings,
-            self.settings.data_dir,
-            collection=self.settings.collection,
-            chunk_size=self.settings.chunk_size,
-            chunk_overlap=self.settings.chunk_overlap,
-            host=self.settings.chroma_host,
-            port=self.settings.chroma_port,
-            reserve_mb=self.settings.storage_reserve_mb,
-            workers=self.settings.ingest_workers,
-            device=self.settings.device,
-        )
-        self.evidence = EvidenceCache(self.store, self.embeddings, max_articles=self.settings.evidence_cache_articles)
-        self.bm25 = GlobalBM25(self.store)
+        self.embeddings = embeddings or embeddings_for(self.settings)
+        self.store = store or store_for(self.settings, self.embeddings)
+        self.evidence = evidence_for(self.settings, self.store, self.embeddings)
+        self.bm25 = FullTextIndex(self.settings.data_dir / "fulltext.sqlite")
+        self.store.on_commit = commit_hook(self.evidence.keep, self.bm25.add)
         self._chat_model = chat_model
+        self.answers = AnswerCache(self.settings.answer_cache)
         self._answerer = None
         self._extractive: ExtractiveAnswerer | None = None
         self._chain: Runnable | None = None
-        #: the question log and the limits' database; it also keeps each article revision's suggestions
-        self.logbook = logbook or Logbook(self.settings)
-        s = self.settings
-        self.suggestions = SuggestionCache(
-            self.store, self.logbook, lambda article_id, n: suggest_questions(self, article_id, n),
-            limit=s.suggested_questions, config=[s.refusal_threshold, s.embedding_model, s.retrieval, s.k],
-        )
+        self._logbook: Logbook | None = logbook
+        self._suggestions: SuggestionCache | None = None
+        self._parts_lock = threading.Lock()
+
+    # `bot ask` needs neither of these two: built on first use, they keep SQLAlchemy and Alembic (a fifth of a cold
+    # start) out of it
+
+    @property
+    def logbook(self) -> Logbook:
+        """The question log and the limits' database; it also keeps each article revision's suggestions."""
+        with self._parts_lock:
+            if self._logbook is None:
+                from bot.logbook import Logbook
+
+                self._logbook = Logbook(self.settings)
+            return self._logbook
+
+    @property
+    def suggestions(self) -> SuggestionCache:
+        """Each article revision's suggested questions, and the article list that carries them."""
+        logbook = self.logbook
+        with self._parts_lock:
+            if self._suggestions is None:
+                from bot.suggest import suggest_questions
+                from bot.suggest.cache import SuggestionCache
+
+                s = self.settings
+                self._suggestions = SuggestionCache(
+                    self.store, logbook, lambda article_id, n: suggest_questions(self, article_id, n),
+                    limit=s.suggested_questions, config=[s.refusal_threshold, s.embedding_model, s.retrieval, s.k],
+                )
+            return self._suggestions
 
     def warm_up(self) -> None:
         """Load the model, open the store and build the first 32 articles' evidence (with their word-piece
@@ -154,7 +170,7 @@ class NewsBot:
         if self._extractive is None:
             from bot.reader import load_reader
 
-            reader, combination = load_reader(self.settings.reader, self.settings.reader_threads)
+            reader, combination = load_reader(self.settings.reader, self.settings.reader_threads, self.settings.model_cache)
             self._extractive = ExtractiveAnswerer(
                 self.evidence,
                 self.embeddings,
@@ -231,7 +247,7 @@ class NewsBot:
         ids = self.evidence.article_ids()
         if not ids:
             raise EmptyIndexError()
-        if article is not None and article not in ids:
+        if article is not None and article not in self.evidence:
             shown = article if len(article) <= 140 else article[:140] + "…"
             raise UnknownArticleError(f"no article with id {shown!r}; see `bot articles` for the ids")
 
@@ -243,21 +259,28 @@ class NewsBot:
         return asked
 
     def answer(self, asked: Question) -> Answer:
-        """The answer to a checked question (:meth:`check`)."""
-        return self.chain.invoke(asked)
+        """The answer to a checked question (:meth:`check`); one asked before, while nothing was ingested or
+        removed, is given again (:mod:`bot.answer_cache`)."""
+        generation = self.evidence.generation()
+        answer = self.answers.get(asked, generation)
+        if answer is None:
+            answer = self.chain.invoke(asked)
+            if isinstance(self.answerer, ExtractiveAnswerer):
+                self.answers.put(asked, answer, generation)
+        return answer
 
     def answer_stream(self, asked: Question) -> Iterator[str | Answer]:
         """:meth:`answer`, as it is written: pieces of the answer's text (with the LLM answerer, each sentence
         as soon as the model has finished it and the grounding guard has passed it; with the extractive
         answerer, the whole quote at once), then the :class:`Answer`."""
-        query, passages = self._retrieve(asked)
-        if isinstance(self.answerer, StreamingAnswerer):
-            yield from self.answerer.stream(query, passages, display_question=asked.text)
+        if not isinstance(self.answerer, StreamingAnswerer):
+            answer = self.answer(asked)
+            if not answer.refused:  # a refusal is shown as one, not streamed as an answer
+                yield answer.answer
+            yield answer
             return
-        answer = self.answerer.answer(query, passages, display_question=asked.text)
-        if not answer.refused:  # a refusal is shown as one, not streamed as an answer
-            yield answer.answer
-        yield answer
+        query, passages = self._retrieve(asked)
+        yield from self.answerer.stream(query, passages, display_question=asked.text)
 
     def ask(self, question: str, history: list[str] | None = None, article: str | None = None) -> Answer:
         """Answer ``question`` (with earlier user turns, oldest first), optionally scoped to one article."""

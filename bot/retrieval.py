@@ -1,16 +1,16 @@
-"""Hybrid retrieval: BM25 (``bm25s``) fused with dense similarity (Chroma) by reciprocal rank.
+"""Hybrid retrieval: BM25 fused with dense similarity (Chroma) by reciprocal rank.
 
 :class:`HybridRetriever` hands the bot :class:`~index.records.Passage` records
 (:meth:`HybridRetriever.passages`). Scoped to one article (or when the index holds only one),
-it scores that article's passages in memory; otherwise it fuses Chroma's nearest passages
-with a BM25 index over every stored passage. The BM25 index is rebuilt whenever the store's
-generation changes, so it always matches the Chroma collection.
+it scores that article's passages in memory (the article's own BM25, ``bm25s``); otherwise it fuses
+Chroma's nearest passages with the on-disk BM25 index over every stored passage
+(:class:`index.fulltext.FullTextIndex`), brought up to date whenever the store's generation changes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import sqlite3
 from typing import Any, Literal
 
 import numpy as np
@@ -18,12 +18,13 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from bot.extractive.article import bm25_scores
 from bot.extractive.features import ranks
 from index.records import Passage
 from index.terms import terms
 
-__all__ = ["HybridRetriever", "GlobalBM25", "rrf"]
+__all__ = ["HybridRetriever", "rrf"]
+
+log = logging.getLogger(__name__)
 
 RRF_K = 60
 
@@ -35,32 +36,6 @@ def rrf(*rankings: list[Any]) -> dict[Any, float]:
         for rank, key in enumerate(ranking):
             fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
     return fused
-
-
-class GlobalBM25:
-    """A bm25s index over every stored passage, rebuilt when the store changes."""
-
-    def __init__(self, store) -> None:
-        self.store = store
-        self._generation: str | None = None
-        self._model: Any = None  # a bm25s.BM25, built on first search
-        self._passages: list[Passage] = []
-        self._lock = threading.Lock()
-
-    def search(self, query: str, k: int, generation: str) -> list[Passage]:
-        """The ``k`` passages (at most) that BM25 ranks highest for ``query``, best first, unscored."""
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        with self._lock:
-            if self._model is None or generation != self._generation:
-                self._passages = self.store.all_chunks()
-                self._model = bm25s.BM25()
-                self._model.index([terms(p.text) or ["\0"] for p in self._passages], show_progress=False)
-                self._generation = generation
-        scores = bm25_scores(self._model, terms(query), len(self._passages))
-        top = np.argsort(-scores)[:k]
-        return [self._passages[i] for i in top if scores[i] > 0]
 
 
 class HybridRetriever(BaseRetriever):
@@ -121,13 +96,24 @@ class HybridRetriever(BaseRetriever):
             rankings.append(list(found))
         if self.mode in ("hybrid", "bm25"):
             ranking = []
-            for hit in self.bm25.search(query, pool, self.store.generation()):
+            for hit in self._bm25(query, pool):
                 ranking.append((hit.article_id, hit.start))
                 found.setdefault((hit.article_id, hit.start), hit)
             rankings.append(ranking)
         fused = rrf(*rankings)
         top = sorted(fused, key=fused.__getitem__, reverse=True)[: self.k]
         return [found[key] if key in scored else self._scored(found[key], vector) for key in top]
+
+    def _bm25(self, query: str, pool: int) -> list[Passage]:
+        """The passages BM25 ranks highest over the whole store (:class:`index.fulltext.FullTextIndex`), brought up
+        to date with the store first; none when the index file cannot be used (dense ranking alone, logged)."""
+        try:
+            self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes(), self.store.passages_of)
+            return [p for p in self.bm25.search(query, pool) if p.article_id in self.evidence]
+        except sqlite3.Error as exc:
+            log.warning("the BM25 index %s cannot be used (%s: %s); ranking by vectors alone", self.bm25.path,
+                        type(exc).__name__, exc)
+            return []
 
     def _scored(self, passage: Passage, vector: np.ndarray) -> Passage:
         """``passage`` (found by BM25 alone) scored by its stored vector's similarity to the query."""

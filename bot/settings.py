@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.backends import BACKENDS, names_text
 from index.loader import MAX_ARTICLE_BYTES
 
-__all__ = ["Settings", "default_data_dir", "default_model_path", "BUNDLED_ARTICLES"]
+__all__ = ["Settings", "default_data_dir", "default_model_cache", "default_model_path", "BUNDLED_ARTICLES"]
 
 _ORIGIN_RE = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|\*|'self')\Z")
 _TOKEN_RE = re.compile(r"[!-~]+\Z")
@@ -32,6 +32,12 @@ def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/newsbot``, else ``~/.local/share/newsbot``."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "newsbot"
+
+
+def default_model_cache() -> Path:
+    """``$XDG_CACHE_HOME/newsbot/models``, else ``~/.cache/newsbot/models``: a cache, shared by every data dir."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "newsbot" / "models"
 
 
 def default_model_path() -> str:
@@ -59,9 +65,11 @@ class Settings(BaseSettings):
         description="sentence-transformers model: a local folder or a hub name. Empty: the bundled all-MiniLM-L6-v2.",
     )
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch", description="What runs the embedding model: torch (sentence-transformers), or onnx (onnxruntime, no torch "
-        "when answering; exported from the model's own weights on first use into <data_dir>/models); onnx-int8: its "
-        "matrix products quantised to int8 (about twice onnx's encoding rate; vectors within cosine 0.98 of torch's).",
+        "onnx-int8", description="What runs the embedding model: onnx-int8 (onnxruntime with the matrix products quantised "
+        "to int8: no torch when answering, about twice onnx's encoding rate, vectors within cosine 0.98 of torch's and "
+        "the same quality figures), onnx (onnxruntime, fp32), or torch (sentence-transformers). The ONNX files are "
+        "exported from the model's own weights into model_cache (`bot models export`, run by `make install`; else on "
+        "first use).",
     )
     device: Literal["cpu", "cuda", "auto"] = Field(
         "auto", description="Where ingest encodes passages and sentences: cpu; cuda (a GPU through torch, an error "
@@ -72,12 +80,24 @@ class Settings(BaseSettings):
         0, ge=0, le=256, description="Encoder threads of an ingest on the CPU with an onnx backend, sharing the cores "
         "(0: one per core); `bot ingest --workers N` overrides it.",
     )
+    model_cache: Path = Field(
+        default_factory=default_model_cache, description="Where the ONNX exports of embedding models live, one folder per "
+        "model, shared by every data dir. It may be read-only once it holds the export; exporting into a folder that "
+        "cannot be written is an error that names this setting.")
     chunk_size: int = Field(600, ge=100, le=8000, description="Maximum characters in a passage.")
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring passages.")
     k: int = Field(4, ge=1, le=50, description="Passages retrieved for each question.")
     evidence_cache_articles: int = Field(
         64, ge=1, le=100_000, description="Articles whose answering tables (sentence vectors, word pieces, term tables) each "
         "process keeps in memory, least recently asked dropped first: what bounds memory, not the archive's size.")
+    answer_cache: int = Field(
+        1024, ge=0, le=1_000_000, description="Extractive answers kept per process, by question, earlier turns and scope, "
+        "while no article is ingested or removed: a question asked again (an article's suggested questions above all) "
+        "is answered at once. 0: every question is answered afresh. Every question is still checked, limited and logged.")
+    evidence_store_mb: float = Field(
+        20_000, ge=0, description="Megabytes of article tables kept on disk in <data_dir>/evidence.sqlite, made at ingest so "
+        "a question reads them instead of building them (about 0.3 MB per 1,000 characters of article); the least "
+        "recently read go first past it. 0 keeps none: questions build them as they need them.")
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Evidence signals: hybrid (all), or dense-only / BM25-only (ablations)."
     )

@@ -9,10 +9,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from index.loader import Article
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 __all__ = ["Chunk", "Sentence", "chunk_article", "split_sentences"]
 
@@ -46,6 +48,9 @@ class Chunk:
 
 @lru_cache(maxsize=8)
 def _splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+    # imported here: only ingest splits, and a question's cold start need not import it
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
@@ -91,6 +96,14 @@ def _continues(previous: str, piece: str) -> bool:
     return piece[0].islower() or bool(_ABBREVIATION_END.search(previous)) or bool(_NOTE.match(piece))
 
 
+@lru_cache(maxsize=4096)
+def _segments(paragraph: str) -> tuple[tuple[str, int], ...]:
+    """pysbd's sentences of one paragraph (text, start). Kept for the last 4,096 paragraphs: an article is split at
+    ingest, again by the tables made from it and the injection check, and pysbd is most of ingest's work after
+    the model (about 40 ms for a two-paragraph article, as it compiles its patterns anew on every call)."""
+    return tuple((span.sent, span.start) for span in _segmenter().segment(paragraph))
+
+
 def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     """Sentences of ``text`` (pysbd), each stripped, with offsets shifted by ``offset``.
 
@@ -103,11 +116,11 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     para_start = 0
     for para in text.split("\n"):
         if para.strip():
-            for span in _segmenter().segment(para):
-                piece = span.sent.strip()
+            for sent, at in _segments(para):
+                piece = sent.strip()
                 if not piece:
                     continue
-                local = para.find(piece, span.start)
+                local = para.find(piece, at)
                 if local < 0:
                     local = para.find(piece)
                 start = offset + para_start + local

@@ -27,6 +27,10 @@ _OFFLINE = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
 }
 _load_lock = threading.Lock()
+#: One torch call at a time per process: the model's Hugging Face tokenizer is one object whose padding and
+#: truncation settings each call sets, so a query's call racing a padded batch failed ("Unable to create tensor",
+#: an HTTP 500 under 4 concurrent clients); torch spreads each call over the cores anyway.
+_TORCH_CALLS = threading.RLock()
 _LOADED_NAMES: list[str] = []
 
 
@@ -129,7 +133,8 @@ class LazyEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return self._model().embed_documents(list(texts))
+        with _TORCH_CALLS:
+            return self._model().embed_documents(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_query_tokens(text)[0]
@@ -159,8 +164,9 @@ class LazyEmbeddings(Embeddings):
         """
         if not texts:
             return []
-        outs = self._encode(list(texts), batch_size=32)
-        return [self._pieces(text, out, text_spans) for text, out, text_spans in zip(texts, outs, spans)]
+        with _TORCH_CALLS:
+            outs = self._encode(list(texts), batch_size=32)
+            return [self._pieces(text, out, text_spans) for text, out, text_spans in zip(texts, outs, spans)]
 
     def _forward_one(self, text: str) -> tuple[list[float], TokenVectors]:
         """One text through the model, tokenised once (with offsets): a query's vector and pieces.
@@ -170,10 +176,10 @@ class LazyEmbeddings(Embeddings):
 
         client = self._model()._client
         tokenizer = client.tokenizer
-        features = tokenizer([text.strip()], truncation=True, max_length=client.max_seq_length,
-                             return_offsets_mapping=True, return_tensors="pt")
-        offsets = features.pop("offset_mapping")[0].tolist()
-        with torch.inference_mode():
+        with _TORCH_CALLS, torch.inference_mode():
+            features = tokenizer([text.strip()], truncation=True, max_length=client.max_seq_length,
+                                 return_offsets_mapping=True, return_tensors="pt")
+            offsets = features.pop("offset_mapping")[0].tolist()
             out = client(dict(features))
         pooled = out["sentence_embedding"][0].float().numpy()
         vector = (pooled / max(float(np.linalg.norm(pooled)), 1e-9)).tolist()

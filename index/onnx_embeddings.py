@@ -1,8 +1,10 @@
 """The embedding model through ONNX Runtime: the same vectors as :class:`~index.embeddings.LazyEmbeddings`
 without torch at question time.
 
-The ONNX file is made from the model's own weights on first use (:func:`export_onnx`, the only code here
-that imports torch), into ``<cache_dir>/<hash of the model>/``, and read from there afterwards. The exported
+The ONNX files are made from the model's own weights (:func:`export_onnx`, the only code here that imports
+torch) into ``<cache_dir>/<hash of the model>/`` (the setting ``model_cache``, shared by every data dir):
+by ``bot models export`` (which ``make install`` runs for the bundled model), else on first use. They are
+read from there afterwards; a cache that holds them may be read-only. The exported
 graph is the whole sentence-transformers pipeline (transformer, then the pooling and normalisation the
 model's config names), with two outputs: the contextual word-piece vectors and the sentence vector. Text
 is tokenised by the ``tokenizers`` library from the exported ``tokenizer.json``, as the reader's model is
@@ -16,9 +18,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +31,10 @@ from typing import Any
 import numpy as np
 
 from index.embeddings import _OFFLINE, LazyEmbeddings, TokenVectors, _cut, _one_blas_thread, _unit
-from index.errors import BotError
+from index.errors import BotError, StorageError
+from index.onnx_sessions import OPTIMIZED_DIR, cpu_session
 
-__all__ = ["OnnxEmbeddings", "cpu_session", "export_onnx", "onnx_dir", "FP32_FILE", "INT8_FILE"]
+__all__ = ["OnnxEmbeddings", "ensure_exported", "full_precision", "export_onnx", "is_exported", "onnx_dir", "FP32_FILE", "INT8_FILE"]
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model_qint8.onnx"
@@ -99,30 +105,61 @@ def quantize(out_dir: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = Path(out_dir) / f".{INT8_FILE}.{os.getpid()}"
-    # per-channel weights on the matrix products only: per-tensor weights put the vectors at a mean cosine of 0.963
-    # to fp32 on SQuAD text, per-channel at 0.995
-    quantize_dynamic(Path(out_dir) / FP32_FILE, tmp, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+    # the quantiser advises pre-processing through logging.warning: on the root logger, which would also configure
+    # logging for the whole process (basicConfig); a handler that drops it, and a filter on the root logger's own records
+    root, quiet = logging.getLogger(), logging.NullHandler()
+    root.addHandler(quiet)
+    root.addFilter(_drop)
+    try:
+        # per-channel weights on the matrix products only: per-tensor weights put the vectors at a mean cosine of 0.963
+        # to fp32 on SQuAD text, per-channel at 0.995
+        quantize_dynamic(Path(out_dir) / FP32_FILE, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"])
+    finally:
+        root.removeFilter(_drop)
+        root.removeHandler(quiet)
     os.replace(tmp, Path(out_dir) / INT8_FILE)
     return Path(out_dir) / INT8_FILE
 
 
+def is_exported(model: str, cache_dir: Path, int8: bool = True) -> bool:
+    """Whether ``cache_dir`` holds the export of ``model`` (with its int8 file, if ``int8``)."""
+    return (onnx_dir(model, cache_dir) / (INT8_FILE if int8 else FP32_FILE)).is_file()
+
+
+def _drop(record: logging.LogRecord) -> bool:
+    return False
+
+
 def ensure_exported(model: str, cache_dir: Path, int8: bool) -> Path:
     """The export folder of ``model``, made first if missing; a file lock keeps two processes from exporting
-    at once (the second waits, then finds the files)."""
+    at once (the second waits, then finds the files). A cache that holds the export is only read, so it may
+    be read-only; one that must be written and cannot be raises :class:`StorageError` naming the setting
+    (no fallback into another folder: a silent second copy per data dir is what the shared cache avoids)."""
     folder = onnx_dir(model, cache_dir)
-    wanted = folder / (INT8_FILE if int8 else FP32_FILE)
-    if wanted.is_file():
+    if is_exported(model, cache_dir, int8):
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f"{folder.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not (folder / FP32_FILE).is_file():
-                export_onnx(model, folder, int8=False)
-            if int8 and not wanted.is_file():
-                quantize(folder)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(folder.parent / f"{folder.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not (folder / FP32_FILE).is_file():
+                    export_onnx(model, folder, int8=False)
+                if int8 and not is_exported(model, cache_dir, int8):
+                    quantize(folder)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot export the embedding model into the model cache {Path(cache_dir)} ({exc.strerror or exc}): set "
+            "BOT_MODEL_CACHE to a folder this user can write, or run `bot models export` as a user who can write there"
+        ) from None
+    except BotError:
+        raise
+    except Exception as exc:  # torch's exporter or the quantiser: a model it cannot trace, a missing `onnx` package
+        raise BotError(f"cannot export the embedding model {model!r} to ONNX ({type(exc).__name__}: {str(exc)[:200]}); "
+                       "reinstall newsbot (it needs the onnx package), or set BOT_EMBEDDING_BACKEND=torch") from None
     return folder
 
 
@@ -159,30 +196,28 @@ _load_lock = threading.Lock()
 _RUNTIMES: dict[tuple[str, bool, int], _Runtime] = {}
 
 
-def cpu_session(model: Path, threads: int):
-    """An onnxruntime session for the ONNX file ``model`` on the CPU, as the embedder and the reader run theirs:
-    ``threads`` for one run, one run at a time, and no spinning between runs (idle threads would take the
-    cores the next model needs: the embedder, the reader, the ranker take turns)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+def _load(model: str, cache_dir: Path, quantized: bool, threads: int) -> _Runtime:
+    """The loaded export of ``model`` (exported first if missing), once per process, model, precision and
+    thread count: an evaluation's bot per article (each with a temporary data dir) loads only the first time."""
+    key = (model, quantized, threads)
+    with _load_lock:
+        if key not in _RUNTIMES:
+            folder = ensure_exported(model, cache_dir, quantized)
+            _RUNTIMES[key] = _open(folder, INT8_FILE if quantized else FP32_FILE, threads, Path(cache_dir))
+        return _RUNTIMES[key]
 
 
-def _load(folder: Path, onnx_file: str, threads: int) -> _Runtime:
+def _open(folder: Path, onnx_file: str, threads: int, cache_dir: Path) -> _Runtime:
     from tokenizers import Tokenizer
 
     _one_blas_thread()
     try:
         config = json.loads((folder / CONFIG_FILE).read_text())
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        session = cpu_session(folder / onnx_file, threads)
+        session = cpu_session(folder / onnx_file, threads, cache=cache_dir)
     except Exception as exc:
         raise BotError(f"the ONNX export of the embedding model in {folder} is broken ({type(exc).__name__}: "
-                       f"{str(exc)[:160]}); delete that folder to export it again") from None
+                       f"{str(exc)[:160]}); delete that folder and {cache_dir / OPTIMIZED_DIR} to export it again") from None
     tokenizer.enable_truncation(config["max_seq_length"])
     tokenizer.no_padding()
     return _Runtime(session, tokenizer, {i.name for i in session.get_inputs()}, config["pad_id"], config["do_lower_case"])
@@ -204,10 +239,14 @@ class OnnxEmbeddings(LazyEmbeddings):
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
         self._runtime: _Runtime | None = None
+        #: texts' forward passes, inside keeping_tokens(); one holder shared with the with_threads copies
+        self._keeper: dict[str, dict[str, tuple[np.ndarray, Any]] | None] = {"kept": None}
 
     def with_threads(self, threads: int) -> OnnxEmbeddings:
         """The same embedder with sessions of ``threads`` threads (ingest's encoder threads share the cores)."""
-        return OnnxEmbeddings(self.model, self.cache_dir, self.quantized, threads, self._cache_size, self.batch_size)
+        twin = OnnxEmbeddings(self.model, self.cache_dir, self.quantized, threads, self._cache_size, self.batch_size)
+        twin._keeper = self._keeper
+        return twin
 
     @property
     def loaded(self) -> bool:
@@ -216,20 +255,34 @@ class OnnxEmbeddings(LazyEmbeddings):
 
     def _model(self) -> _Runtime:
         if self._runtime is None:
-            key = (self.model, self.quantized, self.threads)
-            with _load_lock:
-                # once per process and model, as the torch path: an evaluation's bot per article (each with a
-                # temporary data dir) exports and loads only the first time
-                if key not in _RUNTIMES:
-                    folder = ensure_exported(self.model, self.cache_dir, self.quantized)
-                    _RUNTIMES[key] = _load(folder, INT8_FILE if self.quantized else FP32_FILE, self.threads)
-                self._runtime = _RUNTIMES[key]
+            self._runtime = _load(self.model, self.cache_dir, self.quantized, self.threads)
         return self._runtime
 
+    @contextmanager
+    def keeping_tokens(self) -> Iterator[None]:
+        """Inside, :meth:`embed_documents` keeps each text's word-piece vectors, and :meth:`token_vectors` of the
+        same text reads them instead of running the model again: ingest embeds the passages, then makes their
+        evidence (:mod:`bot.extractive.stored`) from the same forward pass. Dropped on leaving."""
+        self._keeper["kept"] = {}
+        try:
+            yield
+        finally:
+            self._keeper["kept"] = None
+
+    def drop_kept(self, texts: list[str]) -> None:
+        """Forget what :meth:`keeping_tokens` kept of ``texts`` (ingest, once a batch's evidence is made)."""
+        kept = self._keeper["kept"]
+        if kept is not None:
+            for text in texts:
+                kept.pop(text, None)
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        # as HuggingFaceEmbeddings does before encoding
-        texts = [t.replace("\n", " ") for t in texts]
-        return [pooled.tolist() for _, pooled, _ in self._batches(texts, self.batch_size, tokens=False)]
+        kept = self._keeper["kept"]
+        # newlines as HuggingFaceEmbeddings turns them before encoding: a space, so the same word pieces
+        outs = self._batches([t.replace("\n", " ") for t in texts], self.batch_size, tokens=kept is not None)
+        if kept is not None:
+            kept.update((text, (vectors, encoding)) for text, (vectors, _, encoding) in zip(texts, outs))
+        return [pooled.tolist() for _, pooled, _ in outs]
 
     def _batches(self, texts: list[str], batch_size: int, tokens: bool):
         """(token vectors or None, sentence vector, encoding) per text, in order; run in batches of similar length
@@ -256,9 +309,21 @@ class OnnxEmbeddings(LazyEmbeddings):
     def token_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[TokenVectors]]:
         if not texts:
             return []
+        kept = self._keeper["kept"] or {}
+        missing = [t for t in dict.fromkeys(texts) if t not in kept]
+        found = {t: (vectors, encoding) for t, (vectors, _, encoding) in zip(missing, self._batches(missing, 32, tokens=True))}
         result = []
-        for text, text_spans, (vectors, _, encoding) in zip(texts, spans, self._batches(list(texts), 32, tokens=True)):
+        for text, text_spans in zip(texts, spans):
+            vectors, encoding = kept.get(text) or found[text]
             lead = len(text) - len(text.lstrip())  # offsets into the stripped text, moved back into the text
             offsets = [(a + lead, b + lead) if b > a else (a, b) for a, b in encoding.offsets]
             result.append([_cut(encoding.tokens, offsets, vectors, start, end) for start, end in text_spans])
         return result
+
+
+def full_precision(embeddings: Any) -> Any:
+    """``embeddings``, or its fp32 form where it is the int8 ONNX embedder: for what compares similarities with a
+    bar chosen on fp32 vectors (the editors' report's grouping). Cheap: the fp32 model loads on first use."""
+    if isinstance(embeddings, OnnxEmbeddings) and embeddings.quantized:
+        return OnnxEmbeddings(embeddings.model, embeddings.cache_dir, threads=embeddings.threads)
+    return embeddings

@@ -27,6 +27,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from langchain_chroma import Chroma
@@ -95,6 +96,9 @@ class ArticleStore(TransactionalWrites):
         #: free disk space a writer leaves untouched: a batch that would eat into it is refused before it writes
         self.reserve_bytes = int(reserve_mb * 1_000_000)
         self._failed: tuple[float, StorageError] | None = None  # the last storage failure, and when
+        #: called with the articles of each committed ingest batch (their text, sentences and passages with vectors),
+        #: so derived tables (the bot's evidence) are made while everything is at hand; its failure fails no ingest
+        self.on_commit: Callable[[list[StoredArticle]], None] | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -279,6 +283,11 @@ class ArticleStore(TransactionalWrites):
         return self._articles.count()
 
     @_guarded
+    def content_hashes(self) -> dict[str, str]:
+        """Every article's content hash (:attr:`index.loader.Article.content_hash`), by id: what caches key on."""
+        return {article_id: str(meta.get("hash", "")) for article_id, meta in self._article_metas(None).items()}
+
+    @_guarded
     def articles(self) -> list[dict[str, Any]]:
         """Every article as ``{"id", "title", "chunks", ...metadata}``, sorted by id."""
         found = _get_all(self._articles, ["metadatas"])
@@ -350,11 +359,22 @@ class ArticleStore(TransactionalWrites):
         return [m["article_id"] in revs and m.get("rev") == revs[m["article_id"]] for m in metadatas]
 
     @_guarded
-    def all_chunks(self) -> list[Passage]:
-        """Every current passage (for the BM25 index), unscored."""
-        got = _get_all(self._collection("chunks"), ["documents", "metadatas"])
-        keep = self._current(got["metadatas"])
-        return [Passage.from_meta(text, meta) for text, meta, k in zip(got["documents"], got["metadatas"], keep) if k]
+    def passages_of(self, article_ids: list[str]) -> list[StoredArticle]:
+        """The current passages (texts and offsets, no vectors, no sentences) of ``article_ids`` that exist, with
+        their articles' metadata: what a passage index needs (:class:`index.fulltext.FullTextIndex`)."""
+        metas = self._article_metas(article_ids)
+        got = self._collection("chunks").get(where={"article_id": {"$in": sorted(metas)}}, include=["documents", "metadatas"]) \
+            if metas else {"ids": [], "documents": [], "metadatas": []}
+        rows: dict[str, list] = {a: [] for a in metas}
+        for text, meta in zip(got["documents"], got["metadatas"]):
+            if meta.get("rev") == metas[meta["article_id"]].get("rev"):
+                rows[meta["article_id"]].append((int(meta["start"]), int(meta["end"]), text))
+        out = []
+        for article_id, found in rows.items():
+            found.sort()
+            spans = Spans.from_rows([t for _, _, t in found], [a for a, _, _ in found], [b for _, b, _ in found], [])
+            out.append(StoredArticle(article_id, "", metas[article_id], Spans.from_rows([], [], [], []), spans))
+        return out
 
     @_guarded
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[Passage]:

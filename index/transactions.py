@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import socket
 import threading
@@ -30,7 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,10 @@ from index.errors import BackendUnavailableError, UnknownArticleError
 from index.chunking import Chunk, Sentence, chunk_article, split_sentences
 from index.encoding import Device, Encoding, ingest_encoder
 from index.loader import Article
+from index.records import Spans, StoredArticle
 from index.storage import check_room, estimate_bytes, is_storage_failure
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -229,6 +233,8 @@ class TransactionalWrites:
             ingest_encoder(self.embeddings, workers, self.device) as encoder,
             ThreadPoolExecutor(1, thread_name_prefix="split") as splitter,
             tqdm(total=len(articles), unit=" articles", desc="ingest", disable=not progress, leave=False) as bar,
+            # the passages' word pieces, for the commit hook, come from the forward pass that embeds them
+            getattr(self.embeddings, "keeping_tokens", nullcontext)(),
         ):
             def split(batch: list[Article]) -> Future[_Batch]:
                 known = self._article_metas([a.id for a in batch]) | {a.id: planned[a.id] for a in batch if a.id in planned}
@@ -262,11 +268,14 @@ class TransactionalWrites:
                     texts = [text for kind in RECORDS for _, text, _ in rows[kind]] + [a.text for a, _, _ in changed]
                     dimensions = len(vectors["chunks"][0]) if vectors["chunks"] else 0
                     check_room(self.data_dir, estimate_bytes(texts, dimensions), self.reserve_bytes)
-                self._commit(changed, rows, vectors)
+                rev = self._commit(changed, rows, vectors)
+            self._committed(changed, rows, vectors, rev)  # after the lock: other writers need not wait for it
+            if hasattr(self.embeddings, "drop_kept"):
+                self.embeddings.drop_kept([text for kind in RECORDS for _, text, _ in rows[kind]])
         return batch.results
 
-    def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> None:
-        """Write one batch: marker, new records, article records (the commit), then clean up."""
+    def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> str:
+        """Write one batch: marker, new records, article records (the commit), then clean up; the revision written."""
         rev = uuid.uuid4().hex[:12]
         ids = [a.id for a, _, _ in changed]
         marker = self._mark(rev, ids)
@@ -294,6 +303,28 @@ class TransactionalWrites:
                     self._finish(marker, ids)
             raise
         self._finish(marker, ids)
+        return rev
+
+    def _committed(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict, rev: str) -> None:
+        """Hand the committed articles to ``on_commit`` (see :class:`index.store.ArticleStore`); a failure there is
+        logged, never raised: the articles are stored, and what the hook makes is only a cache."""
+        hook = getattr(self, "on_commit", None)
+        if hook is None:
+            return
+        records, at = [], {"chunks": 0, "sentences": 0}
+        for article, chunks, sentences in changed:
+            spans = {}
+            for kind, parts in (("chunks", chunks), ("sentences", sentences)):
+                first, at[kind] = at[kind], at[kind] + len(parts)
+                spans[kind] = Spans.from_rows([p.text for p in parts], [p.start for p in parts], [p.end for p in parts],
+                                              vectors[kind][first:at[kind]], [f"{i}~{rev}" for i, _, _ in rows[kind][first:at[kind]]])
+            meta = {**{k: v for k, v in article.meta.items() if v is not None}, "title": article.title,
+                    "hash": article.content_hash, "rev": rev}
+            records.append(StoredArticle(article.id, article.text, meta, spans["sentences"], spans["chunks"]))
+        try:
+            hook(records)
+        except Exception:
+            log.exception("making the derived tables of %d ingested articles failed; questions will build them", len(records))
 
     def _add(self, kind: str, records: list[tuple[str, str, dict]], vectors: list[list[float]]) -> None:
         collection = self._collection(kind)

@@ -38,6 +38,8 @@ _HEAVY = {
     "index.embeddings._load": "load the sentence-transformers model",
     "index.onnx_embeddings._load": "load the ONNX embedder",
     "index.onnx_embeddings.export_onnx": "export the embedder to ONNX",
+    "index.onnx_sessions.cpu_session": "open an onnxruntime session",
+    "index.onnx_sessions.optimized_copy": "optimise an ONNX model",
     "bot.extractive.words._wordllama": "load WordLlama",
     "bot.reader.model.Reader._load": "load the reader model",
     "index.store.ArticleStore._connect": "open a Chroma store",
@@ -75,9 +77,11 @@ def _unit_stays_light(request, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
-    """No test reads the user's real data dir or settings."""
+    """No test reads the user's real data dir or settings. The model cache (``BOT_MODEL_CACHE``, else the per-user
+    default) is kept: every test's data dir shares the embedder's export that `make install` made, so the suite
+    does not export it again."""
     for key in list(os.environ):
-        if key.startswith("BOT_"):
+        if key.startswith("BOT_") and key != "BOT_MODEL_CACHE":
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     # the suite asks hundreds of questions from one address; the limits' own tests set them

@@ -21,6 +21,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,8 +103,9 @@ class _Stored:
 
 class FakeStore:
     """An in-memory :class:`~index.store.ArticleStore`: the same reads (``generation``, ``count``, ``articles``,
-    ``article_text``, ``article_data``, ``all_chunks``, ``search``, ``require``) and writes (``ingest``,
-    ``ingest_many``, ``remove``, ``repair``, ``recover``), with the real chunking. Nothing persists; there is
+    ``article_text``, ``article_data``, ``content_hashes``, ``passages_of``, ``search``, ``require``)
+    and writes (``ingest``, ``ingest_many`` calling ``on_commit``, ``remove``, ``repair``, ``recover``), with the real
+    chunking. Nothing persists; there is
     nothing to crash, so ``repair`` and ``recover`` find nothing. Safe to call from many threads."""
 
     def __init__(self, embeddings: Embeddings, chunk_size: int = 600, chunk_overlap: int = 80) -> None:
@@ -113,6 +115,7 @@ class FakeStore:
         self._articles: dict[str, _Stored] = {}
         self._generation = ""
         self._lock = threading.RLock()
+        self.on_commit: Callable[[list[StoredArticle]], None] | None = None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -158,15 +161,18 @@ class FakeStore:
         record = self._get(article_id)
         return StoredArticle(article_id, record.text, dict(record.meta), record.sentences.spans(), record.chunks.spans())
 
+    def content_hashes(self) -> dict[str, str]:
+        with self._lock:
+            return {article_id: record.meta["hash"] for article_id, record in self._articles.items()}
+
+    def passages_of(self, article_ids: list[str]) -> list[StoredArticle]:
+        return [self.article_data(a) for a in article_ids if a in self._articles]
+
     def _chunks(self) -> list[tuple[str, str, dict[str, Any], list[float]]]:
         with self._lock:
             stored = list(self._articles.values())
         return [item for record in stored
                 for item in zip(record.chunks.ids, record.chunks.texts, record.chunks.metas, record.chunks.vectors)]
-
-    def all_chunks(self) -> list[Passage]:
-        """Every passage (for the BM25 index), unscored."""
-        return [Passage.from_meta(c[1], c[2]) for c in self._chunks()]
 
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[Passage]:
         """Top-``k`` passages by cosine similarity (exact, where Chroma's index is approximate)."""
@@ -199,6 +205,8 @@ class FakeStore:
                 self._generation = uuid.uuid4().hex
             status = "updated" if old is not None else "added"
             results.append(IngestResult(article.id, article.title, status, stored.meta["chunks"], stored.meta["sentences"]))
+        if self.on_commit is not None:
+            self.on_commit([self.article_data(r.article_id) for r in results if r.status != "unchanged"])
         return results
 
     def _stored(self, article: Article) -> _Stored:

@@ -54,7 +54,13 @@ def test_the_fake_store_reads_back_what_the_real_one_does(tmp_path):
             assert [i.split("~")[0] for i in a.ids] == [i.split("~")[0] for i in b.ids]
             assert np_close(a.vecs, b.vecs)
 
-    assert sorted(real.all_chunks(), key=_where) == sorted(fake.all_chunks(), key=_where)
+    assert real.content_hashes() == fake.content_hashes() == {a.id: a.content_hash for a in ARTICLES}
+    ids = [a.id for a in ARTICLES] + ["nope"]
+    for ours, theirs in zip(fake.passages_of(ids), sorted(real.passages_of(ids), key=lambda a: ids.index(a.id))):
+        assert (ours.id, ours.passages.texts, ours.passages.starts.tolist()) == \
+            (theirs.id, theirs.passages.texts, theirs.passages.starts.tolist())
+        assert (ours.meta["title"], ours.meta["hash"]) == (theirs.meta["title"], theirs.meta["hash"])
+    assert len(real.passages_of(ids)) == len(fake.passages_of(ids)) == len(ARTICLES)
 
     query = fake_embeddings.embed_query("How much will the tram line cost?")
     for article_id in (None, "tram"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli.common import echo, get_bot, print_answer
+from bot.cli.common import echo, get_bot, print_answer, state
 from index.errors import BotError, InputError
 
 __all__ = ["ask", "chat"]
@@ -58,6 +58,7 @@ def ask(
     article: str | None = typer.Option(None, "--article", help="Answer only from this article (id); default: all."),
 ) -> None:
     """Answer a question (or a batch of them) from the indexed articles."""
+    state.read_only = True
     if batch is not None:
         if question:
             raise InputError("give either a QUESTION or --batch FILE, not both")

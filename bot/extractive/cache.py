@@ -1,4 +1,7 @@
-"""Per-process cache of :class:`~bot.extractive.article.ArticleIndex` objects, reloaded when the store changes."""
+"""Per-process cache of :class:`~bot.extractive.article.ArticleIndex` objects, reloaded when the store changes.
+
+Three levels: this process's memory (``max_articles``, least recently used out), the evidence store on disk
+(:mod:`bot.extractive.stored`, written at ingest), and building from the Chroma store (then kept on disk too)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import time
 from collections import OrderedDict
 
 from bot.extractive.article import ArticleIndex
+from bot.extractive.stored import EvidenceStore, evidence_key
+from index.embeddings import TokenEmbeddings
+from index.records import StoredArticle
 
 __all__ = ["EvidenceCache"]
 
@@ -19,21 +25,23 @@ class EvidenceCache:
     process within ``ttl``.
     """
 
-    def __init__(self, store, embeddings=None, max_articles: int = 64, ttl: float = 1.0) -> None:
+    def __init__(self, store, embeddings=None, max_articles: int = 64, ttl: float = 1.0, disk: EvidenceStore | None = None) -> None:
         self.store = store
         self.embeddings = embeddings
+        self.disk = disk or EvidenceStore(None)
         self.max_articles = max_articles
         self.ttl = ttl
         self._items: OrderedDict[str, ArticleIndex] = OrderedDict()
         self._generation: str | None = None
         self._checked = 0.0
+        self._hashes: dict[str, str] | None = None  # every stored article's content hash, by id
         self._ids: list[str] | None = None
         self._lock = threading.RLock()
 
     def invalidate(self) -> None:
         with self._lock:
             self._items.clear()
-            self._ids = None
+            self._hashes = self._ids = None
             self._generation = None
             self._checked = 0.0
 
@@ -45,17 +53,39 @@ class EvidenceCache:
         with self._lock:
             if generation != self._generation:
                 self._items.clear()
-                self._ids = None
+                self._hashes = self._ids = None
                 self._generation = generation
             self._checked = now
 
+    def generation(self) -> str | None:
+        """The store's generation, as last read (at most ``ttl`` seconds ago)."""
+        self._fresh()
+        return self._generation
+
     def article_ids(self) -> list[str]:
-        """Ids of every stored article (cached like the rest)."""
+        """Ids of every stored article, sorted (cached like the rest)."""
+        return self._listing()[1]
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._listing()[0]
+
+    def content_hashes(self) -> dict[str, str]:
+        """Every stored article's content hash, by id (cached like the rest)."""
+        return self._listing()[0]
+
+    def _listing(self) -> tuple[dict[str, str], list[str]]:
+        """Every stored article's content hash by id, and the ids sorted: read once per store generation."""
         self._fresh()
         with self._lock:
-            if self._ids is None:
-                self._ids = [a["id"] for a in self.store.articles()]
-            return self._ids
+            if self._hashes is None:
+                self._hashes = self.store.content_hashes()
+                self._ids = sorted(self._hashes)
+            assert self._ids is not None
+            return self._hashes, self._ids
+
+    def _key(self, content_hash: str) -> str:
+        return evidence_key(content_hash, str(getattr(self.embeddings, "model", "")),
+                            (self.store.chunk_size, self.store.chunk_overlap))
 
     def get(self, article_id: str) -> ArticleIndex:
         self._fresh()
@@ -63,9 +93,29 @@ class EvidenceCache:
             if article_id in self._items:
                 self._items.move_to_end(article_id)
                 return self._items[article_id]
-        index = ArticleIndex.from_record(self.store.article_data(article_id), self.embeddings)
+        content_hash = self.content_hashes().get(article_id)
+        index = self.disk.load(self._key(content_hash), article_id, self._tokens_from()) if content_hash else None
+        if index is None:
+            record = self.store.article_data(article_id)
+            index = ArticleIndex.from_record(record, self.embeddings)
+            if content_hash and content_hash == record.meta.get("hash"):
+                self.disk.save(self._key(content_hash), index)
+        self._remember(article_id, index)
+        return index
+
+    def _remember(self, article_id: str, index: ArticleIndex) -> None:
         with self._lock:
             self._items[article_id] = index
             while len(self._items) > self.max_articles:
                 self._items.popitem(last=False)
-        return index
+
+    def _tokens_from(self) -> TokenEmbeddings | None:
+        return self.embeddings if isinstance(self.embeddings, TokenEmbeddings) else None
+
+    def keep(self, records: list[StoredArticle]) -> None:
+        """Build and store the evidence of just-ingested articles (the store's commit hook), so that no
+        question ever builds it."""
+        for record in records:
+            key = self._key(record.meta["hash"])
+            if not self.disk.has(key):  # the same text is kept once, whatever its ids
+                self.disk.save(key, ArticleIndex.from_record(record, self.embeddings))

@@ -27,9 +27,10 @@ def packaged_path() -> Path:
     return Path(str(resources.files("bot.reader") / "model"))
 
 
-def load_reader(name: str, threads: int = 0) -> tuple[Reader | None, Combination | None]:
+def load_reader(name: str, threads: int = 0, cache: Path | None = None) -> tuple[Reader | None, Combination | None]:
     """The reader ``name`` (``BOT_READER``) names and its joins; ``(None, None)`` for ``off``. Cheap: the model
-    itself loads on first use. A packaged model that is missing is an error, never a silent fallback."""
+    itself loads on first use (from its optimised copy in ``cache``, the model cache, if given). A packaged model
+    that is missing is an error, never a silent fallback."""
     if name == "off":
         return None, None
     path = packaged_path() if name == "packaged" else Path(name)
@@ -48,4 +49,4 @@ def load_reader(name: str, threads: int = 0) -> tuple[Reader | None, Combination
             raise BotError(f"the reader's {meta} is broken ({exc}); reinstall newsbot or set BOT_READER=off") from None
     else:
         combination = Combination.from_json(combine)
-    return Reader(str(path), threads=threads), combination
+    return Reader(str(path), threads=threads, cache=cache), combination

@@ -29,10 +29,12 @@ Scorer = Callable[[list[str], list[str]], np.ndarray]
 class Reader:
     """Scores (question, passage) pairs; cheap to construct, loads on first use."""
 
-    def __init__(self, name: str, max_length: int = MAX_LENGTH, threads: int = 0) -> None:
+    def __init__(self, name: str, max_length: int = MAX_LENGTH, threads: int = 0, cache: Path | None = None) -> None:
         self.name = name
         self.max_length = max_length
         self.threads = threads or os.cpu_count() or 1
+        #: the model cache (setting ``model_cache``) that keeps the ONNX graph as onnxruntime optimised it, so it loads quicker
+        self.cache = cache
         self._run: Scorer | None = None
         self._lock = threading.Lock()
 
@@ -52,7 +54,7 @@ class Reader:
     def _load(self) -> Scorer:
         path = Path(self.name)
         if (path / ONNX_FILE).is_file():
-            return _onnx(path, self.max_length, self.threads)
+            return _onnx(path, self.max_length, self.threads, self.cache)
         if path.is_absolute() and not path.exists():
             raise BotError(f"the reader model {self.name} does not exist: set BOT_READER to a cross-encoder (a folder or a "
                            "hub name), or BOT_READER=off")
@@ -72,14 +74,14 @@ class Reader:
         return run
 
 
-def _onnx(path: Path, max_length: int, threads: int) -> Scorer:
+def _onnx(path: Path, max_length: int, threads: int, cache: Path | None) -> Scorer:
     from tokenizers import Tokenizer
 
-    from index.onnx_embeddings import cpu_session
+    from index.onnx_sessions import cpu_session
 
     try:
         tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        session = cpu_session(path / ONNX_FILE, threads)
+        session = cpu_session(path / ONNX_FILE, threads, cache=cache)
     except Exception as exc:
         raise BotError(f"the reader model in {path} is broken ({type(exc).__name__}: {str(exc)[:160]}); "
                        "reinstall newsbot, set BOT_READER to another model, or BOT_READER=off") from None

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from bot.settings import BUNDLED_ARTICLES
 from tests.conftest import SEED_ID, SEED_TEXT
 
 BOT = str(Path(sys.executable).with_name("bot"))
+ROOT = Path(__file__).resolve().parents[2]
 ALASKA = "What did India say about the Alaska summit?"
 CITATION_KEYS = {"n", "article_id", "title", "text", "start", "end", "score"}
 
@@ -55,6 +57,26 @@ def test_ingest_ask_articles_through_the_console_script(tmp_path):
     listed = json.loads(run("articles", "--json", data_dir=data).stdout)
     assert [(a["id"], a["title"]) for a in listed] == [(SEED_ID, "Rijiju meets Kalmykia's leader as India welcomes the Alaska summit")]
     assert listed[0]["chunks"] >= 1
+
+
+#: what answering never needs: the training stack (the embedder runs in onnxruntime), the web stack, the question
+#: log's SQL (the server's), ingest's text splitter (LangChain imports the package's base class itself)
+NOT_FOR_ASKING = ("torch", "transformers", "sentence_transformers", "gradio", "fastapi", "uvicorn", "sqlalchemy", "alembic",
+                  "langchain_text_splitters.character")
+
+
+@pytest.mark.slow
+def test_a_cold_ask_imports_only_what_answering_needs(seed_dir, tmp_path):
+    """The console script's `bot ask`, with the default settings, answers without importing any of them (as
+    ``python -X importtime`` lists every module a process imports)."""
+    data = tmp_path / "data"
+    shutil.copytree(seed_dir, data)
+    out = subprocess.run([sys.executable, "-X", "importtime", BOT, "--data-dir", str(data), "ask", ALASKA],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0 and "welcomed the U.S.-Russia summit" in out.stdout, out.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert len(imported) > 500 and "onnxruntime" in imported and "chromadb" in imported
+    assert not imported & set(NOT_FOR_ASKING)
 
 
 @pytest.mark.slow

@@ -1,0 +1,121 @@
+"""BM25 over every stored passage, kept on disk: SQLite FTS5, in ``<data_dir>/fulltext.sqlite``.
+
+An unscoped question fuses Chroma's nearest passages with the passages BM25 ranks highest
+(:class:`bot.retrieval.HybridRetriever`). Before, that BM25 index lived in each process's memory, held every
+passage's text and was rebuilt whole after every ingest; at 100,000 articles that is gigabytes and minutes. Here:
+
+* **on disk, updated in place**: ingest adds the articles it commits (the store's commit hook), removal drops
+  them; nothing is rebuilt, and the process holds only SQLite's page cache, whatever the archive's size;
+* **never the truth**: each indexed article is recorded with its content hash. When the store's generation changes
+  (any process's ingest or removal), :meth:`FullTextIndex.sync` compares that list with the store's and indexes
+  what is missing or changed, drops what is gone: a store filled by another machine (a Chroma server), an index
+  file deleted or left behind by a crash, all come right on the next unscoped question;
+* **the same terms as the rest of the bot** (:func:`index.terms.terms`, stemmed, stop words out), each written as
+  one FTS5 token; FTS5's ``bm25()`` ranks (k1 1.2, b 0.75; the in-memory index used bm25s' 1.5 and 0.75).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from index.records import Passage, StoredArticle
+from index.terms import terms
+
+__all__ = ["FullTextIndex"]
+
+log = logging.getLogger(__name__)
+
+_JOINER = re.compile(r"[^0-9a-z]")  # inside a term ("u.s", "o'neil", accents): one FTS5 token all the same
+
+
+def _token(term: str) -> str:
+    return _JOINER.sub(lambda m: f"x{ord(m.group(0)):x}x", term)
+
+
+def _body(text: str) -> str:
+    return " ".join(_token(t) for t in terms(text))
+
+
+class FullTextIndex:
+    """The passages' BM25 index (see the module docstring). ``path=None`` keeps it in memory."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._synced: str | None = None  # the store generation the index was last compared with
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path or ":memory:", timeout=60, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(body, article_id UNINDEXED, "
+                       "title UNINDEXED, url UNINDEXED, start UNINDEXED, end UNINDEXED, text UNINDEXED)")
+            db.execute("CREATE TABLE IF NOT EXISTS indexed (article_id TEXT PRIMARY KEY, hash TEXT NOT NULL)")
+            self._db = db
+        return self._db
+
+    def add(self, articles: Iterable[StoredArticle]) -> None:
+        """Index (or index again) ``articles``' passages."""
+        with self._lock:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for a in articles:
+                    db.execute("DELETE FROM passages WHERE article_id = ?", (a.id,))
+                    title, url = a.meta.get("title", a.id), a.meta.get("url")
+                    db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                        (_body(text), a.id, title, url, int(start), int(end), text)
+                        for text, start, end in zip(a.passages.texts, a.passages.starts, a.passages.ends)
+                    ])
+                    db.execute("INSERT OR REPLACE INTO indexed VALUES (?, ?)", (a.id, str(a.meta.get("hash", ""))))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def remove(self, article_ids: Iterable[str]) -> None:
+        with self._lock:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            for article_id in article_ids:
+                db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
+                db.execute("DELETE FROM indexed WHERE article_id = ?", (article_id,))
+            db.execute("COMMIT")
+
+    def sync(self, generation: str, hashes: dict[str, str], read: Callable[[list[str]], Iterable[StoredArticle]]) -> None:
+        """Make the index match the store, whose articles' content hashes are ``hashes`` (at ``generation``);
+        ``read(ids)`` gives the stored articles to index. Cheap when nothing differs; at most once per generation."""
+        if generation == self._synced:
+            return
+        with self._lock:
+            indexed = dict(self._conn().execute("SELECT article_id, hash FROM indexed").fetchall())
+        gone = [a for a in indexed if a not in hashes]
+        stale = [a for a, h in hashes.items() if indexed.get(a) != h]
+        if gone:
+            self.remove(gone)
+        if stale:
+            log.info("indexing %d articles' passages for BM25 (%s)", len(stale), self.path)
+            for first in range(0, len(stale), 500):
+                self.add(read(stale[first:first + 500]))
+        self._synced = generation
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        """The ``k`` passages (at most) that BM25 ranks highest for ``query``, best first, unscored."""
+        wanted = dict.fromkeys(_token(t) for t in terms(query))
+        if not wanted:
+            return []
+        match = " OR ".join(f'"{t}"' for t in wanted)
+        with self._lock:
+            rows = self._conn().execute(
+                "SELECT article_id, title, url, start, end, text FROM passages WHERE passages MATCH ? "
+                "ORDER BY bm25(passages) LIMIT ?", (match, k)).fetchall()
+        return [Passage(a, title, text, int(start), int(end), 0.0, url) for a, title, url, start, end, text in rows]

@@ -1,0 +1,43 @@
+"""Retrieval across articles: BM25 from the on-disk index (index.fulltext), kept in line with the store."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.chain import NewsBot
+from bot.settings import Settings
+from index.loader import Article
+from tests.bot.extractive.conftest import STORY
+from tests.fakes import FakeStore, FakeTokenEmbeddings
+
+pytestmark = pytest.mark.unit
+
+ARTICLES = [Article("tram", "Harbour tram line", STORY),
+            Article("dam", "Dam inspected", "Engineers inspected the Kessler dam after the floods of May."),
+            Article("bus", "Bus lanes", "The city adds bus lanes on Ring Road.")]
+
+
+def _bot(tmp_path, retrieval="bm25") -> NewsBot:
+    fake = FakeTokenEmbeddings()
+    bot = NewsBot(Settings(data_dir=tmp_path, reader="off", retrieval=retrieval), embeddings=fake, store=FakeStore(fake))
+    bot.evidence.ttl = 0.0
+    return bot
+
+
+def test_articles_stored_by_another_process_are_indexed_for_bm25_on_the_next_question(tmp_path):
+    bot = _bot(tmp_path)
+    bot.store.ingest_many(ARTICLES)  # by the store alone, as another process: no commit hook here
+    assert [p.article_id for p in bot.retriever().passages("Kessler dam floods")][:1] == ["dam"]
+    bot.store.remove("dam")
+    assert "dam" not in {p.article_id for p in bot.retriever().passages("Kessler dam floods")}
+    bot.store.ingest(Article("dam", "Dam rebuilt", "The Kessler dam was rebuilt."))
+    assert [p.text for p in bot.retriever().passages("Kessler dam")][:1] == ["The Kessler dam was rebuilt."]
+
+
+def test_an_unusable_index_file_leaves_dense_retrieval(tmp_path, caplog):
+    (tmp_path / "fulltext.sqlite").mkdir()  # not a file: SQLite cannot open it
+    bot = _bot(tmp_path, retrieval="hybrid")
+    bot.ingest_many(ARTICLES)
+    assert bot.retriever().passages("Kessler dam floods")
+    assert not bot.ask("Who inspected the Kessler dam?").refused
+    assert "BM25 index" in caplog.text

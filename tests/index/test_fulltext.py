@@ -1,0 +1,55 @@
+"""The on-disk BM25 index over every passage (index.fulltext): updated in place, brought in line with the store."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.fulltext import FullTextIndex
+from index.records import Spans, StoredArticle
+
+pytestmark = pytest.mark.unit
+
+
+def article(article_id: str, *passages: str, digest: str = "h1") -> StoredArticle:
+    starts = [sum(len(p) + 1 for p in passages[:i]) for i in range(len(passages))]
+    spans = Spans.from_rows(list(passages), starts, [s + len(p) for s, p in zip(starts, passages)], [])
+    return StoredArticle(article_id, "\n".join(passages), {"title": article_id.title(), "hash": digest, "url": None},
+                         Spans.from_rows([], [], [], []), spans)
+
+
+TRAM = article("tram", "The council approved a tram line to the harbour.", "It will cost 240 million euros.")
+DAM = article("dam", "Engineers inspected the dam after the floods.", "The U.S. agency paid for O'Neil's survey.")
+
+
+def test_search_ranks_passages_by_their_terms_and_keeps_their_offsets(tmp_path):
+    index = FullTextIndex(tmp_path / "fulltext.sqlite")
+    index.add([TRAM, DAM])
+    hits = index.search("How much does the tram cost?", 5)
+    assert [(h.article_id, h.start) for h in hits][:2] in ([("tram", 49), ("tram", 0)], [("tram", 0), ("tram", 49)])
+    first = next(h for h in hits if h.start == 49)
+    assert first.text == "It will cost 240 million euros." and first.title == "Tram"
+    assert [h.article_id for h in index.search("Who paid for the U.S. survey by O'Neil?", 5)][:1] == ["dam"]
+    assert index.search("the of and", 5) == [] and index.search("", 5) == []
+    assert index.search('"; DROP TABLE passages; --', 5) == []  # words of no passage, never SQL
+
+
+def test_add_replaces_an_article_and_sync_brings_the_index_in_line_with_the_store(tmp_path):
+    index = FullTextIndex(tmp_path / "fulltext.sqlite")
+    index.add([TRAM, DAM])
+    index.add([article("tram", "The tram line was cancelled.", digest="h2")])
+    assert [h.text for h in index.search("tram", 5)] == ["The tram line was cancelled."]
+
+    reads = []
+
+    def read(ids):
+        reads.append(sorted(ids))
+        return [a for a in (TRAM, article("bridge", "A new bridge opened.")) if a.id in ids]
+
+    other = FullTextIndex(tmp_path / "fulltext.sqlite")  # another process, after a third one removed "dam"
+    other.sync("g1", {"tram": "h1", "bridge": "h1"}, read)
+    assert reads == [["bridge", "tram"]]
+    assert other.search("dam floods", 5) == []
+    assert [h.article_id for h in other.search("bridge", 5)] == ["bridge"]
+    assert {h.text for h in other.search("tram cost", 5)} == set(TRAM.passages.texts)
+    other.sync("g1", {}, read)  # the same generation: not compared again
+    assert other.search("bridge", 5)
