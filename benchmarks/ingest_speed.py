@@ -6,7 +6,7 @@ The articles are the first ``--articles`` SQuAD paragraphs (distinct real prose)
 ``benchmarks/performance.py``'s ``ingest_throughput``; the texts are their passages and sentences. Each
 repeat times, one after the other: the raw encode (batch 64, normalised; the model loaded outside the
 timing), then one ``NewsBot.ingest_many`` per ``--workers`` value into a new data dir, with the embedder the
-settings name (``BOT_EMBEDDING_BACKEND``, ``BOT_DEVICE``). Each ingest first stores two other articles, so
+settings name (``BOT_EMBEDDING_BACKEND``, ``BOT_DEVICE``). Each ingest first stores one other article, so
 its sessions load outside the timing as the raw side's model does. The machine is shared: the load average
 is printed beside each figure, and the medians of the per-repeat ratios at the end.
 
@@ -36,8 +36,6 @@ from index.chunking import chunk_article, split_sentences  # noqa: E402
 from index.embeddings import LazyEmbeddings  # noqa: E402
 from index.loader import Article  # noqa: E402
 
-#: Stored before the timing: the export, the sessions (two articles: one is encoded by the bot's own session alone)
-WARM_UP = [Article(f"warm-up-{i}", "Warm up", "A warm-up article. It loads the sessions.") for i in range(2)]
 SQUAD = Path("/work/shared/eval/squad-v2/dev-v2.0-16-articles.json")  # as benchmarks/embedder_backends.py reads it
 
 
@@ -62,7 +60,7 @@ def ingest_seconds(articles: list[Article], workers: int, models: Path) -> float
         if hasattr(bot.embeddings, "cache_dir"):
             bot.embeddings.cache_dir = models  # one ONNX export for every run, made outside the timing
         options = {"workers": workers} if "workers" in inspect.signature(bot.ingest_many).parameters else {}  # older code: none
-        bot.ingest_many(WARM_UP, **options)
+        bot.ingest_many([Article("warm-up", "Warm up", "A warm-up article. It loads the sessions.")], **options)
         start = time.perf_counter()
         bot.ingest_many(articles, **options)
         return time.perf_counter() - start
@@ -102,7 +100,7 @@ def profile(articles: list[Article], workers: int, models: Path) -> None:
         bot = NewsBot(Settings(data_dir=Path(tmp)))
         if hasattr(bot.embeddings, "cache_dir"):
             bot.embeddings.cache_dir = models
-        bot.ingest_many(WARM_UP, workers=workers)
+        bot.ingest_many([Article("warm-up", "Warm up", "A warm-up article. It loads the sessions.")], workers=workers)
         found.wrap(type(bot.embeddings), "embed_documents", "encode: embed_documents (encoder threads, summed)")
         found.seconds.clear()
         start = time.perf_counter()

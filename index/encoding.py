@@ -4,9 +4,8 @@
 :class:`Encoder` takes the passages and sentences of one batch of articles, sorts them by length and cuts
 them into runs (one model call each, little padding), and hands the runs to ``workers`` threads;
 :meth:`Encoder.submit` returns at once, so ingest splits the next batch and writes the last one while
-this one encodes (:meth:`index.transactions.TransactionalWrites.ingest_many`). The runs depend on the
-texts and the run size alone, not on which worker takes which, so the vectors do too. (The int8 model
-quantises each run's activations as a whole, so another run size moves a vector a little: cosine 0.999.)
+this one encodes (:meth:`index.transactions.TransactionalWrites.ingest_many`). The runs are the same
+whatever the number of workers, so the vectors are too.
 
 Threads, not processes: an onnxruntime run and a tokenizer call release the interpreter lock, so two
 threads each with a one-thread session keep two cores busy with one copy of the model and no texts or
@@ -31,17 +30,14 @@ from langchain_core.embeddings import Embeddings
 
 from index.errors import BackendUnavailableError
 
-__all__ = ["Device", "Encoder", "Encoding", "GpuEmbeddings", "gpu_visible", "ingest_encoder", "resolve_device", "runs"]
+__all__ = ["Device", "Encoder", "Encoding", "gpu_visible", "ingest_encoder", "resolve_device", "runs"]
 
 Device = Literal["cpu", "cuda", "auto"]
 
-#: Texts per model call: sentence-transformers' 64 on the CPU, and more on a GPU, which a run of 64 short texts
-#: leaves idle. The ONNX embedder runs its own batch (16, chosen for a session of two threads) where a worker's
-#: session has several threads, and 4 where it has one: a one-thread session encoded the texts of 300 SQuAD
-#: paragraphs 18% faster in runs of 4 than of 16 (160 against 135 texts per CPU second; 8: 148, 24: 121).
+#: Texts per model call: the ONNX embedder's own batch (:class:`~index.onnx_embeddings.OnnxEmbeddings`),
+#: sentence-transformers' 64 on the CPU, and more on a GPU, which a run of 64 short texts leaves idle.
 CPU_RUN = 64
 GPU_RUN = 256
-ONE_THREAD_RUN = 4
 #: What a machine with a GPU shows without importing torch (NVIDIA, AMD's ROCm, WSL's GPU).
 GPU_DEVICE_FILES = ("nvidia[0-9]*", "kfd", "dxg")
 
@@ -58,18 +54,18 @@ def runs(texts: Sequence[str], size: int) -> list[list[int]]:
 class Encoding:
     """The vectors of one :meth:`Encoder.submit`, in the order of its texts, once its runs are done."""
 
-    def __init__(self, positions: list[int], order: list[list[int]], futures: list[Future]) -> None:
-        self._positions = positions  # each text's place among the distinct texts
+    def __init__(self, order: list[list[int]], futures: list[Future], count: int) -> None:
         self._order = order
         self._futures = futures
+        self._count = count
 
     def result(self) -> list[list[float]]:
         """Wait for every run; the first run that failed raises its error here."""
-        distinct: list[list[float]] = [[]] * len(set(self._positions))
+        vectors: list[list[float]] = [[]] * self._count
         for run, future in zip(self._order, self._futures, strict=True):
             for i, vector in zip(run, future.result(), strict=True):
-                distinct[i] = vector
-        return [distinct[i] for i in self._positions]
+                vectors[i] = vector
+        return vectors
 
 
 class Encoder:
@@ -86,16 +82,12 @@ class Encoder:
         self._pool: ThreadPoolExecutor | None = None
 
     def submit(self, texts: Sequence[str]) -> Encoding:
-        """Start encoding ``texts``, each distinct text once (a passage that is one sentence is also that sentence:
-        one text in 22 of SQuAD's); runs are done in the order submitted, so an earlier batch finishes first."""
+        """Start encoding ``texts``; runs are done in the order submitted, so an earlier batch finishes first."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="encode")
-        places: dict[str, int] = {}
-        positions = [places.setdefault(text, len(places)) for text in texts]
-        distinct = list(places)
-        order = runs(distinct, self.run_size)
-        futures = [self._pool.submit(self.embeddings.embed_documents, [distinct[i] for i in run]) for run in order]
-        return Encoding(positions, order, futures)
+        order = runs(texts, self.run_size)
+        futures = [self._pool.submit(self.embeddings.embed_documents, [texts[i] for i in run]) for run in order]
+        return Encoding(order, futures, len(texts))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -134,33 +126,18 @@ def resolve_device(device: Device) -> Literal["cpu", "cuda"]:
     return "cpu"
 
 
-class GpuEmbeddings(Embeddings):
-    """The model through sentence-transformers on the GPU (``cuda``), loaded on first use: ingest's document vectors."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        from index.embeddings import _load
-
-        return _load(self.model, "cuda").embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
-
-
 def ingest_encoder(embeddings: Embeddings, workers: int = 0, device: Device = "cpu") -> Encoder:
     """The encoder for one ingest with ``embeddings`` (the bot's own): ``workers`` threads (0: one per core)
     for the ONNX embedder, on the device ``device`` resolves to (see the module docstring)."""
-    from index.embeddings import LazyEmbeddings
+    from index.embeddings import LazyEmbeddings, _load
     from index.onnx_embeddings import OnnxEmbeddings
 
     if resolve_device(device) == "cuda" and isinstance(embeddings, LazyEmbeddings):
-        return Encoder(GpuEmbeddings(embeddings.model), workers=1, run_size=GPU_RUN)
+        return Encoder(_load(embeddings.model, "cuda"), workers=1, run_size=GPU_RUN)
     if isinstance(embeddings, OnnxEmbeddings):
         cores = os.cpu_count() or 1
         workers = workers or cores
         threads = max(1, cores // workers)
         own = embeddings if threads == embeddings.threads else embeddings.with_threads(threads)
-        return Encoder(own, workers=workers, run_size=ONE_THREAD_RUN if threads == 1 else embeddings.batch_size)
+        return Encoder(own, workers=workers, run_size=embeddings.batch_size)
     return Encoder(embeddings, workers=1, run_size=CPU_RUN)

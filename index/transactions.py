@@ -224,13 +224,10 @@ class TransactionalWrites:
 
         results: list[IngestResult] = []
         batches = [articles[first : first + batch_articles] for first in range(0, len(articles), batch_articles)]
-        # one article (bot serve's bundled one, an evaluation's) is a run or two: the embedder's own session encodes
-        # it, where worker sessions would be loaded, and kept by the process, for nothing
-        workers = 1 if len(articles) == 1 else self.workers if workers is None else workers
         planned: dict[str, dict[str, Any]] = {}  # articles split by this call: a later batch's same id compares with them
         with (
             self._guard(),
-            ingest_encoder(self.embeddings, workers, self.device) as encoder,
+            ingest_encoder(self.embeddings, self.workers if workers is None else workers, self.device) as encoder,
             ThreadPoolExecutor(1, thread_name_prefix="split") as splitter,
             tqdm(total=len(articles), unit=" articles", desc="ingest", disable=not progress, leave=False) as bar,
             # the passages' word pieces, for the commit hook, come from the forward pass that embeds them
