@@ -3,13 +3,16 @@
 Collections share a prefix (setting ``collection``):
 
 * ``<prefix>_chunks``: one record per passage, embedded (searched via ``langchain-chroma``);
-* ``<prefix>_sentences``: one record per sentence, embedded, for evidence selection;
 * ``<prefix>_articles``: one record per article: full text, title, content hash, revision
   and metadata (a placeholder vector; it is never searched by vector);
 * ``<prefix>_meta``: a generation stamp that changes on every ingest and removal, so
   caches in any process can tell when to reload, and the pending markers of writes.
 
-Passage and sentence records carry their article's id and revision (``rev``); only those
+Sentences are not kept here: nothing searches them by vector. Ingest embeds them with the passages and hands both
+to the commit hook (``on_commit``), which keeps the evidence a question reads (:mod:`bot.extractive.stored`); where
+that is missing, :meth:`ArticleStore.article_data` splits and embeds them again from the article's text.
+
+Passage records carry their article's id and revision (``rev``); only those
 whose revision matches their article record are ever read, so a write in progress or one
 cut short by a crash is invisible. How writes stay recoverable is told in
 :mod:`index.transactions`. Re-ingesting unchanged text is skipped by content hash.
@@ -26,6 +29,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -35,6 +39,7 @@ from langchain_core.embeddings import Embeddings
 
 from index.errors import BackendUnavailableError, BotError, EmptyIndexError, StorageError, UnknownArticleError, is_connection_error
 from index import systems
+from index.chunking import split_sentences
 from index.encoding import Device
 from index.records import Passage, Spans, StoredArticle
 from index.storage import is_storage_failure, open_failure, storage_error
@@ -324,8 +329,13 @@ class ArticleStore(TransactionalWrites):
     @_guarded
     def article_data(self, article_id: str) -> StoredArticle:
         """Everything answering needs about one article, in article order: text, metadata,
-        sentences and passages with their vectors (one read, cached by the caller)."""
-        return self._read_vectors(lambda: self._article_data(article_id))
+        sentences and passages with their vectors (one read, cached by the caller). The sentences are split from
+        the text and embedded here, as ingest did: the evidence store (which keeps them) is the usual way in."""
+        record = self._read_vectors(lambda: self._article_data(article_id))
+        sentences = split_sentences(record.text)
+        vectors = self.embeddings.embed_documents([s.text for s in sentences]) if sentences else []
+        spans = Spans.from_rows([s.text for s in sentences], [s.start for s in sentences], [s.end for s in sentences], vectors)
+        return replace(record, sentences=spans)
 
     def _article_data(self, article_id: str) -> StoredArticle:
         found = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
@@ -334,21 +344,19 @@ class ArticleStore(TransactionalWrites):
         meta = found["metadatas"][0]
         rev = meta.get("rev")
         where = {"article_id": article_id} if rev is None else {"$and": [{"article_id": article_id}, {"rev": rev}]}
-        spans = {}
-        for kind in ("sentences", "chunks"):
-            got = self._collection(kind).get(where=where, include=["documents", "metadatas", "embeddings"])
-            order = sorted(
-                (i for i in range(len(got["ids"])) if got["metadatas"][i].get("rev") == rev),
-                key=lambda i: got["metadatas"][i]["start"],
-            )
-            spans[kind] = Spans.from_rows(
-                texts=[got["documents"][i] for i in order],
-                starts=[int(got["metadatas"][i]["start"]) for i in order],
-                ends=[int(got["metadatas"][i]["end"]) for i in order],
-                vectors=[got["embeddings"][i] for i in order],
-                ids=[got["ids"][i] for i in order],
-            )
-        return StoredArticle(article_id, found["documents"][0], meta, spans["sentences"], spans["chunks"])
+        got = self._collection("chunks").get(where=where, include=["documents", "metadatas", "embeddings"])
+        order = sorted(
+            (i for i in range(len(got["ids"])) if got["metadatas"][i].get("rev") == rev),
+            key=lambda i: got["metadatas"][i]["start"],
+        )
+        passages = Spans.from_rows(
+            texts=[got["documents"][i] for i in order],
+            starts=[int(got["metadatas"][i]["start"]) for i in order],
+            ends=[int(got["metadatas"][i]["end"]) for i in order],
+            vectors=[got["embeddings"][i] for i in order],
+            ids=[got["ids"][i] for i in order],
+        )
+        return StoredArticle(article_id, found["documents"][0], meta, Spans.from_rows([], [], [], []), passages)
 
     def _all_metadatas(self, kind: str) -> list[dict]:
         return _get_all(self._collection(kind), ["metadatas"])["metadatas"]

@@ -4,9 +4,9 @@ An ingest or a removal of articles is one transaction:
 
 1. a *pending marker* (a record in the ``<prefix>_meta`` collection naming the articles and
    the new revision) is written first;
-2. the new passages and sentences are added under fresh ids tagged with that revision,
-   beside the old ones, which readers keep using: they only read records whose ``rev``
-   equals the one in their article's record;
+2. the new passages are added under fresh ids tagged with that revision, beside the old
+   ones, which readers keep using: they only read records whose ``rev`` equals the one in
+   their article's record;
 3. the article records are upserted with the new revision: the commit point, one write;
 4. the records of every other revision of those articles are deleted, then the marker.
 
@@ -154,12 +154,18 @@ class RepairReport:
     """What :meth:`TransactionalWrites.repair` found and mended."""
 
     markers: int  # unfinished writes cleaned up
-    removed: int  # passage and sentence records of no article, or of an old revision
-    reindexed: list[str]  # articles whose passages or sentences were incomplete, indexed again from their text
+    removed: int  # passage records of no article, or of an old revision
+    reindexed: list[str]  # articles whose passages were incomplete, indexed again from their text
 
 
-RECORDS = ("chunks", "sentences")
-NO_ARTICLE = object()  # the revision of an article that has no record: matches no passage or sentence
+#: The records Chroma keeps per article: its passages. Sentences are split and embedded with them at ingest, but only
+#: for the commit hook (the evidence store, :mod:`bot.extractive.stored`): nothing searches sentences by vector, and
+#: they were four records in five, most of a write's time. Without the evidence, a question embeds an article's
+#: sentences again from its text (:meth:`index.store.ArticleStore.article_data`).
+RECORDS = ("chunks",)
+ENCODED = ("chunks", "sentences")  # what ingest encodes, in this order
+LEGACY = ("sentences",)  # collections of older releases, dropped by the next writer
+NO_ARTICLE = object()  # the revision of an article that has no record: matches no passage
 CLEAN_PART = 256  # articles whose records one clean-up read fetches
 
 
@@ -177,6 +183,7 @@ class TransactionalWrites:
     if TYPE_CHECKING:
         embeddings: Embeddings
         data_dir: Path | None
+        prefix: str
         chunk_size: int
         chunk_overlap: int
         reserve_bytes: int
@@ -190,6 +197,8 @@ class TransactionalWrites:
         def _collection(self, kind: str) -> Any: ...
         def _article_metas(self, article_ids: list[str] | None) -> dict[str, dict[str, Any]]: ...
         def _all_metadatas(self, kind: str) -> list[Any]: ...  # Chroma's metadata, every value untyped
+        @property
+        def client(self) -> Any: ...
         @property
         def _embedded(self) -> bool: ...
         @property
@@ -205,7 +214,20 @@ class TransactionalWrites:
         the store, after cleaning up unfinished writes; yields how many it cleaned up."""
         with self.lock.hold(timeout):
             self._sync()
-            yield self._recover()
+            recovered = self._recover()
+            self._drop_legacy()
+            yield recovered
+
+    def _drop_legacy(self) -> None:
+        """Drop the collections an older release wrote and this one never reads (:data:`LEGACY`), once per store."""
+        if self.__dict__.get("_legacy_dropped"):
+            return
+        names = {getattr(c, "name", c) for c in self.client.list_collections()}
+        for kind in LEGACY:
+            if f"{self.prefix}_{kind}" in names:
+                self.client.delete_collection(f"{self.prefix}_{kind}")
+                log.info("dropped the %s_%s collection of an older release: nothing reads it now", self.prefix, kind)
+        self.__dict__["_legacy_dropped"] = True
 
     def ingest(self, article: Article) -> IngestResult:
         """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
@@ -259,7 +281,7 @@ class TransactionalWrites:
         if encoding is not None:
             changed, rows = batch.changed, batch.rows
             flat = encoding.result()
-            vectors = {"chunks": flat[: len(rows["chunks"])], "sentences": flat[len(rows["chunks"]) :]}
+            vectors = {"chunks": flat[: len(rows["chunks"])], "sentences": flat[len(rows["chunks"]) :]}  # ENCODED
             with self._writing():
                 if self._embedded and self.data_dir is not None:  # a full disk stops the batch here, before anything is written
                     texts = [text for kind in RECORDS for _, text, _ in rows[kind]] + [a.text for a, _, _ in changed]
@@ -268,7 +290,7 @@ class TransactionalWrites:
                 rev = self._commit(changed, rows, vectors)
             self._committed(changed, rows, vectors, rev)  # after the lock: other writers need not wait for it
             if hasattr(self.embeddings, "drop_kept"):
-                self.embeddings.drop_kept([text for kind in RECORDS for _, text, _ in rows[kind]])
+                self.embeddings.drop_kept([text for kind in ENCODED for _, text, _ in rows[kind]])
         return batch.results
 
     def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> str:
@@ -361,7 +383,7 @@ class TransactionalWrites:
         return len(abandoned)
 
     def _clean(self, article_ids: list[str], live: set[str] | None = None) -> int:
-        """Delete the passages and sentences of ``article_ids`` of any revision but their record's
+        """Delete the passages of ``article_ids`` of any revision but their record's
         (all of them for an article that has none), sparing revisions still being written; how many.
         One read per kind for up to ``CLEAN_PART`` articles, not one per article."""
         live = self._live_revs() if live is None else live
@@ -380,7 +402,7 @@ class TransactionalWrites:
         return removed
 
     def remove(self, article_id: str) -> None:
-        """Delete an article and all its passages and sentences."""
+        """Delete an article and all its passages."""
         with self._guard(), self._writing():
             if article_id not in self._article_metas([article_id]):
                 raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
@@ -402,9 +424,9 @@ class TransactionalWrites:
             return 0
 
     def repair(self) -> RepairReport:
-        """Make the store consistent: clean up unfinished writes, delete every passage and sentence
-        record of no article or of an old revision, and index again from its stored text any
-        article whose passages or sentences are incomplete (``bot repair``)."""
+        """Make the store consistent: clean up unfinished writes, delete every passage record of no
+        article or of an old revision, and index again from its stored text any article whose
+        passages are incomplete (``bot repair``)."""
         with self._guard():
             with self._writing() as markers:
                 live = self._live_revs()
@@ -454,7 +476,7 @@ class _Batch:
 
     def texts(self) -> list[str]:
         """The texts to encode: the passages, then the sentences."""
-        return [text for kind in RECORDS for _, text, _ in self.rows[kind]]
+        return [text for kind in ENCODED for _, text, _ in self.rows[kind]]
 
     def planned(self) -> dict[str, dict[str, Any]]:
         """What the changed articles' records will say, as :meth:`TransactionalWrites._article_metas` reads them."""

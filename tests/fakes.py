@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -159,7 +159,8 @@ class FakeStore:
 
     def article_data(self, article_id: str) -> StoredArticle:
         record = self._get(article_id)
-        return StoredArticle(article_id, record.text, dict(record.meta), record.sentences.spans(), record.chunks.spans())
+        sentences = replace(record.sentences.spans(), ids=[])  # the real store splits them from the text again: no record ids
+        return StoredArticle(article_id, record.text, dict(record.meta), sentences, record.chunks.spans())
 
     def content_hashes(self) -> dict[str, str]:
         with self._lock:

@@ -134,13 +134,16 @@ def exported(tmp_path_factory) -> Path:
     return cache
 
 
-def _stored(store: ArticleStore) -> dict:
-    """Every record of ``store`` without its revision and time: ids, texts, metadata and vectors, sorted by id."""
+def _stored(store: ArticleStore, committed: list) -> dict:
+    """Every record of ``store`` without its revision and time (ids, texts, metadata and vectors, sorted by id), and
+    the sentences its commit hook was handed (kept nowhere in Chroma), as (article, start, text, vector)."""
     kept = {}
-    for kind in ("articles", "chunks", "sentences"):
+    for kind in ("articles", "chunks"):
         got = store._plain(kind).get(include=["documents", "metadatas", "embeddings"])
         kept[kind] = sorted((i.split("~")[0], text, {k: v for k, v in meta.items() if k not in {"rev", "ingested_at"}}, vector.tolist())
                             for i, text, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]))
+    kept["sentences"] = sorted((r.id, int(start), text, vector.tolist()) for r in committed
+                               for text, start, vector in zip(r.sentences.texts, r.sentences.starts, r.sentences.vecs))
     return kept
 
 
@@ -150,9 +153,12 @@ def test_two_workers_store_what_one_stores(exported, tmp_path):
     articles = [Article("whole", "Whole", SEED_TEXT)] + [Article(f"p{i}", f"Part {i}", p) for i, p in enumerate(paragraphs)]
     onnx = OnnxEmbeddings(default_model_path(), exported, quantized=True, threads=os.cpu_count() or 1)
     stores = [ArticleStore(onnx, tmp_path / f"workers-{n}", chunk_size=300, chunk_overlap=40, workers=n) for n in (1, 2)]
+    committed: list[list] = [[], []]
+    for store, into in zip(stores, committed):
+        store.on_commit = into.extend
     results = [store.ingest_many(articles, batch_articles=3) for store in stores]
     assert results[0] == results[1] and {r.status for r in results[0]} == {"added"} and len(results[0]) == len(articles)
-    one, two = _stored(stores[0]), _stored(stores[1])
+    one, two = _stored(stores[0], committed[0]), _stored(stores[1], committed[1])
     for kind in one:
         assert [row[:3] for row in one[kind]] == [row[:3] for row in two[kind]]
         assert len(one[kind]) == (len(articles) if kind == "articles" else sum(getattr(r, kind) for r in results[0]))

@@ -37,12 +37,14 @@ def _ids(store, kind, article_id):
 def test_reingest_is_idempotent(store):
     article = Article("a1", "Title", TEXT)
     first = store.ingest(article)
-    before = (_ids(store, "chunks", "a1"), _ids(store, "sentences", "a1"))
+    before = _ids(store, "chunks", "a1")
     second = store.ingest(article)
     assert (first.status, second.status) == ("added", "unchanged")
-    assert (_ids(store, "chunks", "a1"), _ids(store, "sentences", "a1")) == before
-    assert len(before[0]) == first.chunks and len(before[1]) == first.sentences
+    assert _ids(store, "chunks", "a1") == before and len(before) == first.chunks
+    assert len(store.article_data("a1").sentences.texts) == first.sentences
     assert store.count() == 1
+    # sentences are made again from the text when asked for, never kept in Chroma (nothing searches them)
+    assert f"{store.prefix}_sentences" not in {c.name for c in store.client.list_collections()}
 
 
 def test_changed_text_leaves_no_stale_chunks(store):
@@ -56,8 +58,9 @@ def test_changed_text_leaves_no_stale_chunks(store):
         assert changed[meta["start"] : meta["end"]] == text
     assert not any("city 3." in t for t in got["documents"])
     assert store.article_text("a1") == changed
-    sentences = store._store("sentences")._collection.get(where={"article_id": "a1"}, include=["documents"])
-    assert len(sentences["ids"]) == result.sentences
+    sentences = store.article_data("a1").sentences
+    assert len(sentences.texts) == result.sentences == len(sentences.vecs)
+    assert all(changed[a:b] == text for text, a, b in zip(sentences.texts, sentences.starts, sentences.ends))
 
 
 def test_other_articles_untouched_and_remove(store):
@@ -65,7 +68,7 @@ def test_other_articles_untouched_and_remove(store):
     store.ingest(Article("a2", "Two", TEXT.replace("city", "town")))
     kept = _ids(store, "chunks", "a2")
     store.remove("a1")
-    assert _ids(store, "chunks", "a1") == [] and _ids(store, "sentences", "a1") == []
+    assert _ids(store, "chunks", "a1") == []
     assert _ids(store, "chunks", "a2") == kept
     assert [a["id"] for a in store.articles()] == ["a2"]
     with pytest.raises(UnknownArticleError):
@@ -128,14 +131,16 @@ def test_listing_reads_in_pages(store):
     assert [a["id"] for a in store.articles()] == [f"a{i}" for i in range(5)]
 
 
-def test_more_records_than_one_chroma_batch(store):
+def test_more_records_than_one_chroma_batch(tmp_path, backend):
     """Chroma refuses a batch over its maximum (5,461 here): writes are split to the size it reports."""
+    store = ArticleStore(DeterministicFakeEmbedding(size=8), tmp_path / "data", collection=backend.get("collection", "news"),
+                         chunk_size=24, chunk_overlap=0, host=backend.get("chroma_host"), port=backend.get("chroma_port", 8000))
     text = " ".join(f"Event {i} happened." for i in range(store.client.get_max_batch_size() + 100))
     result = store.ingest(Article("long", "Long", text))
-    assert result.sentences > store.client.get_max_batch_size()
-    assert len(store.article_data("long").sentences.ids) == result.sentences
+    assert result.chunks > store.client.get_max_batch_size()
+    assert len(store.article_data("long").passages.ids) == result.chunks
     store.remove("long")
-    assert store._collection("sentences").count() == 0
+    assert store._collection("chunks").count() == 0
 
 
 def test_an_id_repeated_in_a_later_batch_is_stored_as_one_at_a_time_would(store):
@@ -146,7 +151,8 @@ def test_an_id_repeated_in_a_later_batch_is_stored_as_one_at_a_time_would(store)
     assert [r.status for r in results] == ["added", "added", "unchanged", "updated", "unchanged"]
     assert (results[2].chunks, results[2].sentences) == (results[0].chunks, results[0].sentences)
     assert store.article_text("a1") == changed.text
-    assert len(_ids(store, "chunks", "a1")) == results[3].chunks and len(_ids(store, "sentences", "a1")) == results[3].sentences
+    assert len(_ids(store, "chunks", "a1")) == results[3].chunks
+    assert len(store.article_data("a1").sentences.texts) == results[3].sentences
 
 
 def test_repair_removes_leftovers_and_reindexes_incomplete_articles(store):
@@ -190,3 +196,22 @@ def test_serve_start_up_does_not_wait_for_a_busy_writer(tmp_path):
             store.remove("a1")
     store.remove("a1")
     assert store.count() == 0
+
+
+def test_the_next_writer_drops_an_older_release_s_sentence_records(store):
+    """Older releases kept one Chroma record per sentence; nothing reads them now, so the next write drops them."""
+    store.ingest(Article("a1", "One", TEXT))
+    legacy = store.client.get_or_create_collection(f"{store.prefix}_sentences", embedding_function=None)
+    legacy.add(ids=["a1@0-x~old"], documents=["Paragraph 0 says."], metadatas=[{"article_id": "a1", "start": 0, "end": 17}],
+               embeddings=[[0.1] * 32])
+    again = _store_like(store)
+    assert len(again.article_data("a1").sentences.texts) > 1  # reading never touches them
+    assert f"{store.prefix}_sentences" in {c.name for c in again.client.list_collections()}
+    again.ingest(Article("a2", "Two", TEXT.replace("city", "town")))
+    assert f"{store.prefix}_sentences" not in {c.name for c in again.client.list_collections()}
+    assert [a["id"] for a in again.articles()] == ["a1", "a2"]
+
+
+def _store_like(store):
+    return ArticleStore(store.embeddings, store.data_dir, collection=store.prefix, chunk_size=store.chunk_size,
+                        chunk_overlap=store.chunk_overlap, host=store.host, port=store.port)
