@@ -10,6 +10,11 @@ passage's text and was rebuilt whole after every ingest; at 100,000 articles tha
   (any process's ingest or removal), :meth:`FullTextIndex.sync` compares that list with the store's and indexes
   what is missing or changed, drops what is gone: a store filled by another machine (a Chroma server), an index
   file deleted or left behind by a crash, all come right on the next unscoped question;
+* **writes that stay cheap as it grows**: FTS5 cannot look its unindexed columns up, so finding an article's
+  passages by ``article_id`` read the whole table (a re-ingest at 20,000 articles took most of a second, and
+  every new article paid it). The ``passage_rows`` table maps each article to its passages' rowids (indexed),
+  and a new article deletes nothing. A file of an older layout (``PRAGMA user_version``) is emptied and filled
+  again by the next :meth:`FullTextIndex.sync`;
 * **the same terms as the rest of the bot** (:func:`index.terms.terms`, stemmed, stop words out), each written as
   one FTS5 token; FTS5's ``bm25()`` ranks (k1 1.2, b 0.75; the in-memory index used bm25s' 1.5 and 0.75).
 """
@@ -41,6 +46,16 @@ def _body(text: str) -> str:
     return " ".join(_token(t) for t in terms(text))
 
 
+LAYOUT = 2  # PRAGMA user_version of the file's tables; 1 (or 0): without passage_rows
+
+
+def _drop(db: sqlite3.Connection, article_id: str) -> None:
+    """Delete an article's passages (found through ``passage_rows``) and its ``indexed`` row, in the caller's transaction."""
+    db.execute("DELETE FROM passages WHERE rowid IN (SELECT passage FROM passage_rows WHERE article_id = ?)", (article_id,))
+    db.execute("DELETE FROM passage_rows WHERE article_id = ?", (article_id,))
+    db.execute("DELETE FROM indexed WHERE article_id = ?", (article_id,))
+
+
 class FullTextIndex:
     """The passages' BM25 index (see the module docstring). ``path=None`` keeps it in memory."""
 
@@ -57,9 +72,18 @@ class FullTextIndex:
             db = sqlite3.connect(self.path or ":memory:", timeout=60, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(body, article_id UNINDEXED, "
-                       "title UNINDEXED, url UNINDEXED, start UNINDEXED, end UNINDEXED, text UNINDEXED)")
-            db.execute("CREATE TABLE IF NOT EXISTS indexed (article_id TEXT PRIMARY KEY, hash TEXT NOT NULL)")
+            if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
+                db.execute("BEGIN IMMEDIATE")  # another process may be doing the same: look again holding the lock
+                if db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
+                    for table in ("passages", "indexed", "passage_rows"):
+                        db.execute(f"DROP TABLE IF EXISTS {table}")
+                    db.execute("CREATE VIRTUAL TABLE passages USING fts5(body, article_id UNINDEXED, "
+                               "title UNINDEXED, url UNINDEXED, start UNINDEXED, end UNINDEXED, text UNINDEXED)")
+                    db.execute("CREATE TABLE indexed (article_id TEXT PRIMARY KEY, hash TEXT NOT NULL)")
+                    db.execute("CREATE TABLE passage_rows (article_id TEXT NOT NULL, passage INTEGER NOT NULL)")
+                    db.execute("CREATE INDEX passage_rows_article ON passage_rows (article_id)")
+                    db.execute(f"PRAGMA user_version = {LAYOUT}")
+                db.execute("COMMIT")
             self._db = db
         return self._db
 
@@ -69,13 +93,17 @@ class FullTextIndex:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
             try:
+                after = db.execute("SELECT coalesce(max(rowid), 0) FROM passages").fetchone()[0]
                 for a in articles:
-                    db.execute("DELETE FROM passages WHERE article_id = ?", (a.id,))
+                    if db.execute("SELECT 1 FROM indexed WHERE article_id = ?", (a.id,)).fetchone():
+                        _drop(db, a.id)
                     title, url = a.meta.get("title", a.id), a.meta.get("url")
-                    db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                        (_body(text), a.id, title, url, int(start), int(end), text)
-                        for text, start, end in zip(a.passages.texts, a.passages.starts, a.passages.ends)
-                    ])
+                    rows = [(after + 1 + i, _body(text), a.id, title, url, int(start), int(end), text)
+                            for i, (text, start, end) in enumerate(zip(a.passages.texts, a.passages.starts, a.passages.ends))]
+                    after += len(rows)
+                    db.executemany("INSERT INTO passages (rowid, body, article_id, title, url, start, end, text) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    db.executemany("INSERT INTO passage_rows VALUES (?, ?)", [(a.id, row[0]) for row in rows])
                     db.execute("INSERT OR REPLACE INTO indexed VALUES (?, ?)", (a.id, str(a.meta.get("hash", ""))))
                 db.execute("COMMIT")
             except BaseException:
@@ -86,10 +114,13 @@ class FullTextIndex:
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
-            for article_id in article_ids:
-                db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
-                db.execute("DELETE FROM indexed WHERE article_id = ?", (article_id,))
-            db.execute("COMMIT")
+            try:
+                for article_id in article_ids:
+                    _drop(db, article_id)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def sync(self, generation: str, hashes: dict[str, str], read: Callable[[list[str]], Iterable[StoredArticle]]) -> None:
         """Make the index match the store, whose articles' content hashes are ``hashes`` (at ``generation``);

@@ -53,3 +53,28 @@ def test_add_replaces_an_article_and_sync_brings_the_index_in_line_with_the_stor
     assert {h.text for h in other.search("tram cost", 5)} == set(TRAM.passages.texts)
     other.sync("g1", {}, read)  # the same generation: not compared again
     assert other.search("bridge", 5)
+
+
+def test_an_article_s_passages_are_found_by_their_rows_and_an_older_file_is_filled_again(tmp_path):
+    """Replacing or removing one article touches its own passages only; a file of the first layout (no
+    passage_rows, user_version 0) is emptied on open and filled again by the next sync."""
+    import sqlite3
+
+    index = FullTextIndex(tmp_path / "fulltext.sqlite")
+    index.add([TRAM, DAM, article("bridge", "A new bridge opened over the harbour.")])
+    index.add([article("tram", "The tram line was cancelled.", digest="h2")])
+    index.remove(["dam"])
+    assert {h.article_id for h in index.search("tram harbour dam bridge", 10)} == {"tram", "bridge"}
+    with sqlite3.connect(tmp_path / "fulltext.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM passages").fetchone() == db.execute("SELECT count(*) FROM passage_rows").fetchone() == (2,)
+
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as db:  # what the first release wrote
+        db.execute("CREATE VIRTUAL TABLE passages USING fts5(body, article_id UNINDEXED, title UNINDEXED, url UNINDEXED, "
+                   "start UNINDEXED, end UNINDEXED, text UNINDEXED)")
+        db.execute("CREATE TABLE indexed (article_id TEXT PRIMARY KEY, hash TEXT NOT NULL)")
+        db.execute("INSERT INTO passages VALUES ('dam', 'dam', 'Dam', NULL, 0, 3, 'Dam.')")
+        db.execute("INSERT INTO indexed VALUES ('dam', 'h1')")
+    upgraded = FullTextIndex(old)
+    upgraded.sync("g1", {"tram": "h1"}, lambda ids: [TRAM])
+    assert {h.article_id for h in upgraded.search("tram dam", 5)} == {"tram"}

@@ -272,3 +272,36 @@ def test_a_sqlite_database_deleted_or_replaced_under_a_running_bot_is_reported_a
         assert [row.question for row in book.rows()] == []
     assert "was replaced by another file" in caplog.text
     book.close()
+
+
+def test_many_threads_of_one_process_write_without_waiting_on_sqlite(tmp_path, monkeypatch):
+    """One write transaction at a time per process (db._write_locks): SQLite's own wait for its lock polls with
+    sleeps, so a server's threads used to sleep while it was free. With no SQLite wait at all (busy_timeout 0),
+    none of 16 threads writing at once is refused."""
+    import threading
+
+    from sqlalchemy import text
+
+    from bot.logbook import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0)
+    engine = db.open_engine(f"sqlite:///{tmp_path / 'busy.sqlite'}")
+    with db.writing(engine) as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    failures: list[Exception] = []
+
+    def write() -> None:
+        for _ in range(40):
+            try:
+                with db.writing(engine) as conn:
+                    conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
+            except Exception as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.connect() as conn:
+        assert (failures, conn.execute(text("SELECT count(*) FROM t")).scalar()) == ([], 16 * 40)
