@@ -108,7 +108,13 @@ def concurrent_rows(r: dict | None) -> list[str]:
              f"{r['machine']['cores']}); event-loop lag p95", f"{r['client_cpu_cores']:.2f} "
              f"({r.get('client_cpu_ms_per_request', float('nan')):.1f} ms a request) / {r['server_cpu_cores']:.2f}; "
              f"{r['loop_lag_p95_ms']:.1f} ms"),
-    ]
+    ] + ([] if "uncached" not in r else [_uncached_row(head, r["uncached"])])
+
+
+def _uncached_row(head: str, u: dict) -> str:
+    return _row(f"{head}, `BOT_ANSWER_CACHE=0` (every question answered afresh): p50 / p95; requests, errors, throughput; "
+                "server CPU", f"{u['p50_ms']:.0f} / {u['p95_ms']:.0f} ms; {u['requests']:,} requests, {u['errors']} errors, "
+                f"{u['rps']:.1f} req/s; {u['server_cpu_cores']:.2f} cores")
 
 
 def quality_rows(r: dict | None) -> list[str]:

@@ -55,15 +55,22 @@ def cold(work: Path, runs: int = 5) -> dict:
 
 def concurrent(work: Path, clients: int = 64, seconds: float = 60.0) -> dict:
     """``clients`` concurrent clients on ``/api/ask`` for ``seconds``: dev.jsonl's questions about the bundled
-    article and the questions of 8 news articles, each asked scoped and unscoped, in turn."""
+    article and the questions of 8 news articles, each asked scoped and unscoped, in turn. Twice: with the default
+    settings (the figures the target is read from: after the first round every question is a repeat, which the
+    answer cache gives again), then with ``BOT_ANSWER_CACHE=0``, every question answered afresh."""
     data = work / "api"
     archive = small_archive(data, 9)
     bodies = [ask_body(scope, q, list(h)) for i, t in archive for q, h in t.questions for scope in (i, None)]
-    env = bot_env()
-    prepare(data, env)
+    prepare(data, bot_env())
+    result = _concurrent(data, bodies, bot_env(), clients, seconds, "default settings")
+    result["uncached"] = _concurrent(data, bodies, bot_env(answer_cache=0), clients, seconds, "BOT_ANSWER_CACHE=0")
+    return result
+
+
+def _concurrent(data: Path, bodies: list[dict], env: dict[str, str], clients: int, seconds: float, label: str) -> dict:
     with serving(data, env) as (url, proc, output):
         drive(url, bodies[:64], clients=8)  # warm: every worker thread's first request, each article's evidence
-        log(f"concurrent: {clients} clients for {seconds:.0f} s, {len(bodies)} distinct requests in turn")
+        log(f"concurrent ({label}): {clients} clients for {seconds:.0f} s, {len(bodies)} distinct requests in turn")
         client_cpu, server_cpu = own_cpu_seconds(), cpu_seconds(proc.pid)
         out = drive(url, bodies, clients, seconds)
         client_cpu, server_cpu = own_cpu_seconds() - client_cpu, cpu_seconds(proc.pid) - server_cpu
@@ -77,7 +84,7 @@ def concurrent(work: Path, clients: int = 64, seconds: float = 60.0) -> dict:
         "client_cpu_ms_per_request": client_cpu * 1000 / max(1, latency["n"]),
         "loop_lag_p95_ms": out["loop_lag_ms"]["p95_ms"],
     } | ({"serve_output": tail} if tail else {})
-    log(f"concurrent: {result['requests']} requests, {result['errors']} errors, {result['rps']:.1f} req/s, p50 "
+    log(f"concurrent ({label}): {result['requests']} requests, {result['errors']} errors, {result['rps']:.1f} req/s, p50 "
         f"{result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms (target <= 500); client used "
         f"{result['client_cpu_cores']:.2f} cores, server {result['server_cpu_cores']:.2f}; "
         f"event loop lag p95 {result['loop_lag_p95_ms']:.1f} ms")
