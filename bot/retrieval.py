@@ -10,7 +10,10 @@ Chroma's nearest passages with the on-disk BM25 index over every stored passage
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -27,6 +30,17 @@ __all__ = ["HybridRetriever", "rrf"]
 log = logging.getLogger(__name__)
 
 RRF_K = 60
+_LEXICAL: ThreadPoolExecutor | None = None
+_LEXICAL_LOCK = threading.Lock()
+
+
+def _lexical_pool() -> ThreadPoolExecutor:
+    """The threads that run BM25 searches beside the dense search (made on first use, one per core)."""
+    global _LEXICAL
+    with _LEXICAL_LOCK:
+        if _LEXICAL is None:
+            _LEXICAL = ThreadPoolExecutor(max(2, os.cpu_count() or 1), thread_name_prefix="bm25")
+        return _LEXICAL
 
 
 def rrf(*rankings: list[Any]) -> dict[Any, float]:
@@ -54,12 +68,19 @@ class HybridRetriever(BaseRetriever):
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
 
     def passages(self, query: str) -> list[Passage]:
-        """The top ``k`` passages for ``query``, best first."""
-        vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        """The top ``k`` passages for ``query``, best first. Across articles, BM25 runs in a thread of its own
+        while the query is embedded and Chroma searched (both wait outside the interpreter lock)."""
         ids = self.evidence.article_ids()
         if self.article_id is not None or len(ids) == 1:
+            vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
             return self._in_article(self.article_id or ids[0], query, vector)
-        return self._across(query, vector)
+        lexical = _lexical_pool().submit(self._bm25, query, self._pool) if self.mode in ("hybrid", "bm25") else None
+        try:
+            vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+            return self._across(vector, lexical)
+        finally:
+            if lexical is not None:
+                lexical.cancel()
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [
@@ -83,20 +104,24 @@ class HybridRetriever(BaseRetriever):
             for i in top
         ]
 
-    def _across(self, query: str, vector: np.ndarray) -> list[Passage]:
-        pool = max(self.k * 3, 10)
+    @property
+    def _pool(self) -> int:
+        """How many passages each ranking gives to the fusion."""
+        return max(self.k * 3, 10)
+
+    def _across(self, vector: np.ndarray, lexical: Future[list[Passage]] | None) -> list[Passage]:
         # a passage is one span of one article: (article id, start) names it in both rankings
         found: dict[tuple[str, int], Passage] = {}
         scored: set[tuple[str, int]] = set()
         rankings = []
         if self.mode in ("hybrid", "dense"):
-            for hit in self.store.search(vector.tolist(), pool):
+            for hit in self.store.search(vector.tolist(), self._pool):
                 found[hit.article_id, hit.start] = hit
             scored = set(found)
             rankings.append(list(found))
-        if self.mode in ("hybrid", "bm25"):
+        if lexical is not None:
             ranking = []
-            for hit in self._bm25(query, pool):
+            for hit in lexical.result():
                 ranking.append((hit.article_id, hit.start))
                 found.setdefault((hit.article_id, hit.start), hit)
             rankings.append(ranking)

@@ -64,6 +64,18 @@ class FullTextIndex:
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._synced: str | None = None  # the store generation the index was last compared with
+        self._readers = threading.local()  # a connection per searching thread: searches run side by side (WAL)
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's connection for searching (SQLite runs queries without the interpreter lock; one shared
+        connection would make a server's threads search one at a time)."""
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            assert self.path is not None  # an in-memory index has its one connection
+            with self._lock:
+                self._conn()  # the tables exist, in this release's layout
+            db = self._readers.db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+        return db
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -145,8 +157,11 @@ class FullTextIndex:
         if not wanted:
             return []
         match = " OR ".join(f'"{t}"' for t in wanted)
-        with self._lock:
-            rows = self._conn().execute(
-                "SELECT article_id, title, url, start, end, text FROM passages WHERE passages MATCH ? "
-                "ORDER BY bm25(passages) LIMIT ?", (match, k)).fetchall()
+        query_sql = ("SELECT article_id, title, url, start, end, text FROM passages WHERE passages MATCH ? "
+                     "ORDER BY bm25(passages) LIMIT ?")
+        if self.path is None:  # one in-memory database, one connection
+            with self._lock:
+                rows = self._conn().execute(query_sql, (match, k)).fetchall()
+        else:
+            rows = self._reader().execute(query_sql, (match, k)).fetchall()
         return [Passage(a, title, text, int(start), int(end), 0.0, url) for a, title, url, start, end, text in rows]
