@@ -177,7 +177,7 @@ def how_built(results: dict[str, dict]) -> str:
         "`/api/ask` questions over the largest archive, read from `/proc/PID/status` (VmRSS now, VmHWM the peak). "
         "The concurrent clients ask about the bundled article (dev.jsonl) and 8 news articles, each question scoped "
         "and unscoped in turn, on a `bot serve` of those 9 articles (embedded store, default settings, rate limit "
-        "off); they are asyncio tasks on one `httpx.AsyncClient` (a connection each) in the benchmark process; the CPU "
+        "off); they are asyncio tasks in the benchmark process, each on a keep-alive connection of its own (plain HTTP/1.1 on asyncio streams: httpx took most of a core at this rate); the CPU "
         "they use and how late the event loop wakes up are printed, to show the server, not the client, sets the "
         "pace. A cold `bot ask` is a new process after one untimed run (the disk cache warm, as on a server that "
         "has run the bot before)."

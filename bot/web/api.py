@@ -21,12 +21,10 @@ it with its answer, scope and latency in the question log (:mod:`bot.logbook`).
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from functools import partial
 
-import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -76,19 +74,6 @@ class FeedbackRequest(BaseModel):
     comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS, description="What was right or wrong, in the reader's words.")
 
 
-#: Requests answered at once by the thread pool (the rest wait their turn, first come first served): four per core, 8 at least.
-#: Answering is CPU work under one interpreter lock; anyio's 40 threads let 64 clients' requests fight over it, and
-#: the unlucky ones waited seconds (p95 1.2 s at 0.6 of 2 cores busy). Enough for waits on a Chroma server too.
-THREADS = max(8, 4 * (os.cpu_count() or 1))
-
-
-def limit_threads() -> None:
-    """Set this event loop's thread pool to :data:`THREADS` (anyio keeps one limiter per loop; cheap to repeat)."""
-    limiter = anyio.to_thread.current_default_thread_limiter()
-    if limiter.total_tokens != THREADS:
-        limiter.total_tokens = THREADS
-
-
 def api_token(settings) -> str | None:
     """The token ``BOT_API_TOKEN`` sets, or None when the API is open."""
     return settings.api_token.get_secret_value() if settings.api_token else None
@@ -129,7 +114,6 @@ def create_api(service: QuestionService) -> FastAPI:
 
     @api.middleware("http")
     async def framing_policy(request: Request, call_next):
-        limit_threads()
         response = await call_next(request)
         # a route with a policy of its own (the editors' page) keeps it
         response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
