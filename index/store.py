@@ -104,6 +104,7 @@ class ArticleStore(TransactionalWrites):
         #: called with the articles of each committed ingest batch (their text, sentences and passages with vectors),
         #: so derived tables (the bot's evidence) are made while everything is at hand; its failure fails no ingest
         self.on_commit: Callable[[list[StoredArticle]], None] | None = None
+        self._legacy_dropped = False  # whether this store's first write dropped an older release's collections
 
     # -- connection -------------------------------------------------------------------------
 

@@ -184,6 +184,7 @@ class TransactionalWrites:
         embeddings: Embeddings
         data_dir: Path | None
         prefix: str
+        _legacy_dropped: bool
         chunk_size: int
         chunk_overlap: int
         reserve_bytes: int
@@ -220,14 +221,14 @@ class TransactionalWrites:
 
     def _drop_legacy(self) -> None:
         """Drop the collections an older release wrote and this one never reads (:data:`LEGACY`), once per store."""
-        if self.__dict__.get("_legacy_dropped"):
+        if self._legacy_dropped:
             return
         names = {getattr(c, "name", c) for c in self.client.list_collections()}
         for kind in LEGACY:
             if f"{self.prefix}_{kind}" in names:
                 self.client.delete_collection(f"{self.prefix}_{kind}")
                 log.info("dropped the %s_%s collection of an older release: nothing reads it now", self.prefix, kind)
-        self.__dict__["_legacy_dropped"] = True
+        self._legacy_dropped = True
 
     def ingest(self, article: Article) -> IngestResult:
         """Store ``article``; unchanged text is skipped, changed text replaces its old records."""
