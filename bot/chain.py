@@ -87,10 +87,10 @@ class NewsBot:
             return self._suggestions
 
     def warm_up(self) -> None:
-        """Load the model, open the store and build the first 32 articles' evidence (with their word-piece
-        vectors) and suggested questions now, so the first question answers quickly."""
+        """Load the model, open the store and build 32 articles' evidence (with their word-piece vectors) and
+        suggested questions now, so the first question answers quickly; the archive is not read whole."""
         self.embeddings.embed_query("warm up")
-        for article_id in self.evidence.article_ids()[:32]:
+        for article_id in self.store.some_ids(32):
             self.evidence.get(article_id).tokens()
             self.suggested_questions(article_id)
 
@@ -242,10 +242,9 @@ class NewsBot:
         return self._chain
 
     def require(self, article: str | None = None) -> None:
-        """Raise a clear error if the index is empty or ``article`` is unknown (from the cached id list,
-        so a hot question reads nothing from Chroma)."""
-        ids = self.evidence.article_ids()
-        if not ids:
+        """Raise a clear error if the index is empty or ``article`` is unknown (from the count and the
+        article's content hash, both kept per store generation: a hot question reads nothing from Chroma)."""
+        if not self.evidence.count():
             raise EmptyIndexError()
         if article is not None and article not in self.evidence:
             shown = article if len(article) <= 140 else article[:140] + "…"

@@ -70,10 +70,9 @@ class HybridRetriever(BaseRetriever):
     def passages(self, query: str) -> list[Passage]:
         """The top ``k`` passages for ``query``, best first. Across articles, BM25 runs in a thread of its own
         while the query is embedded and Chroma searched (both wait outside the interpreter lock)."""
-        ids = self.evidence.article_ids()
-        if self.article_id is not None or len(ids) == 1:
+        if self.article_id is not None or self.evidence.count() == 1:
             vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
-            return self._in_article(self.article_id or ids[0], query, vector)
+            return self._in_article(self.article_id or self.evidence.article_ids()[0], query, vector)
         lexical = _lexical_pool().submit(self._bm25, query, self._pool) if self.mode in ("hybrid", "bm25") else None
         try:
             vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
@@ -130,11 +129,13 @@ class HybridRetriever(BaseRetriever):
         return [found[key] if key in scored else self._scored(found[key], vector) for key in top]
 
     def _bm25(self, query: str, pool: int) -> list[Passage]:
-        """The passages BM25 ranks highest over the whole store (:class:`index.fulltext.FullTextIndex`), brought up
-        to date with the store first; none when the index file cannot be used (dense ranking alone, logged)."""
+        """The passages BM25 ranks highest over the whole store (:class:`index.fulltext.FullTextIndex`), the file
+        brought up to date with the store in the background (:meth:`index.fulltext.FullTextIndex.sync`); each hit
+        checked against the store's text of its article; none when the index file cannot be used (dense ranking
+        alone, logged)."""
         try:
-            self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes(), self.store.passages_of)
-            return [p for p in self.bm25.search(query, pool) if p.article_id in self.evidence]
+            self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes, self.store.passages_of, wait=False)
+            return self.bm25.search(query, pool, current=self.evidence.hashes_of)
         except sqlite3.Error as exc:
             log.warning("the BM25 index %s cannot be used (%s: %s); ranking by vectors alone", self.bm25.path,
                         type(exc).__name__, exc)

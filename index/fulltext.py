@@ -9,7 +9,12 @@ passage's text and was rebuilt whole after every ingest; at 100,000 articles tha
 * **never the truth**: each indexed article is recorded with its content hash. When the store's generation changes
   (any process's ingest or removal), :meth:`FullTextIndex.sync` compares that list with the store's and indexes
   what is missing or changed, drops what is gone: a store filled by another machine (a Chroma server), an index
-  file deleted or left behind by a crash, all come right on the next unscoped question;
+  file deleted or left behind by a crash, all come right on the next unscoped question. The comparison reads every
+  article's hash (about 10 s at 100,000 articles), so a question does not wait for it: it runs in a thread of its
+  own while questions search the file as it is, each hit checked against the store's hash of its article
+  (:meth:`FullTextIndex.search`'s ``current``), so a removed or changed article's old passages are never used.
+  Only an empty file (a new worker machine, a deleted file) is filled before the question searches it. The file
+  records the generation it was last compared at, so a process started later does not compare again;
 * **writes that stay cheap as it grows**: FTS5 cannot look its unindexed columns up, so finding an article's
   passages by ``article_id`` read the whole table (a re-ingest at 20,000 articles took most of a second, and
   every new article paid it). The ``passage_rows`` table maps each article to its passages' rowids (indexed),
@@ -64,6 +69,8 @@ class FullTextIndex:
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._synced: str | None = None  # the store generation the index was last compared with
+        self._syncing = threading.Lock()  # one comparison at a time
+        self._behind: threading.Thread | None = None  # the comparison running in the background, if any
         self._readers = threading.local()  # a connection per searching thread: searches run side by side (WAL)
 
     def _reader(self) -> sqlite3.Connection:
@@ -96,6 +103,7 @@ class FullTextIndex:
                     db.execute("CREATE INDEX passage_rows_article ON passage_rows (article_id)")
                     db.execute(f"PRAGMA user_version = {LAYOUT}")
                 db.execute("COMMIT")
+            db.execute("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._db = db
         return self._db
 
@@ -134,34 +142,80 @@ class FullTextIndex:
                 db.execute("ROLLBACK")
                 raise
 
-    def sync(self, generation: str, hashes: dict[str, str], read: Callable[[list[str]], Iterable[StoredArticle]]) -> None:
-        """Make the index match the store, whose articles' content hashes are ``hashes`` (at ``generation``);
-        ``read(ids)`` gives the stored articles to index. Cheap when nothing differs; at most once per generation."""
+    def sync(self, generation: str, hashes: Callable[[], dict[str, str]], read: Callable[[list[str]], Iterable[StoredArticle]],
+             wait: bool = True) -> None:
+        """Make the index match the store at ``generation``: ``hashes()`` gives every stored article's content
+        hash (a read of the whole archive), ``read(ids)`` the stored articles to index. Nothing to do when this
+        process, or any other, compared at that generation already. ``wait=False``: a file that holds articles is
+        compared in a background thread and this returns at once (search it with ``current``); an empty one is
+        filled before this returns."""
         if generation == self._synced:
             return
         with self._lock:
-            indexed = dict(self._conn().execute("SELECT article_id, hash FROM indexed").fetchall())
-        gone = [a for a in indexed if a not in hashes]
-        stale = [a for a, h in hashes.items() if indexed.get(a) != h]
-        if gone:
-            self.remove(gone)
-        if stale:
-            log.info("indexing %d articles' passages for BM25 (%s)", len(stale), self.path)
-            for first in range(0, len(stale), 500):
-                self.add(read(stale[first:first + 500]))
-        self._synced = generation
+            db = self._conn()
+            recorded = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
+            holds_any = db.execute("SELECT 1 FROM indexed LIMIT 1").fetchone() is not None
+        if recorded is not None and recorded[0] == generation:
+            self._synced = generation
+        elif wait or not holds_any:
+            self._compare(generation, hashes, read)
+        else:
+            with self._lock:
+                if self._behind is not None and self._behind.is_alive():
+                    return
+                self._behind = threading.Thread(target=self._compare_logged, args=(generation, hashes, read),
+                                                name="bm25-sync", daemon=True)
+                self._behind.start()
 
-    def search(self, query: str, k: int) -> list[Passage]:
-        """The ``k`` passages (at most) that BM25 ranks highest for ``query``, best first, unscored."""
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background comparison (:meth:`sync` with ``wait=False``) to finish."""
+        behind = self._behind
+        if behind is not None:
+            behind.join(timeout)
+
+    def _compare_logged(self, generation: str, hashes: Callable[[], dict[str, str]], read: Callable) -> None:
+        try:
+            self._compare(generation, hashes, read)
+        except Exception as exc:  # the store or the file failed: questions go on with the file as it is
+            log.warning("bringing the BM25 index %s up to date failed (%s: %s); the next question tries again",
+                        self.path, type(exc).__name__, exc)
+
+    def _compare(self, generation: str, hashes: Callable[[], dict[str, str]], read: Callable) -> None:
+        with self._syncing:
+            if generation == self._synced:
+                return
+            stored = hashes()  # after ``generation`` was read: an article written since is compared next time
+            with self._lock:
+                indexed = dict(self._conn().execute("SELECT article_id, hash FROM indexed").fetchall())
+            gone = [a for a in indexed if a not in stored]
+            stale = [a for a, h in stored.items() if indexed.get(a) != h]
+            if gone:
+                self.remove(gone)
+            if stale:
+                log.info("indexing %d articles' passages for BM25 (%s)", len(stale), self.path)
+                for first in range(0, len(stale), 500):
+                    self.add(read(stale[first:first + 500]))
+            with self._lock:
+                self._conn().execute("INSERT OR REPLACE INTO state VALUES ('generation', ?)", (generation,))
+            self._synced = generation
+
+    def search(self, query: str, k: int, current: Callable[[list[str]], dict[str, str]] | None = None) -> list[Passage]:
+        """The ``k`` passages (at most) that BM25 ranks highest for ``query``, best first, unscored. With
+        ``current`` (article ids → the store's content hash of those stored), only passages of the text the
+        store holds now: none of an article removed, or changed, since the file was compared."""
         wanted = dict.fromkeys(_token(t) for t in terms(query))
         if not wanted:
             return []
         match = " OR ".join(f'"{t}"' for t in wanted)
-        query_sql = ("SELECT article_id, title, url, start, end, text FROM passages WHERE passages MATCH ? "
+        query_sql = ("SELECT passages.article_id, title, url, start, end, text, indexed.hash FROM passages "
+                     "JOIN indexed ON indexed.article_id = passages.article_id WHERE passages MATCH ? "
                      "ORDER BY bm25(passages) LIMIT ?")
         if self.path is None:  # one in-memory database, one connection
             with self._lock:
                 rows = self._conn().execute(query_sql, (match, k)).fetchall()
         else:
             rows = self._reader().execute(query_sql, (match, k)).fetchall()
-        return [Passage(a, title, text, int(start), int(end), 0.0, url) for a, title, url, start, end, text in rows]
+        if current is not None:
+            now = current(sorted({row[0] for row in rows}))
+            rows = [row for row in rows if now.get(row[0]) == row[6]]
+        return [Passage(a, title, text, int(start), int(end), 0.0, url) for a, title, url, start, end, text, _ in rows]

@@ -64,6 +64,11 @@ class Spans:
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1) if len(vectors) else np.zeros((0, 0), np.float32)
         return cls(list(texts), np.asarray(starts), np.asarray(ends), matrix, list(ids))
 
+    @classmethod
+    def empty(cls) -> Spans:
+        """No spans (what a record leaves out: the store's sentences, which it does not keep)."""
+        return cls.from_rows([], [], [], [])
+
 
 @dataclass(frozen=True)
 class StoredArticle:

@@ -289,9 +289,16 @@ class ArticleStore(TransactionalWrites):
         return self._articles.count()
 
     @_guarded
-    def content_hashes(self) -> dict[str, str]:
-        """Every article's content hash (:attr:`index.loader.Article.content_hash`), by id: what caches key on."""
-        return {article_id: str(meta.get("hash", "")) for article_id, meta in self._article_metas(None).items()}
+    def content_hashes(self, article_ids: list[str] | None = None) -> dict[str, str]:
+        """The content hash (:attr:`index.loader.Article.content_hash`) by id of every article, or of those of
+        ``article_ids`` that are stored: what caches key on. Every article's is a read of the whole archive
+        (seconds at 100,000 articles); a few ids' is one lookup."""
+        return {article_id: str(meta.get("hash", "")) for article_id, meta in self._article_metas(article_ids).items()}
+
+    @_guarded
+    def some_ids(self, n: int) -> list[str]:
+        """Up to ``n`` stored articles' ids (whichever Chroma reads first), sorted: without reading the archive."""
+        return sorted(self._articles.get(limit=max(0, n), include=[])["ids"]) if n > 0 else []
 
     @_guarded
     def articles(self) -> list[dict[str, Any]]:
@@ -357,7 +364,7 @@ class ArticleStore(TransactionalWrites):
             vectors=[got["embeddings"][i] for i in order],
             ids=[got["ids"][i] for i in order],
         )
-        return StoredArticle(article_id, found["documents"][0], meta, Spans.from_rows([], [], [], []), passages)
+        return StoredArticle(article_id, found["documents"][0], meta, Spans.empty(), passages)
 
     def _all_metadatas(self, kind: str) -> list[dict]:
         return _get_all(self._collection(kind), ["metadatas"])["metadatas"]
@@ -382,7 +389,7 @@ class ArticleStore(TransactionalWrites):
         for article_id, found in rows.items():
             found.sort()
             spans = Spans.from_rows([t for _, _, t in found], [a for a, _, _ in found], [b for _, b, _ in found], [])
-            out.append(StoredArticle(article_id, "", metas[article_id], Spans.from_rows([], [], [], []), spans))
+            out.append(StoredArticle(article_id, "", metas[article_id], Spans.empty(), spans))
         return out
 
     @_guarded

@@ -103,7 +103,7 @@ class _Stored:
 
 class FakeStore:
     """An in-memory :class:`~index.store.ArticleStore`: the same reads (``generation``, ``count``, ``articles``,
-    ``article_text``, ``article_data``, ``content_hashes``, ``passages_of``, ``search``, ``require``)
+    ``article_text``, ``article_data``, ``content_hashes``, ``some_ids``, ``passages_of``, ``search``, ``require``)
     and writes (``ingest``, ``ingest_many`` calling ``on_commit``, ``remove``, ``repair``, ``recover``), with the real
     chunking. Nothing persists; there is
     nothing to crash, so ``repair`` and ``recover`` find nothing. Safe to call from many threads."""
@@ -125,6 +125,10 @@ class FakeStore:
 
     def count(self) -> int:
         return len(self._articles)
+
+    def some_ids(self, n: int) -> list[str]:
+        with self._lock:
+            return sorted(self._articles)[:max(0, n)]
 
     def articles(self) -> list[dict[str, Any]]:
         """Every article's row, sorted by id, as :meth:`ArticleStore.articles` makes it."""
@@ -162,9 +166,10 @@ class FakeStore:
         sentences = replace(record.sentences.spans(), ids=[])  # the real store splits them from the text again: no record ids
         return StoredArticle(article_id, record.text, dict(record.meta), sentences, record.chunks.spans())
 
-    def content_hashes(self) -> dict[str, str]:
+    def content_hashes(self, article_ids: list[str] | None = None) -> dict[str, str]:
         with self._lock:
-            return {article_id: record.meta["hash"] for article_id, record in self._articles.items()}
+            return {article_id: record.meta["hash"] for article_id, record in self._articles.items()
+                    if article_ids is None or article_id in article_ids}
 
     def passages_of(self, article_ids: list[str]) -> list[StoredArticle]:
         return [self.article_data(a) for a in article_ids if a in self._articles]

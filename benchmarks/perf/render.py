@@ -126,14 +126,23 @@ def quality_rows(r: dict | None) -> list[str]:
                  s["max_diff"] <= 0.005) for s in r["sets"]]
 
 
+def _after(x: dict) -> str:
+    """A worker's first questions after another process ingested, scoped then unscoped (not in older results)."""
+    if "scoped_after_ingest_ms" not in x:
+        return "not measured"
+    return " / ".join(", ".join(f"{t:.0f}" for t in x[f"{kind}_after_ingest_ms"]) for kind in ("scoped", "unscoped"))
+
+
 def size_table(r: dict) -> list[str]:
     out = ["| store | articles | built in | scoped p50 / p95 (ms) | unscoped p50 / p95 (ms) | query embedding p50 (ms) | "
-           "scoped / embedding | worker warm-up (s) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "scoped / embedding | worker warm-up (s) | first questions after an ingest (ms) |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for x in sorted(r["rows"], key=lambda x: (STORES.index(x["store"]), x["articles"])):
         built = f"{x['build_s']:.0f} s" + (f" ({x['build_articles_per_s']:.1f}/s)" if x.get("build_articles_per_s") else "")
         out.append(f"| {x['store']} | {x['articles']:,} | {built} | {_ms(x['scoped']['p50_ms'])} / {_ms(x['scoped']['p95_ms'])} | "
                    f"{_ms(x['unscoped']['p50_ms'])} / {_ms(x['unscoped']['p95_ms'])} | {_ms(x['query_embedding']['p50_ms'])} | "
-                   f"{x['scoped_over_embedding']:.2f}× | {x['scoped_warm_up_s']:.1f} / {x['unscoped_warm_up_s']:.1f} |")
+                   f"{x['scoped_over_embedding']:.2f}× | {x['scoped_warm_up_s']:.1f} / {x['unscoped_warm_up_s']:.1f} | "
+                   f"{_after(x)} |")
     return out
 
 

@@ -16,11 +16,14 @@ from collections.abc import Iterator
 
 from bot.chain import NewsBot
 from bot.settings import Settings
+from index.loader import Article
 from index.testing import free_port, start_chroma
 from perf.common import BOT, ask_body, bot_env, drive, log, output_tail, proc_status, serving, summary
 from perf.corpus import CachedEmbeddings, Text, archive, spare_questions, spread_questions
 
 STORES = ("embedded", "server")
+AFTER_INGEST = 3  # questions each worker asks after another process's ingest
+LATE_ID = "late-arrival"  # the article ingested between them (and removed after)
 BUILD_SLICE = 500  # articles per ingest_many call: a progress line between slices
 
 
@@ -71,10 +74,12 @@ def measure(settings: Settings, texts: list[Text], size: int, n: int, probes: li
     """Warm question latency, scoped and unscoped, each by a fresh worker bot (warm_up and a few questions of no
     archive article first), about articles spread over the archive; one query embedding's time in the scoped worker."""
     out: dict = {}
+    workers, later = {}, {}
     for kind, phase in (("scoped", 0.25), ("unscoped", 0.75)):
-        questions = spread_questions(texts, size, n, phase)
+        questions = spread_questions(texts, size, n + AFTER_INGEST, phase)
+        questions, later[kind] = questions[:n], questions[n:]
         start = time.perf_counter()
-        worker = NewsBot(settings)
+        worker = workers[kind] = NewsBot(settings)
         worker.warm_up()
         for question in warm:
             worker.ask(question, article=questions[0][0] if kind == "scoped" else None)
@@ -88,6 +93,19 @@ def measure(settings: Settings, texts: list[Text], size: int, n: int, probes: li
                 times.append((time.perf_counter() - t0) * 1000)
             out["query_embedding"] = summary(times)
     out["scoped_over_embedding"] = out["scoped"]["p50_ms"] / out["query_embedding"]["p50_ms"]
+    out.update(after_ingest(settings, texts[-1], workers, later))
+    return out
+
+
+def after_ingest(settings: Settings, text: Text, workers: dict[str, NewsBot], questions: dict[str, list]) -> dict:
+    """Each warm worker's next questions after another bot (another process, as far as caches go) ingested one
+    article: the store's generation changed, so whatever a worker keeps per generation is read again. The
+    article is removed afterwards, so the archive keeps its size."""
+    other = NewsBot(settings)
+    other.ingest(Article(LATE_ID, text.title, text.text))
+    time.sleep(workers["scoped"].evidence.ttl + 0.2)  # a worker looks at the generation at most once a ttl
+    out = {f"{kind}_after_ingest_ms": _asked(workers[kind], questions[kind], kind == "scoped") for kind in workers}
+    other.remove(LATE_ID)
     return out
 
 

@@ -16,6 +16,9 @@ from index.records import StoredArticle
 
 __all__ = ["EvidenceCache"]
 
+#: ids whose content hash a process keeps looked up per store generation, at most (about 150 bytes each)
+KNOWN_MAX = 100_000
+
 
 class EvidenceCache:
     """ArticleIndex objects by article id, rebuilt when the store's generation changes.
@@ -23,6 +26,11 @@ class EvidenceCache:
     The generation is read at most once per ``ttl`` seconds, so a hot question reads
     nothing from Chroma; an ingest in this process invalidates at once, one in another
     process within ``ttl``.
+
+    What a question needs to know about the archive is looked up per article and kept for the generation: the
+    count, and the content hash of each article asked about (:meth:`hashes_of`, one lookup for all a question
+    names). Every article's hash (:meth:`content_hashes`, :meth:`article_ids`) is one read of the whole archive,
+    about 10 s at 100,000 articles: no question waits on it, or every worker would stall after each ingest.
     """
 
     def __init__(self, store, embeddings=None, max_articles: int = 64, ttl: float = 1.0, disk: EvidenceStore | None = None) -> None:
@@ -36,12 +44,13 @@ class EvidenceCache:
         self._checked = 0.0
         self._hashes: dict[str, str] | None = None  # every stored article's content hash, by id
         self._ids: list[str] | None = None
+        self._known: dict[str, str | None] = {}  # content hash by id, of the ids looked up (None: not stored)
+        self._count: int | None = None
         self._lock = threading.RLock()
 
     def invalidate(self) -> None:
         with self._lock:
-            self._items.clear()
-            self._hashes = self._ids = None
+            self._forget()
             self._generation = None
             self._checked = 0.0
 
@@ -52,10 +61,14 @@ class EvidenceCache:
         generation = self.store.generation()
         with self._lock:
             if generation != self._generation:
-                self._items.clear()
-                self._hashes = self._ids = None
+                self._forget()
                 self._generation = generation
             self._checked = now
+
+    def _forget(self) -> None:
+        self._items.clear()
+        self._hashes = self._ids = self._count = None
+        self._known = {}
 
     def generation(self) -> str | None:
         """The store's generation, as last read (at most ``ttl`` seconds ago)."""
@@ -67,7 +80,39 @@ class EvidenceCache:
         return self._listing()[1]
 
     def __contains__(self, article_id: str) -> bool:
-        return article_id in self._listing()[0]
+        return article_id in self.hashes_of([article_id])
+
+    def count(self) -> int:
+        """How many articles are stored (cached like the rest)."""
+        self._fresh()
+        with self._lock:
+            if self._hashes is not None:
+                return len(self._hashes)
+            generation, count = self._generation, self._count
+        if count is None:
+            count = self.store.count()
+            with self._lock:
+                if generation == self._generation:
+                    self._count = count
+        return count
+
+    def hashes_of(self, article_ids: list[str]) -> dict[str, str]:
+        """The content hash by id of those of ``article_ids`` that are stored: one lookup of the ids this process
+        has not looked up since the store last changed, none for the others."""
+        self._fresh()
+        with self._lock:
+            if self._hashes is not None:
+                return {a: self._hashes[a] for a in article_ids if a in self._hashes}
+            generation = self._generation
+            missing = [a for a in dict.fromkeys(article_ids) if a not in self._known]
+        found = self.store.content_hashes(missing) if missing else {}
+        with self._lock:
+            known = {**{a: self._known.get(a) for a in article_ids}, **{a: found.get(a) for a in missing}}
+            if generation == self._generation:  # else the store changed meanwhile: answer, keep nothing
+                if len(self._known) > KNOWN_MAX:
+                    self._known = {}
+                self._known.update((a, found.get(a)) for a in missing)
+        return {a: h for a in article_ids if (h := known[a]) is not None}
 
     def content_hashes(self) -> dict[str, str]:
         """Every stored article's content hash, by id (cached like the rest)."""
@@ -77,11 +122,15 @@ class EvidenceCache:
         """Every stored article's content hash by id, and the ids sorted: read once per store generation."""
         self._fresh()
         with self._lock:
-            if self._hashes is None:
-                self._hashes = self.store.content_hashes()
-                self._ids = sorted(self._hashes)
-            assert self._ids is not None
-            return self._hashes, self._ids
+            if self._hashes is not None and self._ids is not None:
+                return self._hashes, self._ids
+            generation = self._generation
+        hashes = self.store.content_hashes()  # outside the lock: seconds at 100,000, and questions go on meanwhile
+        ids = sorted(hashes)
+        with self._lock:
+            if generation == self._generation:
+                self._hashes, self._ids = hashes, ids
+        return hashes, ids
 
     def _key(self, content_hash: str) -> str:
         return evidence_key(content_hash, str(getattr(self.embeddings, "model", "")),
@@ -93,7 +142,7 @@ class EvidenceCache:
             if article_id in self._items:
                 self._items.move_to_end(article_id)
                 return self._items[article_id]
-        content_hash = self.content_hashes().get(article_id)
+        content_hash = self.hashes_of([article_id]).get(article_id)
         index = self.disk.load(self._key(content_hash), article_id, self._tokens_from()) if content_hash else None
         if index is None:
             record = self.store.article_data(article_id)

@@ -14,7 +14,7 @@ def article(article_id: str, *passages: str, digest: str = "h1") -> StoredArticl
     starts = [sum(len(p) + 1 for p in passages[:i]) for i in range(len(passages))]
     spans = Spans.from_rows(list(passages), starts, [s + len(p) for s, p in zip(starts, passages)], [])
     return StoredArticle(article_id, "\n".join(passages), {"title": article_id.title(), "hash": digest, "url": None},
-                         Spans.from_rows([], [], [], []), spans)
+                         Spans.empty(), spans)
 
 
 TRAM = article("tram", "The council approved a tram line to the harbour.", "It will cost 240 million euros.")
@@ -46,12 +46,12 @@ def test_add_replaces_an_article_and_sync_brings_the_index_in_line_with_the_stor
         return [a for a in (TRAM, article("bridge", "A new bridge opened.")) if a.id in ids]
 
     other = FullTextIndex(tmp_path / "fulltext.sqlite")  # another process, after a third one removed "dam"
-    other.sync("g1", {"tram": "h1", "bridge": "h1"}, read)
+    other.sync("g1", lambda: {"tram": "h1", "bridge": "h1"}, read)
     assert reads == [["bridge", "tram"]]
     assert other.search("dam floods", 5) == []
     assert [h.article_id for h in other.search("bridge", 5)] == ["bridge"]
     assert {h.text for h in other.search("tram cost", 5)} == set(TRAM.passages.texts)
-    other.sync("g1", {}, read)  # the same generation: not compared again
+    other.sync("g1", dict, read)  # the same generation: not compared again
     assert other.search("bridge", 5)
 
 
@@ -76,5 +76,46 @@ def test_an_article_s_passages_are_found_by_their_rows_and_an_older_file_is_fill
         db.execute("INSERT INTO passages VALUES ('dam', 'dam', 'Dam', NULL, 0, 3, 'Dam.')")
         db.execute("INSERT INTO indexed VALUES ('dam', 'h1')")
     upgraded = FullTextIndex(old)
-    upgraded.sync("g1", {"tram": "h1"}, lambda ids: [TRAM])
+    upgraded.sync("g1", lambda: {"tram": "h1"}, lambda ids: [TRAM])
     assert {h.article_id for h in upgraded.search("tram dam", 5)} == {"tram"}
+
+
+def test_a_question_never_waits_for_the_comparison_nor_uses_passages_the_store_no_longer_holds(tmp_path):
+    """``wait=False`` on a file that holds articles: the comparison (a read of every article's hash, seconds at
+    100,000) runs in a thread of its own; meanwhile ``current`` keeps out the passages of an article removed or
+    changed since. The generation compared at is kept in the file: a process started later compares nothing."""
+    import threading
+
+    index = FullTextIndex(tmp_path / "fulltext.sqlite")
+    index.add([TRAM, DAM])
+    store = {"tram": "h2", "bridge": "h1"}  # another machine changed the tram, removed the dam, added a bridge
+    reading, release = threading.Event(), threading.Event()
+
+    def hashes():
+        reading.set()
+        assert release.wait(30)
+        return dict(store)
+
+    def read(ids):
+        texts = {"tram": article("tram", "The tram line was cancelled.", digest="h2"), "bridge": article("bridge", "A new bridge opened.")}
+        return [texts[i] for i in ids]
+
+    index.sync("g2", hashes, read, wait=False)  # returns at once: the comparison waits in its thread
+    assert reading.wait(30)
+    current = lambda ids: {i: store[i] for i in ids if i in store}  # noqa: E731
+    assert index.search("tram cost dam floods", 5, current=current) == []  # the old tram and the dam: not the store's
+    assert {h.article_id for h in index.search("tram cost dam floods", 5)} == {"tram", "dam"}  # unchecked: the file as it is
+    index.sync("g2", hashes, read, wait=False)  # one comparison at a time
+    release.set()
+    index.wait(30)
+    assert [h.text for h in index.search("tram bridge", 5, current=current)] == ["The tram line was cancelled.", "A new bridge opened."]
+
+    later = FullTextIndex(tmp_path / "fulltext.sqlite")
+    later.sync("g2", lambda: pytest.fail("compared again at the generation the file was compared at"), read, wait=False)
+    assert later.wait(1) is None and later.search("bridge", 5)
+
+
+def test_an_empty_file_is_filled_before_the_question_searches_it(tmp_path):
+    index = FullTextIndex(tmp_path / "fulltext.sqlite")
+    index.sync("g1", lambda: {"tram": "h1"}, lambda ids: [TRAM], wait=False)
+    assert [h.article_id for h in index.search("tram", 5)] == ["tram"]

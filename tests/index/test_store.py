@@ -42,7 +42,8 @@ def test_reingest_is_idempotent(store):
     assert (first.status, second.status) == ("added", "unchanged")
     assert _ids(store, "chunks", "a1") == before and len(before) == first.chunks
     assert len(store.article_data("a1").sentences.texts) == first.sentences
-    assert store.count() == 1
+    assert store.count() == 1 and store.some_ids(5) == ["a1"] and store.some_ids(0) == []
+    assert store.content_hashes(["a1", "nope"]) == store.content_hashes() == {"a1": article.content_hash}
     # sentences are made again from the text when asked for, never kept in Chroma (nothing searches them)
     assert f"{store.prefix}_sentences" not in {c.name for c in store.client.list_collections()}
 
