@@ -125,12 +125,16 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
 
     def add_example(history: list[dict], selected: gr.SelectData):
         value = selected.value
-        text = value.get("text", "") if isinstance(value, dict) else str(value)
+        text = value.get("text") if isinstance(value, dict) else value
+        if not isinstance(text, str) or not text.strip():
+            raise gr.Error("bad request: a suggested question's value is its text")
         return history + [{"role": "user", "content": shown(text)}]
 
     def on_like(history: list[dict], liked: gr.LikeData, request: gr.Request):
         """👍/👎 on the answer's row; a 👎 opens the comment box. Gradio sends ``liked`` None when a rating is taken back."""
-        index = liked.index if isinstance(liked.index, int) else liked.index[0]
+        index = liked.index[0] if isinstance(liked.index, list) and liked.index else liked.index
+        if type(index) is not int:  # what the page sends: the message's index, or [index, part]
+            raise gr.Error("bad request: a rating's event_data index is the rated message's index (a whole number)")
         if not 0 <= index < len(history):
             return None, gr.Row(visible=False)
         content = message_text(history[index].get("content"))
@@ -184,18 +188,21 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
         questions and the embed shows its title (``?title=`` overrides); a url that matches nothing
         leaves the chat on all articles, and the embed says so."""
         query = request.query_params if request else {}
-        wanted, rows, note = query.get("article"), service.rows(), None
-        row = next((a for a in rows if a["id"] == wanted), None)
+        wanted, note = query.get("article"), None
+        row = service.row(wanted) if wanted else None  # one article's row: a scoped page never lists the archive
         if wanted and row is None:
             gr.Warning(html.escape(f"No article with id {wanted!r}; answering from all articles."))
         elif not wanted and query.get("url"):
-            row = match_article(query["url"], rows)
+            row = match_article(query["url"], service.rows())
             note = None if row else "No article matches this page; answering from all articles."
         wanted, title = (row or {}).get("id"), query.get("title") or (row or {}).get("title")
         lines = ([f"### {literal(title)}"] if title else []) + ([literal(note)] if note else [])
         heading = gr.Markdown("\n\n".join(lines), visible=True) if embed and lines else gr.skip()
         chips = gr.Chatbot(examples=chips_of(row["id"])) if row else gr.skip()
-        if embed or wanted or len(rows) < 2:  # the picker stays hidden, so its choices are not sent
+        if embed or wanted:  # the picker stays hidden, so its choices are not sent
+            return gr.Dropdown(visible=False), wanted, chips, heading
+        rows = service.rows()
+        if len(rows) < 2:
             return gr.Dropdown(visible=False), wanted, chips, heading
         return gr.Dropdown(choices=[("All articles", ALL)] + [(a["title"], a["id"]) for a in rows], visible=True), None, chips, heading
 

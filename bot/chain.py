@@ -130,8 +130,13 @@ class NewsBot:
         return self.suggestions.articles()
 
     def rows(self) -> list[dict]:
-        """Every article's row, without suggestions; cached until the store changes."""
+        """Every article's row, without suggestions; cached, and read again in the background when the store
+        changes (:meth:`bot.suggest.cache.SuggestionCache.rows`)."""
         return self.suggestions.rows()[1]
+
+    def row(self, article_id: str) -> dict | None:
+        """The stored article ``article_id``'s row, without suggestions, read now; None if there is none."""
+        return self.suggestions.row(article_id)
 
     def open_log(self) -> None:
         """Connect to the question log's database now (migrating it, importing an old feedback file), so a

@@ -13,12 +13,19 @@ from dataclasses import dataclass, field
 from index.errors import InputError
 from index.text import lone_surrogate, surrogate_message
 
-__all__ = ["Question", "blank", "check_text", "check_question", "checked"]
+__all__ = ["Question", "HISTORY_TURNS", "blank", "check_text", "check_question", "checked"]
+
+#: Earlier turns a question is read with, at most: the newest. A follow-up's "he" or "the summit" refers to
+#: the last few turns; a chat client (the OpenAI API's) sends the whole conversation, so older turns are
+#: checked like the rest and then left out, never an error. It bounds what one question may cost (each turn
+#: is read for names and phrases) and what the answer cache keeps.
+HISTORY_TURNS = 8
 
 
 @dataclass(frozen=True)
 class Question:
-    """A checked question: stripped, with its earlier turns (oldest first, blank ones dropped) and its scope."""
+    """A checked question: stripped, with its earlier turns (oldest first, blank ones dropped, at most the
+    newest :data:`HISTORY_TURNS`) and its scope."""
 
     text: str
     history: list[str] = field(default_factory=list)
@@ -61,4 +68,4 @@ def checked(question: object, history: object, article: object, limit: int) -> Q
         for i, h in enumerate(history or [], 1)
         if not isinstance(h, str) or not blank(h)  # blank turns are skipped, as a chat client may send them
     ]
-    return Question(text, turns, None if article is None else check_text(article, "the article id"))
+    return Question(text, turns[-HISTORY_TURNS:], None if article is None else check_text(article, "the article id"))

@@ -94,15 +94,36 @@ def _last_name(history: list[str]) -> str | None:
 _DEFINITE = re.compile(r"\b([Tt]he)\s+([a-z][\w-]*)\b")
 
 
+_NAME_WORD = re.compile(NAME_WORD)
+_MODIFIER_CHARS = 120  # how far before the noun a modifier may start: a run of names is never longer
+
+
+def _modifier(turn: str, noun: str) -> str | None:
+    """The run of capitalised words right before the first ``noun`` in ``turn`` that has one ("Alaska" in
+    "the Alaska summit"). Each occurrence of the noun is found once and the words before it read backwards: a
+    search for names-then-noun retried at every capitalised word took seconds on a turn of a thousand."""
+    for found in re.finditer(rf"(?<=\s){re.escape(noun)}\b", turn):
+        words = turn[max(0, found.start() - _MODIFIER_CHARS):found.start()].split()
+        if found.start() > _MODIFIER_CHARS:
+            words = words[1:]  # the window may start inside a word
+        run: list[str] = []
+        for word in reversed(words):
+            if not _NAME_WORD.fullmatch(word):
+                break
+            run.append(word)
+        if run:
+            return " ".join(reversed(run))
+    return None
+
+
 def _expand_definites(question: str, history: list[str]) -> str:
     """"the summit" → "the Alaska summit" when an earlier turn said "Alaska summit"."""
 
     def expand(match: re.Match) -> str:
         noun = match.group(2)
         for turn in reversed(history):
-            found = re.search(rf"((?:{NAME_WORD}\s+)+){re.escape(noun)}\b", turn)
-            if found:
-                modifier = found.group(1).strip()
+            modifier = _modifier(turn, noun)
+            if modifier:
                 if modifier.split()[0].lower() not in _QUESTION_WORDS:
                     return f"{match.group(1)} {modifier} {noun}"
         return match.group(0)

@@ -108,6 +108,10 @@ class QuestionService:
         """Every article's row, without suggestions (cheap: a page needs one article's, not every one's)."""
         return self.bot.rows()
 
+    def row(self, article_id: str) -> dict | None:
+        """One article's row, without suggestions (read now: a page scoped to an article reads nothing else)."""
+        return self.bot.row(article_id)
+
     def suggested(self, article_id: str) -> list[str]:
         return self.bot.suggested_questions(article_id)
 

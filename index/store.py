@@ -301,11 +301,11 @@ class ArticleStore(TransactionalWrites):
         return sorted(self._articles.get(limit=max(0, n), include=[])["ids"]) if n > 0 else []
 
     @_guarded
-    def articles(self) -> list[dict[str, Any]]:
-        """Every article as ``{"id", "title", "chunks", ...metadata}``, sorted by id."""
-        found = _get_all(self._articles, ["metadatas"])
+    def articles(self, article_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every article (or those of ``article_ids`` that are stored) as ``{"id", "title", "chunks",
+        ...metadata}``, sorted by id."""
         rows = []
-        for article_id, meta in zip(found["ids"], found["metadatas"]):
+        for article_id, meta in self._article_metas(article_ids).items():
             row = {
                 "id": article_id,
                 "title": meta.get("title", article_id),

@@ -130,10 +130,10 @@ class FakeStore:
         with self._lock:
             return sorted(self._articles)[:max(0, n)]
 
-    def articles(self) -> list[dict[str, Any]]:
-        """Every article's row, sorted by id, as :meth:`ArticleStore.articles` makes it."""
+    def articles(self, article_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every article's row (or those of ``article_ids``), sorted by id, as :meth:`ArticleStore.articles` makes it."""
         with self._lock:
-            stored = dict(self._articles)
+            stored = {a: r for a, r in self._articles.items() if article_ids is None or a in article_ids}
         rows = []
         for article_id, record in sorted(stored.items()):
             meta = record.meta

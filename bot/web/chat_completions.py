@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.models import Answer
 from bot.service import Logged, stream_pieces
-from index.errors import BotError
+from index.errors import BotError, InputError
 from index.text import lone_surrogate, surrogate_message
 
 __all__ = ["MODEL_ID", "ChatRequest", "completion", "completion_events", "footnotes", "message_text"]
@@ -65,11 +65,19 @@ def footnotes(answer: Answer) -> str:
 
 
 def message_text(content: object) -> str:
-    """A chat message's content as text: a string as is, a list of parts (OpenAI's, Gradio's) as their
-    texts joined by spaces, anything else as nothing."""
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""
+    """A chat message's content as text: a string as is, a list of parts (OpenAI's, Gradio's) as the texts of
+    its text parts joined by spaces (an image's part and the like are left out), anything else as nothing. A
+    text part whose ``text`` is not a string is an :class:`InputError` (422), never asked as its repr."""
+    if not isinstance(content, list):
+        return content if isinstance(content, str) else ""
+    texts = []
+    for part in content:
+        if not isinstance(part, dict) or part.get("type", "text") != "text" or "text" not in part:
+            continue
+        if not isinstance(part["text"], str):
+            raise InputError(f"a message's text part must hold text (a string) in \"text\", not {type(part['text']).__name__}")
+        texts.append(part["text"])
+    return " ".join(texts)
 
 
 def completion(meta: dict, answer: Answer) -> dict:

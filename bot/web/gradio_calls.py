@@ -95,6 +95,8 @@ class GradioCalls:
                 raise _Refused(404, f"no Gradio endpoint named {name!r}; see /gradio_api/info", "not_found")
             if v2:  # its parameters by name, as /gradio_api/info lists them
                 self._check_arguments(name, _json_object(raw))
+            else:  # {"data": [...]}, as /run/… takes it
+                _check_inputs(next(fn for fn in self.blocks.fns.values() if fn.fn and fn.api_name == name), _predict_body(raw))
             return False
         if _COMPONENT.fullmatch(route):
             body = _json_object(raw) if "json" in content_type else {}
@@ -159,12 +161,27 @@ class GradioCalls:
 
         try:
             await self.app(scope, receive, sent)
-        except Exception:  # noqa: BLE001 - the edge: logged, and answered here rather than by dropping the connection
-            _log.exception("Gradio failed on %s %s", scope.get("method"), scope.get("path"))
+        except Exception as exc:  # noqa: BLE001 - the edge: logged, and answered here rather than by dropping the connection
+            _logged(scope, exc)
             if not state["started"]:
                 await error_response(500, _INTERNAL, "server_error")(scope, receive, send)
             elif not state["done"]:  # a stream cut short: end it, so the connection can carry the next request
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+_TRACED: set[tuple] = set()  # (method, path, error type) whose traceback this process has logged
+
+
+def _logged(scope: Scope, exc: Exception) -> None:
+    """Log an error escaping Gradio: with its traceback the first time for its route and type, in one line
+    after that (a client repeating a bad call, ``/queue/data`` of a made-up session, must not flood the log)."""
+    key = (scope.get("method"), scope.get("path"), type(exc).__name__)
+    if key in _TRACED:
+        _log.warning("Gradio failed on %s %s (%s: %s); traceback logged before", *key[:2], key[2], str(exc)[:200])
+        return
+    if len(_TRACED) < 1000:
+        _TRACED.add(key)
+    _log.error("Gradio failed on %s %s", key[0], key[1], exc_info=exc)
 
 
 def _failure(body: bytes, box: list | None) -> JSONResponse:

@@ -83,12 +83,17 @@ def check_token(authorization: str | None, token: str | None) -> None:
 #: Gradio routes that take files (nothing here needs any), and the direct calls of the named API endpoint
 _UPLOAD_ROUTE = re.compile(r"(?:/embed)?/gradio_api/(?:upload|upload_progress|process_recording)/?")
 _API_ROUTE = r"(?:/embed)?/gradio_api/(?:run|api|call|call/v2)/{name}/?"
+#: Gradio routes that are on in every Gradio app and have no use here: the development mode's reload stream
+#: (each open one polled every 50 ms: two thousand idle ones slowed every request to seconds) and the usage
+#: figures of ``/monitoring`` (public, whatever the API token)
+_OFF_ROUTE = re.compile(r"(?:/embed)?/(?:gradio_api/dev/reload|monitoring)(?:/.*)?")
 
 
 class GradioGuard:
     """ASGI middleware in front of the mounted Gradio apps.
 
-    Uploads are refused (403) before a byte is read or stored. A direct HTTP call of the
+    Uploads are refused (403) before a byte is read or stored, Gradio's development reload stream and
+    monitoring figures are off (404). A direct HTTP call of the
     named endpoint ``api_name`` (``/gradio_api/run/ask`` …) without the API token gets a 401 rather
     than Gradio's error 500. The endpoint checks the token itself too, which covers the
     other ways in (the queue, or ``/run/predict`` with its ``fn_index``, as the page
@@ -103,6 +108,8 @@ class GradioGuard:
         path = re.sub("/{2,}", "/", scope.get("path", "")) if scope["type"] == "http" else ""
         if _UPLOAD_ROUTE.fullmatch(path):
             return await error_response(403, "uploads are off: this app takes no files", "forbidden")(scope, receive, send)
+        if _OFF_ROUTE.fullmatch(path):
+            return await error_response(404, "not found: this route is off in newsbot", "not_found")(scope, receive, send)
         if self.api_route.fullmatch(path):
             try:
                 check_token(Headers(scope=scope).get("authorization"), self.token)

@@ -2,6 +2,7 @@ import pytest
 
 from bot.conversation import names_in, resolve_followup
 from bot.extractive.question import answer_type, focus_name, question_negated
+from index.errors import InputError
 
 pytestmark = pytest.mark.unit
 
@@ -108,3 +109,25 @@ def test_a_long_run_of_capitals_in_history_is_read_at_once():
     # "Who is AAAA…!" once made the who-names-a-person pattern backtrack exponentially
     assert resolve_followup("What did she say?", ["Who is " + "A" * 60 + "!"], lambda t, e: None) == \
         f"What did {'A' * 60} say?"
+
+
+def test_a_turn_of_a_thousand_capitals_lends_only_the_names_right_before_the_noun():
+    """The modifier is read backwards from each "summit" over at most 120 characters: a search for
+    names-then-noun retried at every capital of such a turn took seconds per phrase of the question."""
+    from bot.conversation import _modifier
+
+    hostile = "A " * 499 + "Ab"
+    long_run = "Ab " * 400 + "summit"
+    found = _modifier(long_run, "summit")
+    assert found is not None and set(found.split()) == {"Ab"} and len(found) <= 120
+    assert _modifier("Leaders met. The Alaska summit ended; Putin left.", "summit") == "The Alaska"
+    assert resolve_followup(("the a " * 166)[:1000], [hostile] * 3) == ("the a " * 166)[:1000]
+
+
+def test_a_question_is_read_with_its_newest_turns_only():
+    from bot.checks import HISTORY_TURNS, checked
+
+    turns = [f"What did minister {i} say?" for i in range(3 * HISTORY_TURNS)]
+    assert checked("And then?", turns, None, 1000).history == turns[-HISTORY_TURNS:]
+    with pytest.raises(InputError, match="history item 1 is 1001 characters long"):  # every turn is still checked
+        checked("And then?", ["x" * 1001, *turns], None, 1000)

@@ -237,3 +237,40 @@ def test_suggestions_are_kept_in_the_database_for_every_process(story_bot):
     assert not again.evidence._items  # read from the database: the article's evidence was never built
     stricter = NewsBot(Settings(data_dir=story_bot.settings.data_dir, refusal_threshold=0.99))
     assert stricter.suggested_questions(STORY_ID) != made  # another threshold: made again, under its own key
+
+
+@pytest.mark.unit
+def test_after_a_change_the_article_list_is_read_again_in_the_background():
+    """No page waits for the archive's article list (seconds at 100,000): once read, a change makes a thread
+    read it again, and until it is done the list read before is given; one article's row is read alone."""
+    from bot.suggest.cache import REREAD_WAIT_S, SuggestionCache
+    from tests.fakes import FakeStore, FakeTokenEmbeddings
+
+    class SlowList(FakeStore):
+        def __init__(self, embeddings) -> None:
+            super().__init__(embeddings)
+            self.release, self.reading = threading.Event(), threading.Event()
+            self.release.set()
+
+        def articles(self, article_ids=None):
+            if article_ids is None:
+                self.reading.set()
+                assert self.release.wait(30)
+            return super().articles(article_ids)
+
+    store = SlowList(FakeTokenEmbeddings())
+    store.ingest(Article("tram", "Harbour tram", "The council approved a tram line. It will cost 240 million euros."))
+    cache = SuggestionCache(store, None, lambda article_id, n: [], limit=0, config=[])
+    assert [r["id"] for r in cache.rows()[1]] == ["tram"]
+    store.ingest(Article("dam", "Dam inspected", "Engineers inspected the dam after the floods."))
+    store.release.clear()
+    store.reading.clear()
+    assert [r["id"] for r in cache.rows()[1]] == ["tram"]  # the list read before, after REREAD_WAIT_S
+    assert store.reading.wait(30) and REREAD_WAIT_S < 5
+    assert cache.row("dam")["title"] == "Dam inspected" and cache.row("nope") is None  # one row: read now
+    store.release.set()
+    for _ in range(300):
+        if [r["id"] for r in cache.rows()[1]] == ["dam", "tram"]:
+            break
+        threading.Event().wait(0.1)
+    assert [r["id"] for r in cache.rows()[1]] == ["dam", "tram"]

@@ -104,6 +104,12 @@ def test_bad_calls_of_gradio_functions_get_4xx(tokened):
             (predict(respond, []), "3"),
             (predict(pick, ["no-such-article"]), "no-such-article"),
             (predict(like, [[]]), "event_data"),
+            *[(predict(like, [[{"role": "user", "content": [{"type": "text", "text": "Hi?"}]},
+                                      {"role": "assistant", "content": [{"type": "text", "text": "Hello."}]}]],
+                       event_data={"index": index, "value": "Hello.", "liked": True}), "index")
+              for index in ([], "abc", None, 1.5, {"a": 1}, [None], True)],
+            (predict(_fn_index(client, "", "add_example"), [[]], event_data={"index": 0, "value": None}), "suggested"),
+            (client.post("/gradio_api/call/ask", json={"data": [ALASKA]}, headers=GOOD), "3 values"),
             (predict(ask, "not a list"), "data"),
             (predict("first", []), "fn_index"),
             (client.post("/gradio_api/queue/join", content=b"{not json", headers={"content-type": "application/json"}), "JSON"),

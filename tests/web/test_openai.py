@@ -116,3 +116,15 @@ def test_a_streamed_llm_answer_arrives_once(seed_bot, tmp_path):
     answer, notes = text.split("\n\n[1] ", 1)  # the footnotes follow the answer, once
     assert answer.count("Modi expressed gratitude") == 1 and answer.startswith("Modi expressed gratitude")
     assert "\n\n[1] " not in notes and answer.strip().endswith("[1].")
+
+
+def test_content_parts_are_read_as_text_and_a_part_that_is_not_text_is_refused(live):
+    from openai import UnprocessableEntityError
+
+    parts = [{"type": "text", "text": "What did India say"}, {"type": "image_url", "image_url": {"url": "https://x/y.png"}},
+             {"type": "text", "text": "about the Alaska summit?"}]
+    reply = _client(live).chat.completions.create(model="newsbot", messages=[{"role": "user", "content": parts}])
+    assert "welcomed" in reply.choices[0].message.content
+    for text in [{"nested": 1}, ["What did", " India say?"], 5]:
+        with pytest.raises(UnprocessableEntityError, match="text part"):
+            _client(live).chat.completions.create(model="newsbot", messages=[{"role": "user", "content": [{"type": "text", "text": text}]}])

@@ -106,7 +106,10 @@ def test_api_token_guards_the_gradio_ask_endpoint(guarded, prefix):
                 assert BAD_TOKEN in _error(refused, 401)
         ran = client.post(f"{prefix}/gradio_api/run/ask", json={"data": [ALASKA, None, None]}, headers=good)
         assert ran.status_code == 200 and "welcomed" in ran.json()["data"][0]["answer"]
-        assert client.post(f"{prefix}/gradio_api/call/ask", json={"data": [ALASKA]}, headers=good).json()["event_id"]
+        called = client.post(f"{prefix}/gradio_api/call/ask", json={"data": [ALASKA, None, None]}, headers=good).json()["event_id"]
+        with client.stream("GET", f"{prefix}/gradio_api/call/ask/{called}", headers=good) as events:
+            assert "welcomed" in "".join(events.iter_lines())
+        assert "3 values" in _error(client.post(f"{prefix}/gradio_api/call/ask", json={"data": [ALASKA]}, headers=good), 422)
 
         fn = _fn_index(client, prefix, "ask")
         refused = _queue_call(client, prefix, fn, [ALASKA, None, None], {})
@@ -328,6 +331,20 @@ def test_uploads_are_off(request, server):
         assert client.get("/gradio_api/upload_progress", params={"upload_id": "abc"}).status_code == 403
     for folder in folders:
         assert not list(Path(folder).rglob(name))
+
+
+@pytest.mark.parametrize("server", ["live", "guarded"])
+def test_gradio_routes_of_no_use_here_are_off(request, server):
+    """Gradio's development reload stream (each open one polled every 50 ms) and its monitoring figures
+    (public, whatever the token) are 404 on both mounts; the server answers at once while many such
+    connections are tried."""
+    served = request.getfixturevalue(server)
+    with httpx.Client(base_url=served.url, timeout=30) as client:
+        for path in ["/gradio_api/dev/reload", "/embed/gradio_api/dev/reload", "/monitoring", "/monitoring/summary",
+                     "/embed/monitoring/summary", "//gradio_api//dev/reload"]:
+            exact = httpx.URL(served.url).copy_with(raw_path=path.encode())
+            assert "off" in _error(client.get(exact), 404), path
+        assert client.get("/healthz").status_code == 200
 
 
 # 7. wrong methods and unknown paths under /api and /v1
