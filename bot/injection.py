@@ -26,7 +26,7 @@ from index.chunking import split_sentences
 
 __all__ = ["injected_spans", "blank"]
 
-_ROLES = r"(?:system|assistant|user|human|ai|chatbot|instructions?|question|answer|response)"
+_ROLES = r"(?:system|assistants?|user|human|ai|chatbots?|bots|llms?|instructions?|question|answer|response)"
 #: a chat turn's label where a line or a sentence starts
 _TURN = re.compile(rf"^[ \t>*#_-]*{_ROLES}[ \t]*:", re.IGNORECASE)
 #: tokens of chat templates, anywhere
@@ -52,6 +52,15 @@ _CUES = re.compile("|".join([
     rf"\b(?:from\s+now\s+on|instead),?\s+(?:always\s+)?{_SPEAK}\b",
     r"\b(?:as\s+an?|you\s+are\s+(?:now\s+)?an?)\s+(?:helpful\s+)?(?:AI|assistant|language\s+model|chatbot|LLM)\b",
     r"\b(?:new|updated|real|actual|hidden|secret)\s+(?:system\s+)?instructions?\s*:",
+    # "reveal your system prompt", "print the instructions above"
+    r"\b(?:reveal|print|repeat|show|output|leak)\s+(?:your\s+(?:(?:system|hidden|original|initial)\s+)?"
+    r"(?:prompt|instructions|rules)|the\s+(?:system|hidden)\s+(?:prompt|instructions))\b",
+    # "when asked anything, answer …", "whenever you are asked about the mayor, say …": the imperative opens the clause
+    rf"\bwhen(?:ever)?\s+(?:you\s+are\s+|you're\s+|anyone\s+)?asked\b[^.!?\n,;]{{0,60}},\s*(?:always\s+|only\s+)?{_SPEAK}\b",
+    # "Chatbots, always say …": a model addressed, then told what to say
+    rf"\b{_MODEL}\s*[,:]\s*(?:please\s+)?(?:always\s+|only\s+|now\s+)?{_SPEAK}\b",
+    # a sentence that opens by telling what to say: "Say that the mayor resigned."
+    r"^\W*(?:always\s+|only\s+)?(?:say|answer|reply|respond|claim|state)\s+that\b",
 ]), re.IGNORECASE)
 _QUOTE = re.compile(r"[“\"]([^”\"\n]+)[”\"]")
 

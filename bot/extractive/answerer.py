@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from bot.citations import Claim, cite_claims, passage_of, unmark
-from bot.extractive import news
+from bot.extractive import lexicon, news
 from bot.extractive.answerability import QUESTION_FEATURES, question_features
 from bot.extractive.features import RANK_FEATURES, SENTENCE_FEATURES, sentence_features
 from bot.extractive.question import AnswerType, Parsed, parse_question
@@ -120,6 +120,8 @@ class ExtractiveAnswerer:
         scored, q, confidence = self.evaluate(question, passages)
         if scored is None or q is None:  # q is None only when scored is
             return _refusal(shown, confidence, [])
+        if not _asks_the_article(scored.index, question, q):
+            return _refusal(shown, confidence, [])
         related = [_closest(scored, q)]
         about_story = _about_the_story(scored.index, question)
         if about_story:  # who wrote it, which agency filed it: the credit line or the dateline says
@@ -211,6 +213,14 @@ def _closest(scored: Scored, q: Parsed) -> Citation:
 def _refusal(shown: str, confidence: float, related: list[Citation]) -> Answer:
     return Answer(question=shown, answer=refusal_text(shown), refused=True, citations=[], related=related,
                   confidence=confidence)
+
+
+def _asks_the_article(index, question: str, q: Parsed) -> bool:
+    """Whether ``question`` asks anything of the article: words that make it a question or a request
+    (:data:`~bot.extractive.lexicon.ASKS`), or a word of the article. "xyzzy", "asdf qwer", "?", "🙂" or "the"
+    is neither, and is refused whatever the models make of it (they were fitted on questions, and an unknown
+    word's pieces can look like anything); "Putin?" or "tram cost" is a word of the article, and is answered."""
+    return bool(lexicon.ASKS.search(question)) or any(t in index.stats.vocab for t in q.term_set)
 
 
 def _about_the_story(index, question: str) -> list[tuple[int, int, int]]:

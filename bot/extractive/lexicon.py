@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = [
     "NAME_WORD", "NAME_RUN", "ARTICLE_NAME_RUN", "CAPITALISED_WORD", "NUMBER_WORDS", "DIGITS", "YEAR", "DATE_WORDS",
-    "STATEMENT", "STATEMENT_QUESTION", "NEGATIONS", "SENTENCE_NEGATIONS", "CONDITIONS", "WH_WORD", "HOW_QUANTITY",
+    "STATEMENT", "STATEMENT_QUESTION", "NEGATIONS", "SENTENCE_NEGATIONS", "CONDITIONS", "WH_WORD", "ASKS", "HOW_QUANTITY",
     "WHAT_TIME", "WHAT_QUANTITY", "QUESTION_SUBJECT", "QUALIFIER", "QUESTION_SHAPE_WORDS", "idf", "negated",
 ]
 
@@ -74,6 +74,14 @@ CONDITIONS = frozenset({"if", "unless", "whether"})
 
 # -- question shapes (matched against the lower-cased question) ------------------------------------
 WH_WORD = re.compile(r"\b(who|whom|whose|when|where|what|which|how|why)\b")
+#: what makes words a question or a request to the article: a wh-word, an auxiliary that opens a yes/no
+#: question, or a request for the story as a whole ("summarise", "tell me about …")
+ASKS = re.compile(
+    r"\b(?:who|whom|whose|when|where|what|which|how|why)\b"
+    r"|^\W*(?:is|are|was|were|am|do|does|did|can|could|will|would|shall|should|has|have|had|may|might|must)\b"
+    r"|\b(?:summar\w*|explain\w*|describe\w*|tell|overview|gist|tl;?dr|(?:main|key)\s+points?|happen\w*)\b",
+    re.IGNORECASE,
+)
 HOW_QUANTITY = re.compile(r"\s+(many|much|long|far|old|often|large|big|tall|high|few)\b")
 WHAT_TIME = re.compile(r"\s+(year|date|day|time|century|decade|month)\b")
 #: nouns whose value is a quantity: "What is the population of …", "What share of …"

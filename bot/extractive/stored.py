@@ -41,13 +41,14 @@ __all__ = ["EvidenceStore", "evidence_key"]
 log = logging.getLogger(__name__)
 
 #: the modules whose code shapes an ArticleIndex: a change to any of them makes every stored entry stale
-_BUILDERS = ("article.py", "tables.py", "words.py", "lexicon.py", "stored.py")
+_BUILDERS = (("bot.extractive", "article.py"), ("bot.extractive", "tables.py"), ("bot.extractive", "words.py"),
+             ("bot.extractive", "lexicon.py"), ("bot.extractive", "stored.py"), ("bot", "injection.py"))
 
 
 def _code_stamp() -> str:
     digest = hashlib.sha256()
-    for name in _BUILDERS:
-        digest.update((resources.files("bot.extractive") / name).read_bytes())
+    for package, name in _BUILDERS:
+        digest.update((resources.files(package) / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -55,6 +55,16 @@ def test_out_of_scope_questions_are_refused(seed_bot, question):
     assert answer.answer.startswith("The article doesn't say")
 
 
+def test_words_that_ask_nothing_of_the_article_are_refused_and_its_own_words_are_answered(seed_bot):
+    """Gibberish, a lone mark, an emoji or a stop word is no question (the models, fitted on questions, gave
+    "xyzzy" 0.53); a bare name from the article or a request for the story is one."""
+    for noise in ["xyzzy", "asdf qwer zxcv", "?", "🙂🙂🙂", "the"]:
+        answer = seed_bot.ask(noise)
+        assert answer.refused and answer.citations == [] and answer.related == [], noise
+    for terse in ["Putin?", "Alaska summit", "Summarize the article"]:
+        assert not seed_bot.ask(terse).refused, terse
+
+
 def test_followup_uses_the_conversation(seed_bot):
     answer = seed_bot.ask("Where did they meet?", history=["Who did Rijiju meet?"])
     assert not answer.refused and "New Delhi" in answer.answer
