@@ -48,6 +48,7 @@ class NewsBot:
         self.evidence = evidence_for(self.settings, self.store, self.embeddings)
         self.bm25 = FullTextIndex(self.settings.data_dir / "fulltext.sqlite")
         self.store.on_commit = commit_hook(self.evidence.keep, self.bm25.add)
+        self.store.on_remove = self.bm25.remove
         self._chat_model = chat_model
         self.answers = AnswerCache(self.settings.answer_cache)
         self._answerer = None

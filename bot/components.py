@@ -53,15 +53,16 @@ def evidence_for(settings: Settings, store, embeddings: Embeddings) -> EvidenceC
     return EvidenceCache(store, embeddings, max_articles=settings.evidence_cache_articles, disk=disk)
 
 
-def commit_hook(*keepers: Callable[[list], None]) -> Callable[[list], None]:
+def commit_hook(*keepers: Callable[[list, tuple[str, str]], None]) -> Callable[[list, tuple[str, str]], None]:
     """The store's commit hook (:attr:`index.store.ArticleStore.on_commit`): what a bot ingests gets its evidence and
-    its BM25 rows at once, while the vectors are at hand. Each is only a cache: a failure is logged, and questions
-    make up for it; removals reach the BM25 index through its :meth:`~index.fulltext.FullTextIndex.sync`."""
+    its BM25 rows at once, while the vectors are at hand (each keeper is given the records and the store's
+    generations before and after the batch). Each is only a cache: a failure is logged, and questions make up
+    for it; removals reach the BM25 index through its :meth:`~index.fulltext.FullTextIndex.sync`."""
 
-    def committed(records: list) -> None:
+    def committed(records: list, moved: tuple[str, str]) -> None:
         for keep in keepers:
             try:
-                keep(records)
+                keep(records, moved)
             except Exception:
                 log.exception("keeping what %d ingested articles need for questions failed", len(records))
 

@@ -14,7 +14,11 @@ passage's text and was rebuilt whole after every ingest; at 100,000 articles tha
   own while questions search the file as it is, each hit checked against the store's hash of its article
   (:meth:`FullTextIndex.search`'s ``current``), so a removed or changed article's old passages are never used.
   Only an empty file (a new worker machine, a deleted file) is filled before the question searches it. The file
-  records the generation it was last compared at, so a process started later does not compare again;
+  records the generation it was last compared at, so a process started later does not compare again, and an
+  ingest through this data dir moves that record on with the articles it adds (the generations before and after
+  its batch, written under the store's writer lock): a file in line before the batch is in line after it, so the
+  workers sharing the data dir never compare after an ingest or a removal (``bot remove`` moves it on the same
+  way). Only a store written through another data dir (a Chroma server's other machines) costs a comparison;
 * **writes that stay cheap as it grows**: FTS5 cannot look its unindexed columns up, so finding an article's
   passages by ``article_id`` read the whole table (a re-ingest at 20,000 articles took most of a second, and
   every new article paid it). The ``passage_rows`` table maps each article to its passages' rowids (indexed),
@@ -59,6 +63,13 @@ def _drop(db: sqlite3.Connection, article_id: str) -> None:
     db.execute("DELETE FROM passages WHERE rowid IN (SELECT passage FROM passage_rows WHERE article_id = ?)", (article_id,))
     db.execute("DELETE FROM passage_rows WHERE article_id = ?", (article_id,))
     db.execute("DELETE FROM indexed WHERE article_id = ?", (article_id,))
+
+
+def _moved_on(db: sqlite3.Connection, moved: tuple[str, str] | None) -> None:
+    """Record the store's generation after a write (``moved``: before, after) if the file was in line before it,
+    in the caller's transaction."""
+    if moved is not None and moved[0] and moved[1]:
+        db.execute("UPDATE state SET value = ? WHERE key = 'generation' AND value = ?", (moved[1], moved[0]))
 
 
 class FullTextIndex:
@@ -107,8 +118,10 @@ class FullTextIndex:
             self._db = db
         return self._db
 
-    def add(self, articles: Iterable[StoredArticle]) -> None:
-        """Index (or index again) ``articles``' passages."""
+    def add(self, articles: Iterable[StoredArticle], moved: tuple[str, str] | None = None) -> None:
+        """Index (or index again) ``articles``' passages. ``moved``: the store's generations before and after
+        writing exactly these articles (an ingest's commit hook): a file compared at the first is then in line
+        with the second, and is marked so in the same transaction, so no process compares it again."""
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
@@ -125,18 +138,21 @@ class FullTextIndex:
                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                     db.executemany("INSERT INTO passage_rows VALUES (?, ?)", [(a.id, row[0]) for row in rows])
                     db.execute("INSERT OR REPLACE INTO indexed VALUES (?, ?)", (a.id, str(a.meta.get("hash", ""))))
+                _moved_on(db, moved)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
 
-    def remove(self, article_ids: Iterable[str]) -> None:
+    def remove(self, article_ids: Iterable[str], moved: tuple[str, str] | None = None) -> None:
+        """Drop ``article_ids``' passages; ``moved`` as for :meth:`add` (a removal's hook)."""
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
             try:
                 for article_id in article_ids:
                     _drop(db, article_id)
+                _moved_on(db, moved)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -101,9 +101,12 @@ class ArticleStore(TransactionalWrites):
         #: free disk space a writer leaves untouched: a batch that would eat into it is refused before it writes
         self.reserve_bytes = int(reserve_mb * 1_000_000)
         self._failed: tuple[float, StorageError] | None = None  # the last storage failure, and when
-        #: called with the articles of each committed ingest batch (their text, sentences and passages with vectors),
-        #: so derived tables (the bot's evidence) are made while everything is at hand; its failure fails no ingest
-        self.on_commit: Callable[[list[StoredArticle]], None] | None = None
+        #: called with the articles of each committed ingest batch (their text, sentences and passages with vectors)
+        #: and the store's generations before and after that batch alone, so derived tables (the bot's evidence, its
+        #: BM25 file) are made while everything is at hand; its failure fails no ingest
+        self.on_commit: Callable[[list[StoredArticle], tuple[str, str]], None] | None = None
+        #: called with a removed article's id (in a list) and the store's generations before and after its removal
+        self.on_remove: Callable[[list[str], tuple[str, str]], None] | None = None
         self._legacy_dropped = False  # whether this store's first write dropped an older release's collections
 
     # -- connection -------------------------------------------------------------------------
@@ -264,10 +267,12 @@ class ArticleStore(TransactionalWrites):
         found = self._meta.get(ids=["generation"], include=["metadatas"])
         return found["metadatas"][0]["value"] if found["ids"] else ""
 
-    def _bump(self) -> None:
+    def _bump(self) -> str:
+        """A new generation, written; returned."""
         value = uuid.uuid4().hex
         self._meta.upsert(ids=["generation"], metadatas=[{"value": value}], embeddings=[[1.0]])
         self._seen = value
+        return value
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -172,7 +172,7 @@ CLEAN_PART = 256  # articles whose records one clean-up read fetches
 class TransactionalWrites:
     """The writing half of :class:`index.store.ArticleStore`: ingest, removal and repair as
     transactions (see the module docstring). The store supplies the collections, ``lock``,
-    ``_sync``, ``_bump``, ``_batch_size``, ``_article_metas``, ``_embedded``, ``data_dir``, ``reserve_bytes``,
+    ``_sync``, ``_bump``, ``generation``, ``_batch_size``, ``_article_metas``, ``_embedded``, ``data_dir``, ``reserve_bytes``,
     and ``workers`` and ``device`` for ingest's encoder.
 
     A storage failure (a full disk) mid-write leaves the pending marker and the records written so far,
@@ -193,7 +193,8 @@ class TransactionalWrites:
         device: Device
 
         def _sync(self, max_age: float = 0.0) -> None: ...
-        def _bump(self) -> None: ...
+        def _bump(self) -> str: ...
+        def generation(self) -> str: ...
         def _guard(self) -> AbstractContextManager[None]: ...
         def _collection(self, kind: str) -> Any: ...
         def _article_metas(self, article_ids: list[str] | None) -> dict[str, dict[str, Any]]: ...
@@ -288,14 +289,16 @@ class TransactionalWrites:
                     texts = [text for kind in RECORDS for _, text, _ in rows[kind]] + [a.text for a, _, _ in changed]
                     dimensions = len(vectors["chunks"][0]) if vectors["chunks"] else 0
                     check_room(self.data_dir, estimate_bytes(texts, dimensions), self.reserve_bytes)
-                rev = self._commit(changed, rows, vectors)
-            self._committed(changed, rows, vectors, rev)  # after the lock: other writers need not wait for it
+                before = self.generation()
+                rev, after = self._commit(changed, rows, vectors)
+            self._committed(changed, rows, vectors, rev, (before, after))  # after the lock: other writers need not wait for it
             if hasattr(self.embeddings, "drop_kept"):
                 self.embeddings.drop_kept([text for kind in ENCODED for _, text, _ in rows[kind]])
         return batch.results
 
-    def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> str:
-        """Write one batch: marker, new records, article records (the commit), then clean up; the revision written."""
+    def _commit(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict) -> tuple[str, str]:
+        """Write one batch: marker, new records, article records (the commit), then clean up; the revision written
+        and the store's generation after it."""
         rev = uuid.uuid4().hex[:12]
         ids = [a.id for a, _, _ in changed]
         marker = self._mark(rev, ids)
@@ -322,12 +325,13 @@ class TransactionalWrites:
                 with suppress(Exception):
                     self._finish(marker, ids)
             raise
-        self._finish(marker, ids)
-        return rev
+        return rev, self._finish(marker, ids)
 
-    def _committed(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict, rev: str) -> None:
-        """Hand the committed articles to ``on_commit`` (see :class:`index.store.ArticleStore`); a failure there is
-        logged, never raised: the articles are stored, and what the hook makes is only a cache."""
+    def _committed(self, changed: list[tuple[Article, list[Chunk], list[Sentence]]], rows: dict, vectors: dict, rev: str,
+                   moved: tuple[str, str]) -> None:
+        """Hand the committed articles to ``on_commit`` (see :class:`index.store.ArticleStore`) with ``moved``, the
+        store's generations before and after this batch alone (the writer lock held between them); a failure there
+        is logged, never raised: the articles are stored, and what the hook makes is only a cache."""
         hook = getattr(self, "on_commit", None)
         if hook is None:
             return
@@ -342,7 +346,7 @@ class TransactionalWrites:
                     "hash": article.content_hash, "rev": rev}
             records.append(StoredArticle(article.id, article.text, meta, spans["sentences"], spans["chunks"]))
         try:
-            hook(records)
+            hook(records, moved)
         except Exception:
             log.exception("making the derived tables of %d ingested articles failed; questions will build them", len(records))
 
@@ -363,10 +367,11 @@ class TransactionalWrites:
         self._meta.upsert(ids=[marker], metadatas=[marker_record(rev, article_ids)], embeddings=[[1.0]])
         return marker
 
-    def _finish(self, marker: str, article_ids: list[str]) -> None:
+    def _finish(self, marker: str, article_ids: list[str]) -> str:
+        """Clean up after a write and drop its marker; the store's new generation."""
         self._clean(article_ids, self._live_revs())
         self._meta.delete(ids=[marker])
-        self._bump()
+        return self._bump()
 
     def _markers(self) -> list[tuple[str, dict]]:
         found = self._meta.get(where={"kind": MARKER_KIND}, include=["metadatas"])
@@ -407,10 +412,17 @@ class TransactionalWrites:
         with self._guard(), self._writing():
             if article_id not in self._article_metas([article_id]):
                 raise UnknownArticleError(f"no article with id {article_id!r}; see `bot articles`")
+            before = self.generation()
             marker = self._mark(uuid.uuid4().hex[:12], [article_id])
             self._articles.delete(ids=[article_id])  # the commit point
             self._bump()
-            self._finish(marker, [article_id])
+            after = self._finish(marker, [article_id])
+        hook = getattr(self, "on_remove", None)
+        if hook is not None:
+            try:
+                hook([article_id], (before, after))
+            except Exception:  # the article is gone; what the hook keeps is a cache that catches up by itself
+                log.exception("dropping the removed article %s from derived tables failed", article_id)
 
     def recover(self, wait: bool = True) -> int:
         """Finish or undo writes cut short by a crash (``bot serve`` calls it at start-up); how many.

@@ -115,7 +115,8 @@ class FakeStore:
         self._articles: dict[str, _Stored] = {}
         self._generation = ""
         self._lock = threading.RLock()
-        self.on_commit: Callable[[list[StoredArticle]], None] | None = None
+        self.on_commit: Callable[[list[StoredArticle], tuple[str, str]], None] | None = None
+        self.on_remove: Callable[[list[str], tuple[str, str]], None] | None = None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -211,8 +212,8 @@ class FakeStore:
                 self._generation = uuid.uuid4().hex
             status = "updated" if old is not None else "added"
             results.append(IngestResult(article.id, article.title, status, stored.meta["chunks"], stored.meta["sentences"]))
-        if self.on_commit is not None:
-            self.on_commit([self.article_data(r.article_id) for r in results if r.status != "unchanged"])
+        if self.on_commit is not None:  # the generations before and after: the fake has no writer lock, so none
+            self.on_commit([self.article_data(r.article_id) for r in results if r.status != "unchanged"], ("", ""))
         return results
 
     def _stored(self, article: Article) -> _Stored:
@@ -240,6 +241,8 @@ class FakeStore:
             self._get(article_id)
             del self._articles[article_id]
             self._generation = uuid.uuid4().hex
+        if self.on_remove is not None:
+            self.on_remove([article_id], ("", ""))
 
     def repair(self) -> RepairReport:
         """Nothing to mend: an in-memory write never stops half-way."""

@@ -161,9 +161,9 @@ class EvidenceCache:
     def _tokens_from(self) -> TokenEmbeddings | None:
         return self.embeddings if isinstance(self.embeddings, TokenEmbeddings) else None
 
-    def keep(self, records: list[StoredArticle]) -> None:
-        """Build and store the evidence of just-ingested articles (the store's commit hook), so that no
-        question ever builds it."""
+    def keep(self, records: list[StoredArticle], moved: tuple[str, str] | None = None) -> None:
+        """Build and store the evidence of just-ingested articles (the store's commit hook, whose generations
+        ``moved`` it does not need), so that no question ever builds it."""
         for record in records:
             key = self._key(record.meta["hash"])
             if not self.disk.has(key):  # the same text is kept once, whatever its ids

@@ -155,7 +155,7 @@ def test_two_workers_store_what_one_stores(exported, tmp_path):
     stores = [ArticleStore(onnx, tmp_path / f"workers-{n}", chunk_size=300, chunk_overlap=40, workers=n) for n in (1, 2)]
     committed: list[list] = [[], []]
     for store, into in zip(stores, committed):
-        store.on_commit = into.extend
+        store.on_commit = lambda records, moved, into=into: into.extend(records)
     results = [store.ingest_many(articles, batch_articles=3) for store in stores]
     assert results[0] == results[1] and {r.status for r in results[0]} == {"added"} and len(results[0]) == len(articles)
     one, two = _stored(stores[0], committed[0]), _stored(stores[1], committed[1])

@@ -119,3 +119,22 @@ def test_an_empty_file_is_filled_before_the_question_searches_it(tmp_path):
     index = FullTextIndex(tmp_path / "fulltext.sqlite")
     index.sync("g1", lambda: {"tram": "h1"}, lambda ids: [TRAM], wait=False)
     assert [h.article_id for h in index.search("tram", 5)] == ["tram"]
+
+
+def test_an_ingest_moves_the_compared_generation_on_with_the_articles_it_adds(tmp_path):
+    """The commit hook's generations (before and after its batch alone): a file in line at the first is in line
+    at the second, so no process compares it again; a file not in line at the first is left to compare."""
+    index = FullTextIndex(tmp_path / "fulltext.sqlite")
+    index.sync("g1", lambda: {"tram": "h1"}, lambda ids: [TRAM])
+    index.add([article("bridge", "A new bridge opened.")], moved=("g1", "g2"))
+    later = FullTextIndex(tmp_path / "fulltext.sqlite")
+    later.sync("g2", lambda: pytest.fail("compared although the ingest moved the file on"), None, wait=False)
+    assert [h.article_id for h in later.search("bridge", 5)] == ["bridge"]
+    index.remove(["bridge"], moved=("g2", "g3"))  # a removal moves it on too
+    FullTextIndex(tmp_path / "fulltext.sqlite").sync("g3", lambda: pytest.fail("compared after a removal"), None, wait=False)
+    assert later.search("bridge", 5) == []
+
+    index.add([DAM], moved=("g-other", "g4"))  # the file was not in line at the batch's first generation
+    compared = []
+    later.sync("g4", lambda: compared.append(1) or {"tram": "h1", "bridge": "h1", "dam": "h1"}, lambda ids: [])
+    assert compared == [1]

@@ -48,6 +48,18 @@ def test_reingest_is_idempotent(store):
     assert f"{store.prefix}_sentences" not in {c.name for c in store.client.list_collections()}
 
 
+def test_the_commit_hook_gets_the_generations_before_and_after_its_batch(store):
+    moved = []
+    store.on_commit = lambda records, generations: moved.append(([r.id for r in records], generations))
+    before = store.generation()
+    store.ingest(Article("a1", "Title", TEXT))
+    (ids, (first, last)), = moved
+    assert ids == ["a1"] and first == before and last == store.generation() and first != last
+    store.on_remove = lambda removed, generations: moved.append((removed, generations))
+    store.remove("a1")
+    assert moved[1] == (["a1"], (last, store.generation()))
+
+
 def test_changed_text_leaves_no_stale_chunks(store):
     store.ingest(Article("a1", "Title", TEXT))
     changed = TEXT.replace("city 3", "the capital").rsplit("\n\n", 10)[0]
