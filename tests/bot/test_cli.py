@@ -185,6 +185,29 @@ def test_bad_inputs_get_one_clear_line(tmp_path):
 
 
 @pytest.mark.slow
+def test_bad_settings_and_global_options_get_one_clear_line(tmp_path):
+    data = tmp_path / "data"
+    for name in ("BOT_STORAGE_RESERVE_MB", "BOT_EVIDENCE_STORE_MB"):
+        _one_clear_line(run("ask", "x", data_dir=data, env={name: "inf"}), f"^error: bad setting {name}: Input should be a finite number$")
+    _one_clear_line(run("articles", data_dir=data, env={"BOT_CHUNK_OVERLAP": "700"}),
+                    r"^error: bad settings: BOT_CHUNK_OVERLAP \(700\) must be smaller than BOT_CHUNK_SIZE \(600\)$")
+    bare = [BOT, "--data-dir", "", "articles"]
+    _one_clear_line(subprocess.run(bare, capture_output=True, text=True, cwd=tmp_path, timeout=300), "^error: --data-dir is empty")
+    assert not (tmp_path / "chroma").exists()
+    port = run("--chroma-host", "127.0.0.1", "--chroma-port", "0", "articles", data_dir=data)
+    assert port.returncode == 2 and "--chroma-port" in port.stderr and "Traceback" not in port.stderr
+
+
+@pytest.mark.slow
+def test_an_empty_bot_data_dir_means_the_default(tmp_path):
+    """``BOT_DATA_DIR=`` is unset (the default under $XDG_DATA_HOME), never the current folder."""
+    env = {**os.environ, "BOT_DATA_DIR": "", "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    listed = subprocess.run([BOT, "articles", "--json"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == [], listed.stderr
+    assert not (tmp_path / "chroma").exists() and (tmp_path / "xdg" / "newsbot" / "chroma").is_dir()
+
+
+@pytest.mark.slow
 def test_bad_input_leaves_the_index_untouched(seed_bot, tmp_path):
     seed_dir = seed_bot.settings.data_dir
     good = tmp_path / "good.txt"
