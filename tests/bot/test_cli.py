@@ -208,6 +208,16 @@ def test_an_empty_bot_data_dir_means_the_default(tmp_path):
 
 
 @pytest.mark.slow
+def test_eval_of_a_file_without_questions_is_an_error(tmp_path):
+    """No table of zeros that reads like a measurement: an empty set is one clear line and a failure."""
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
+    (tmp_path / "squad.json").write_text('{"data": []}', encoding="utf-8")
+    for name in ("empty.txt", "blank.jsonl", "squad.json"):
+        _one_clear_line(run("eval", str(tmp_path / name), data_dir=tmp_path / "data"), f"^error: no questions in {re.escape(str(tmp_path / name))}")
+
+
+@pytest.mark.slow
 def test_bad_input_leaves_the_index_untouched(seed_bot, tmp_path):
     seed_dir = seed_bot.settings.data_dir
     good = tmp_path / "good.txt"
