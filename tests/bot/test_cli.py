@@ -214,7 +214,28 @@ def test_eval_of_a_file_without_questions_is_an_error(tmp_path):
     (tmp_path / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
     (tmp_path / "squad.json").write_text('{"data": []}', encoding="utf-8")
     for name in ("empty.txt", "blank.jsonl", "squad.json"):
-        _one_clear_line(run("eval", str(tmp_path / name), data_dir=tmp_path / "data"), f"^error: no questions in {re.escape(str(tmp_path / name))}")
+        path = tmp_path / name
+        _one_clear_line(run("eval", str(path), data_dir=tmp_path / "data"), f"^error: no questions in {re.escape(str(path))}")
+
+
+@pytest.mark.slow
+def test_serve_on_a_busy_port_or_an_unknown_host_announces_nothing(tmp_path):
+    import socket
+
+    from tests.conftest import free_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", free_port()))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = run("serve", "--port", str(port), data_dir=tmp_path / "data")
+    _one_clear_line(taken, f"^error: cannot listen on 127.0.0.1:{port}: Address already in use; pick another --port$")
+    assert taken.returncode == 1 and "serving" not in taken.stdout
+    unknown = run("serve", "--host", "no-such-host.invalid", "--port", str(free_port()), data_dir=tmp_path / "data")
+    _one_clear_line(unknown, "^error: cannot listen on no-such-host.invalid:")
+    assert unknown.returncode == 1 and "serving" not in unknown.stdout
+    _one_clear_line(run("serve", "--host", "", data_dir=tmp_path / "data"), "^error: --host is empty")
+    assert not (tmp_path / "data").exists()  # refused before the index was opened
 
 
 @pytest.mark.slow
