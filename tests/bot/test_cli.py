@@ -313,6 +313,28 @@ def test_repair_ids_titles_and_batch_messages(seed_dir, tmp_path):
     assert "history item 1 is 1200 characters long" in out[2]["error"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["pages", "header"])
+def test_a_damaged_store_says_what_to_do_instead_of_repair(seed_dir, tmp_path, damage):
+    """A damaged chroma.sqlite3 is beyond `bot repair` (which opens the store as every command does): every command,
+    repair itself included, says to restore a backup or ingest again, never to run `bot repair`."""
+    data = tmp_path / "data"
+    shutil.copytree(seed_dir, data)
+    db = data / "chroma" / "chroma.sqlite3"
+    raw = bytearray(db.read_bytes())
+    if damage == "header":
+        raw[:100] = b"x" * 100
+    else:
+        for at in range(4096, len(raw), 4096):
+            raw[at:at + 200] = b"\xff" * 200
+    db.write_bytes(bytes(raw))
+    for args in (["repair"], ["ask", ALASKA], ["articles"]):
+        result = run(*args, data_dir=data)
+        _one_clear_line(result, "its database is damaged .*`bot repair` cannot mend that: restore the data dir from a backup, "
+                                "or move it aside and `bot ingest` the articles again")
+        assert "run `bot repair`" not in result.stderr and "operations.md" in result.stderr
+
+
 @pytest.mark.unit
 def test_a_wrong_answerer_is_one_line_naming_every_backend(tmp_path):
     from index.errors import BotError, InputError
