@@ -335,6 +335,16 @@ def test_a_damaged_store_says_what_to_do_instead_of_repair(seed_dir, tmp_path, d
         assert "run `bot repair`" not in result.stderr and "operations.md" in result.stderr
 
 
+@pytest.mark.slow
+def test_a_one_letter_database_password_hides_only_itself(tmp_path):
+    from tests.conftest import free_port
+
+    port = free_port()  # nothing listens there: connection refused, in the driver's words
+    result = run("report", data_dir=tmp_path / "data", env={"BOT_DATABASE_URL": f"postgresql://u:p@127.0.0.1:{port}/x"})
+    _one_clear_line(result, f"postgresql\\+psycopg://u:\\*\\*\\*@127.0.0.1:{port}/x .*port {port} failed")
+    assert "u:p@" not in result.stderr and "***ort" not in result.stderr and "accepting TCP/IP" in result.stderr
+
+
 @pytest.mark.unit
 def test_a_wrong_answerer_is_one_line_naming_every_backend(tmp_path):
     from index.errors import BotError, InputError
