@@ -345,6 +345,35 @@ def test_a_one_letter_database_password_hides_only_itself(tmp_path):
     assert "u:p@" not in result.stderr and "***ort" not in result.stderr and "accepting TCP/IP" in result.stderr
 
 
+@pytest.mark.slow
+def test_ingest_with_id_for_two_sources_says_so(tmp_path):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.txt").write_text("The council met on Monday and voted. " * 5, encoding="utf-8")
+    _one_clear_line(run("ingest", str(folder / "a.txt"), str(folder / "b.txt"), "--id", "one", data_dir=tmp_path / "data"),
+                    r"^error: --id names one article: give one source \(a file or URL\), not 2$")
+    _one_clear_line(run("ingest", str(folder), "--title", "T", data_dir=tmp_path / "data"),
+                    "^error: --title names one article: give one file or URL, not one that holds 2$")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_ingest_says_what_was_kept_and_the_same_command_finishes(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i, paragraph in enumerate([p for p in SEED_TEXT.split("\n\n") if len(p) > 200][:3]):
+        (folder / f"part-{i}.txt").write_text(paragraph, encoding="utf-8")
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "tests.index.ingest_killer", "2", "--data-dir", str(data), "ingest", str(folder)]
+    stopped = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                             env={**os.environ, "INGEST_KILL_SIGNAL": "SIGINT"})  # Ctrl-C at the second write to Chroma
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stderr
+    assert stopped.stderr.startswith("interrupted: the batches finished before it are stored; run the same command again")
+    again = run("ingest", str(folder), data_dir=data)
+    assert again.returncode == 0, again.stderr
+    assert sorted(a["id"] for a in json.loads(run("articles", "--json", data_dir=data).stdout)) == ["part-0", "part-1", "part-2"]
+
+
 @pytest.mark.unit
 def test_a_wrong_answerer_is_one_line_naming_every_backend(tmp_path):
     from index.errors import BotError, InputError
