@@ -106,6 +106,8 @@ def _dev_set(path: Path, article_paths: list[Path]) -> list[EvalSet]:
                 tempting=row.get("tempting") if isinstance(row.get("tempting"), str) else None,
             )
         )
+    if not items:  # a table of zeros would read as a measurement
+        raise InputError(f"no questions in {path}: give a file with one JSON object a line, each with a \"question\"")
     articles = [load_article(p) for p in article_paths]
     return [EvalSet(a, items if i == 0 else []) for i, a in enumerate(articles)]
 
@@ -123,6 +125,8 @@ def _news_sets(folder: Path, part: str | None) -> list[EvalSet]:
         except (OSError, ValueError, KeyError, TypeError):
             raise InputError(f"{split}: needed for --part, as {{\"check\": [article names]}}") from None
         pairs = [p for p in pairs if (p.stem in check) == (part == "check")]
+        if not pairs:
+            raise InputError(f"no questions in {folder} for --part {part}: its split.json puts no article there")
     return [s for p in pairs for s in _dev_set(p, [p.with_suffix(".txt")])]
 
 
@@ -146,7 +150,10 @@ def load_eval_set(
             raise InputError(f"{path}: not valid JSON ({exc})") from None
         if not isinstance(data, dict) or "data" not in data:
             raise InputError(f"{path}: not a SQuAD file (no \"data\" list)")
-        return _squad_sets(data, articles)
+        sets = _squad_sets(data, articles)
+        if not any(s.items for s in sets):
+            raise InputError(f"no questions in {path}" + (f" (--articles {articles})" if articles else ""))
+        return sets
     if articles:
         raise InputError("--articles picks SQuAD articles; a .jsonl file is asked against --article files")
     paths = article_paths or sorted(p for p in BUNDLED_ARTICLES.iterdir() if p.suffix in (".txt", ".md"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.backends import BACKENDS, names_text
@@ -22,6 +23,8 @@ __all__ = ["Settings", "default_data_dir", "default_model_cache", "default_model
 
 _ORIGIN_RE = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|\*|'self')\Z")
 _TOKEN_RE = re.compile(r"[!-~]+\Z")
+#: The largest size setting in megabytes (an exabyte): a finite float past it overflows once made bytes.
+_MAX_MB = 1e12
 
 #: Articles shipped with the project (package data of ``articles``, in the wheel too);
 #: `make run` and `bot serve` ingest them into an empty index.
@@ -50,14 +53,16 @@ def default_model_path() -> str:
 class Settings(BaseSettings):
     """Every setting of the bot; env var = ``BOT_`` + the upper-cased field name."""
 
-    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
+    # allow_inf_nan=False: every float setting must be a finite number (inf or nan in BOT_STORAGE_RESERVE_MB
+    # reached int() as an OverflowError); one rule for every float field, present and future
+    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore", allow_inf_nan=False)
 
     data_dir: Path = Field(default_factory=default_data_dir, description="Where the Chroma store and feedback live.")
     collection: str = Field("news", description="Prefix of the Chroma collection names.")
     chroma_host: str | None = Field(None, description="Chroma server host; unset: the embedded store in the data dir.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
     storage_reserve_mb: float = Field(
-        16.0, ge=0, description="Free disk space (MB) an ingest leaves on the data dir's disk; a batch that would use it is "
+        16.0, ge=0, le=_MAX_MB, description="Free disk space (MB) an ingest leaves on the data dir's disk; a batch that would use it is "
         "refused before it writes anything. 0: no check.",
     )
     embedding_model: str = Field(
@@ -95,7 +100,7 @@ class Settings(BaseSettings):
         "while no article is ingested or removed: a question asked again (an article's suggested questions above all) "
         "is answered at once. 0: every question is answered afresh. Every question is still checked, limited and logged.")
     evidence_store_mb: float = Field(
-        20_000, ge=0, description="Megabytes of article tables kept on disk in <data_dir>/evidence.sqlite, made at ingest so "
+        20_000, ge=0, le=_MAX_MB, description="Megabytes of article tables kept on disk in <data_dir>/evidence.sqlite, made at ingest so "
         "a question reads them instead of building them (about 0.3 MB per 1,000 characters of article); the least "
         "recently read go first past it. 0 keeps none: questions build them as they need them.")
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(
@@ -165,6 +170,14 @@ class Settings(BaseSettings):
         None, description="Token for the editors' page /admin (unset: /admin is off; BOT_API_TOKEN never opens it).")
     suggested_questions: int = Field(4, ge=0, le=12, description="Suggested questions shown per article (0: none).")
 
+    @field_validator("data_dir", "model_cache", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value):
+        # an empty BOT_DATA_DIR (`BOT_DATA_DIR= bot ...`) means unset, not the current folder
+        if isinstance(value, str) and not value.strip():
+            raise PydanticUseDefault()
+        return value
+
     @field_validator("embed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):
@@ -193,7 +206,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
-            raise ValueError("chunk_overlap must be smaller than chunk_size")
+            # a model-level error has no field of its own: the message names the settings
+            raise ValueError(f"BOT_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than BOT_CHUNK_SIZE "
+                             f"({self.chunk_size})")
         return self
 
     @property

@@ -135,6 +135,10 @@ def load_sources(
 ) -> list[Article]:
     """Every article the sources name, read and checked; ``article_id``/``title`` need exactly one article,
     and no article may be over ``max_bytes``."""
+    named = " and ".join(option for option, value in (("--id", article_id), ("--title", title)) if value is not None)
+    if named and len(sources) != 1:  # said first: the same id for every source would read as a clash between them
+        raise ArticleError(f"{named} name{'s' * (' and ' not in named)} one article: give one source (a file or URL), "
+                           f"not {len(sources)}")
     articles: list[Article] = []
     for source in sources:
         for item in _expand(source):
@@ -144,10 +148,11 @@ def load_sources(
                 articles.extend(load_jsonl(item, max_bytes))
             else:
                 articles.append(load_article(item, article_id, title, max_bytes))
+    if named and len(articles) != 1:
+        raise ArticleError(f"{named} name{'s' * (' and ' not in named)} one article: give one file or URL, "
+                           f"not one that holds {len(articles)}")
     counts = Counter(a.id for a in articles)
     duplicates = sorted(i for i, n in counts.items() if n > 1)
     if duplicates:
         raise ArticleError(f"the same article id comes from more than one source: {', '.join(duplicates[:5])}")
-    if (article_id is not None or title is not None) and len(articles) != 1:
-        raise ArticleError("--id and --title name one article: give exactly one file or URL with them")
     return articles

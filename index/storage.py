@@ -112,8 +112,16 @@ def _first_line(exc: BaseException) -> str:
     return (text[0][:160] if text else type(exc).__name__) or type(exc).__name__
 
 
+#: What SQLite says of a database file it cannot read as one (lower case).
+_DAMAGED = ("malformed", "not a database", "corrupt", "file is encrypted")
+#: What to do about a store that does not open: ``bot repair`` opens it the same way, so it cannot help.
+_RECOVER = ("restore the data dir from a backup, or move it aside and `bot ingest` the articles again into an empty one "
+            "(keep its newsbot.db: the question log); see docs/operations.md, \"A damaged store\"")
+
+
 def open_failure(path: Path, exc: Exception) -> BackendUnavailableError:
-    """Why the embedded store in ``path`` cannot be opened or written: read-only, a full disk, or Chroma's own words."""
+    """Why the embedded store in ``path`` cannot be opened or written: read-only, a full disk, a damaged database
+    or Chroma's own words. Never "run `bot repair`": repair opens the store the same way, and fails the same way."""
     if "readonly" in str(exc).replace(" ", "").lower() or "read-only" in str(exc).lower():
         return BackendUnavailableError(
             f"cannot open the store in {path} (it is read-only); the bot needs write access to its data dir "
@@ -122,7 +130,11 @@ def open_failure(path: Path, exc: Exception) -> BackendUnavailableError:
     free = free_bytes(path)
     if is_storage_failure(exc) or (free is not None and free < _NEARLY_FULL):
         return storage_error(path, exc)
+    cause = f"{type(exc).__name__}: {_first_line(exc)}"
+    if any(sign in str(exc).lower() for sign in _DAMAGED):
+        return BackendUnavailableError(
+            f"cannot open the store in {path}: its database is damaged ({cause}); `bot repair` cannot mend that: {_RECOVER}"
+        )
     return BackendUnavailableError(
-        f"cannot open the store in {path} ({type(exc).__name__}: {_first_line(exc)}); "
-        "run `bot repair`, or give another --data-dir (or BOT_DATA_DIR)"
+        f"cannot open the store in {path} ({cause}); if it is damaged, {_RECOVER}; or give another --data-dir (or BOT_DATA_DIR)"
     )

@@ -14,13 +14,13 @@ import typer
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from index.errors import BotError
+from index.errors import BotError, InputError
 
 if TYPE_CHECKING:
     from bot.chain import NewsBot
     from bot.models import Answer
 
-__all__ = ["app", "echo", "end_now", "get_bot", "get_settings", "print_answer", "state"]
+__all__ = ["app", "echo", "end_now", "get_bot", "get_settings", "print_answer", "setting_error", "state"]
 
 app = typer.Typer(
     add_completion=False,
@@ -81,27 +81,41 @@ def get_settings() -> Settings:
 
 @app.callback()
 def _main(
-    data_dir: Path | None = typer.Option(
+    data_dir: str | None = typer.Option(
         None, "--data-dir", help="Where the index lives. Default: $BOT_DATA_DIR, else ~/.local/share/newsbot."
     ),
     chroma_host: str | None = typer.Option(
         None, "--chroma-host", help="Use a Chroma server instead of the embedded store (env BOT_CHROMA_HOST)."
     ),
-    chroma_port: int | None = typer.Option(None, "--chroma-port", help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."),
+    chroma_port: int | None = typer.Option(
+        None, "--chroma-port", min=1, max=65535, help="Chroma server port (env BOT_CHROMA_PORT, default 8000)."
+    ),
 ) -> None:
-    overrides: dict = {"data_dir": data_dir} if data_dir else {}
+    overrides: dict = {}
+    if data_dir is not None:
+        # read as text: a Path would make '' the current folder, indistinguishable from '.'
+        if not data_dir.strip():
+            raise InputError("--data-dir is empty: give a folder, or leave the option out for $BOT_DATA_DIR or the default")
+        overrides["data_dir"] = Path(data_dir)
     if chroma_host:
         overrides["chroma_host"] = chroma_host
-    if chroma_port:
+    if chroma_port is not None:
         overrides["chroma_port"] = chroma_port
     state.bot, state.read_only = None, False  # one bot per invocation, for the settings of this invocation
     try:
         state.settings = Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise BotError(f"bad setting BOT_{field.upper()}: {message}") from None
+        raise BotError(setting_error(exc)) from None
+
+
+def setting_error(exc: ValidationError) -> str:
+    """The first error of ``exc`` for a person: ``bad setting BOT_X: why``, or, for a rule over several settings
+    (a model-level error has no field), ``bad settings: why``, its message naming them."""
+    first = exc.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"bad settings: {message}"
+    return f"bad setting BOT_{str(first['loc'][0]).upper()}: {message}"
 
 
 def print_answer(answer: Answer) -> None:

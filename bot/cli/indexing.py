@@ -31,7 +31,13 @@ def ingest(
     # read and check everything before storing anything
     articles = load_sources(sources, article_id, title, max_bytes=get_settings().max_article_bytes)
     start = time.perf_counter()
-    results = get_bot().ingest_many(articles, progress=len(articles) > 1 and sys.stderr.isatty(), workers=workers)
+    try:
+        results = get_bot().ingest_many(articles, progress=len(articles) > 1 and sys.stderr.isatty(), workers=workers)
+    except KeyboardInterrupt:
+        # each batch is its own transaction: those committed stay, the one cut short is cleaned up by the next writer
+        echo("interrupted: the batches finished before it are stored; run the same command again to finish "
+             "(what is stored is skipped as unchanged)", err=True)
+        raise typer.Exit(130) from None
     echo(rate_line(results, time.perf_counter() - start), err=True)
     if len(results) <= 20:
         for r in results:

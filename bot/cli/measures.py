@@ -71,10 +71,7 @@ def report(
         rows = book.rows(article=article, since=day)
     finally:
         book.close()
-    if not rows:
-        scope = (f" about {article}" if article else "") + (f" since {day.isoformat()}" if day else "")
-        echo(f"no questions logged{scope} yet: they are logged as readers ask (BOT_LOG_QUESTIONS)")
-        return
+    # an empty log is still a report, so that --json and --csv stay parseable: zero counts, empty lists, the header
     result = build_report(rows, bot.embeddings, article=article, since=day)
     if csv_file is not None:
         try:
@@ -83,6 +80,9 @@ def report(
             raise InputError(f"cannot write {csv_file}: {exc.strerror}") from None
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    elif not rows:
+        scope = (f" about {article}" if article else "") + (f" since {day.isoformat()}" if day else "")
+        echo(f"no questions logged{scope} yet: they are logged as readers ask (BOT_LOG_QUESTIONS)")
     else:
         echo(render(result))
     if csv_file is not None:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from alembic import command
 from alembic.config import Config
@@ -78,9 +79,19 @@ def _reason(exc: BaseException, url: URL | None) -> str:
     """The driver's own words about ``exc``, on one line, without the password."""
     text = " ".join(str(getattr(exc, "orig", None) or exc).split())
     if url is not None and url.password:
-        text = text.replace(str(url.password), "***")
+        text = _hide_password(text, str(url.password))
     text = re.sub(r"\s*\(Background on this error.*$", "", text)
     return text[:400]
+
+
+def _hide_password(text: str, password: str) -> str:
+    """``text`` with ``password`` masked where it stands as one: in a URL (``user:PASSWORD@``, as typed or
+    percent-encoded) or a connection string (``password=PASSWORD``); the same letters elsewhere are left alone."""
+    for form in dict.fromkeys((password, quote(password, safe=""), quote_plus(password))):
+        pw = re.escape(form)
+        text = re.sub(rf"(://[^\s:/@]*:){pw}@", r"\1***@", text)
+        text = re.sub(rf"(\bpassword\s*=\s*)(['\"]?){pw}\2(?=[\s'\",;]|$)", r"\1\2***\2", text, flags=re.I)
+    return text
 
 
 def _advice(url: URL | None, reason: str) -> str:

@@ -185,6 +185,60 @@ def test_bad_inputs_get_one_clear_line(tmp_path):
 
 
 @pytest.mark.slow
+def test_bad_settings_and_global_options_get_one_clear_line(tmp_path):
+    data = tmp_path / "data"
+    for name in ("BOT_STORAGE_RESERVE_MB", "BOT_EVIDENCE_STORE_MB"):
+        _one_clear_line(run("ask", "x", data_dir=data, env={name: "inf"}), f"^error: bad setting {name}: Input should be a finite number$")
+    _one_clear_line(run("articles", data_dir=data, env={"BOT_CHUNK_OVERLAP": "700"}),
+                    r"^error: bad settings: BOT_CHUNK_OVERLAP \(700\) must be smaller than BOT_CHUNK_SIZE \(600\)$")
+    bare = [BOT, "--data-dir", "", "articles"]
+    _one_clear_line(subprocess.run(bare, capture_output=True, text=True, cwd=tmp_path, timeout=300), "^error: --data-dir is empty")
+    assert not (tmp_path / "chroma").exists()
+    port = run("--chroma-host", "127.0.0.1", "--chroma-port", "0", "articles", data_dir=data)
+    assert port.returncode == 2 and "--chroma-port" in port.stderr and "Traceback" not in port.stderr
+
+
+@pytest.mark.slow
+def test_an_empty_bot_data_dir_means_the_default(tmp_path):
+    """``BOT_DATA_DIR=`` is unset (the default under $XDG_DATA_HOME), never the current folder."""
+    env = {**os.environ, "BOT_DATA_DIR": "", "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    listed = subprocess.run([BOT, "articles", "--json"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == [], listed.stderr
+    assert not (tmp_path / "chroma").exists() and (tmp_path / "xdg" / "newsbot" / "chroma").is_dir()
+
+
+@pytest.mark.slow
+def test_eval_of_a_file_without_questions_is_an_error(tmp_path):
+    """No table of zeros that reads like a measurement: an empty set is one clear line and a failure."""
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
+    (tmp_path / "squad.json").write_text('{"data": []}', encoding="utf-8")
+    for name in ("empty.txt", "blank.jsonl", "squad.json"):
+        path = tmp_path / name
+        _one_clear_line(run("eval", str(path), data_dir=tmp_path / "data"), f"^error: no questions in {re.escape(str(path))}")
+
+
+@pytest.mark.slow
+def test_serve_on_a_busy_port_or_an_unknown_host_announces_nothing(tmp_path):
+    import socket
+
+    from tests.conftest import free_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", free_port()))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = run("serve", "--port", str(port), data_dir=tmp_path / "data")
+    _one_clear_line(taken, f"^error: cannot listen on 127.0.0.1:{port}: Address already in use; pick another --port$")
+    assert taken.returncode == 1 and "serving" not in taken.stdout
+    unknown = run("serve", "--host", "no-such-host.invalid", "--port", str(free_port()), data_dir=tmp_path / "data")
+    _one_clear_line(unknown, "^error: cannot listen on no-such-host.invalid:")
+    assert unknown.returncode == 1 and "serving" not in unknown.stdout
+    _one_clear_line(run("serve", "--host", "", data_dir=tmp_path / "data"), "^error: --host is empty")
+    assert not (tmp_path / "data").exists()  # refused before the index was opened
+
+
+@pytest.mark.slow
 def test_bad_input_leaves_the_index_untouched(seed_bot, tmp_path):
     seed_dir = seed_bot.settings.data_dir
     good = tmp_path / "good.txt"
@@ -257,6 +311,67 @@ def test_repair_ids_titles_and_batch_messages(seed_dir, tmp_path):
     assert "must be text (a string), not int" in out[0]["error"]
     assert 'no "question"' in out[1]["error"]
     assert "history item 1 is 1200 characters long" in out[2]["error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["pages", "header"])
+def test_a_damaged_store_says_what_to_do_instead_of_repair(seed_dir, tmp_path, damage):
+    """A damaged chroma.sqlite3 is beyond `bot repair` (which opens the store as every command does): every command,
+    repair itself included, says to restore a backup or ingest again, never to run `bot repair`."""
+    data = tmp_path / "data"
+    shutil.copytree(seed_dir, data)
+    db = data / "chroma" / "chroma.sqlite3"
+    raw = bytearray(db.read_bytes())
+    if damage == "header":
+        raw[:100] = b"x" * 100
+    else:
+        for at in range(4096, len(raw), 4096):
+            raw[at:at + 200] = b"\xff" * 200
+    db.write_bytes(bytes(raw))
+    for args in (["repair"], ["ask", ALASKA], ["articles"]):
+        result = run(*args, data_dir=data)
+        _one_clear_line(result, "its database is damaged .*`bot repair` cannot mend that: restore the data dir from a backup, "
+                                "or move it aside and `bot ingest` the articles again")
+        assert "run `bot repair`" not in result.stderr and "operations.md" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_one_letter_database_password_hides_only_itself(tmp_path):
+    from tests.conftest import free_port
+
+    port = free_port()  # nothing listens there: connection refused, in the driver's words
+    result = run("report", data_dir=tmp_path / "data", env={"BOT_DATABASE_URL": f"postgresql://u:p@127.0.0.1:{port}/x"})
+    _one_clear_line(result, f"postgresql\\+psycopg://u:\\*\\*\\*@127.0.0.1:{port}/x .*port {port} failed")
+    assert "u:p@" not in result.stderr and "***ort" not in result.stderr and "accepting TCP/IP" in result.stderr
+
+
+@pytest.mark.slow
+def test_ingest_with_id_for_two_sources_says_so(tmp_path):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.txt").write_text("The council met on Monday and voted. " * 5, encoding="utf-8")
+    _one_clear_line(run("ingest", str(folder / "a.txt"), str(folder / "b.txt"), "--id", "one", data_dir=tmp_path / "data"),
+                    r"^error: --id names one article: give one source \(a file or URL\), not 2$")
+    _one_clear_line(run("ingest", str(folder), "--title", "T", data_dir=tmp_path / "data"),
+                    "^error: --title names one article: give one file or URL, not one that holds 2$")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_ingest_says_what_was_kept_and_the_same_command_finishes(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i, paragraph in enumerate([p for p in SEED_TEXT.split("\n\n") if len(p) > 200][:3]):
+        (folder / f"part-{i}.txt").write_text(paragraph, encoding="utf-8")
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "tests.index.ingest_killer", "2", "--data-dir", str(data), "ingest", str(folder)]
+    stopped = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                             env={**os.environ, "INGEST_KILL_SIGNAL": "SIGINT"})  # Ctrl-C at the second write to Chroma
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stderr
+    assert stopped.stderr.startswith("interrupted: the batches finished before it are stored; run the same command again")
+    again = run("ingest", str(folder), data_dir=data)
+    assert again.returncode == 0, again.stderr
+    assert sorted(a["id"] for a in json.loads(run("articles", "--json", data_dir=data).stdout)) == ["part-0", "part-1", "part-2"]
 
 
 @pytest.mark.unit

@@ -1,6 +1,7 @@
 """Test harness: run ``bot ARGS…`` and SIGKILL the process just before its Nth write to Chroma.
 
-``python -m tests.index.ingest_killer N ARGS…``. Every ``add``, ``upsert``, ``update`` and
+``python -m tests.index.ingest_killer N ARGS…``; ``INGEST_KILL_SIGNAL=SIGINT`` sends that signal instead (a Ctrl-C).
+Every ``add``, ``upsert``, ``update`` and
 ``delete`` of a Chroma collection counts as one write; with N past the last write the command
 runs to the end and the count is printed on stderr as ``writes: K``.
 """
@@ -16,12 +17,13 @@ def main() -> None:
     from chromadb.api.models.Collection import Collection
 
     kill_at, writes = int(sys.argv[1]), [0]
+    sent = signal.Signals[os.environ.get("INGEST_KILL_SIGNAL", "SIGKILL")]
 
     def counted(write):
         def wrapper(self, *args, **kwargs):
             writes[0] += 1
             if writes[0] == kill_at:
-                os.kill(os.getpid(), signal.SIGKILL)
+                os.kill(os.getpid(), sent)
             return write(self, *args, **kwargs)
 
         return wrapper

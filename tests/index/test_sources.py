@@ -93,8 +93,11 @@ def test_folders_mix_files_and_records(tmp_path):
     assert sorted(a.id for a in load_sources([str(tmp_path)])) == ["one", "two"]
     with pytest.raises(ArticleError, match="more than one source"):
         load_sources([str(tmp_path), str(tmp_path / "one.txt")])
-    with pytest.raises(ArticleError, match="exactly one"):
+    with pytest.raises(ArticleError, match="^--id names one article: give one file or URL, not one that holds 2$"):
         load_sources([str(tmp_path)], article_id="x")
+    # --id with two sources is that mistake, not two sources giving one id
+    with pytest.raises(ArticleError, match=r"^--id and --title name one article: give one source \(a file or URL\), not 2$"):
+        load_sources([str(tmp_path / "one.txt"), str(tmp_path / "one.txt")], article_id="x", title="T")
 
 
 @pytest.mark.unit

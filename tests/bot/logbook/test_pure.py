@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.logbook import client_key
-from bot.logbook.db import masked, parse_url
+from bot.logbook.db import _hide_password, masked, parse_url
 from bot.logbook.legacy import parse_feedback
 from bot.logbook.limits import cap_message, rate_message, seconds_to_midnight
 from index.errors import BackendUnavailableError
@@ -41,6 +41,14 @@ def test_postgres_urls_use_psycopg_and_others_are_refused():
         parse_url("mysql://u:pw@db/news")
     with pytest.raises(BackendUnavailableError, match="BOT_DATABASE_URL"):
         parse_url("not a url")
+
+
+@pytest.mark.parametrize("password", ["p", "p@ss"])
+def test_a_password_is_hidden_only_where_it_stands_as_one(password):
+    words = 'connection to server at "127.0.0.1", port 1 failed: Connection refused (accepting TCP/IP)'
+    assert _hide_password(words, password) == words  # "p" in "port" is not the password
+    shown = f"postgresql://u:{password}@h/x, postgresql+psycopg://u:{password.replace('@', '%40')}@h/x, password={password}"
+    assert _hide_password(shown, password) == "postgresql://u:***@h/x, postgresql+psycopg://u:***@h/x, password=***"
 
 
 def test_messages_say_when_to_come_back():

@@ -402,3 +402,19 @@ def test_bot_report_on_an_empty_log_says_so(tmp_path):
                            env={k: v for k, v in os.environ.items() if not k.startswith("BOT_")}, timeout=300)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("no questions logged yet")
+
+
+@pytest.mark.slow
+def test_bot_report_on_an_empty_log_is_still_json_and_csv(tmp_path):
+    """Scripts parse the output: an empty log is a report of zeros and empty lists, and a CSV with its header."""
+    target = tmp_path / "empty.csv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    shown = subprocess.run([BOT, "--data-dir", str(tmp_path / "data"), "report", "--json", "--csv", str(target)],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    assert report.keys() == build_report([row(liked=False)], TopicEmbeddings()).as_json().keys()
+    assert report["total"]["questions"] == 0 and report["total"]["refused_share"] == 0.0
+    assert all(report[part] == [] for part in ("articles", "days", "daily", "disliked", "gaps"))
+    assert target.read_text(encoding="utf-8").splitlines() == [",".join(CSV_COLUMNS)]
+    assert shown.stderr.startswith(f"wrote 0 rows (one per article and day) to {target}")
