@@ -70,9 +70,12 @@ class HybridRetriever(BaseRetriever):
     def passages(self, query: str) -> list[Passage]:
         """The top ``k`` passages for ``query``, best first. Across articles, BM25 runs in a thread of its own
         while the query is embedded and Chroma searched (both wait outside the interpreter lock)."""
-        if self.article_id is not None or self.evidence.count() == 1:
+        article = self.article_id
+        if article is None and self.evidence.count() == 1:  # one article: its id, from a listing of one
+            article = next(iter(self.evidence.article_ids()), None)
+        if article is not None:
             vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
-            return self._in_article(self.article_id or self.evidence.article_ids()[0], query, vector)
+            return self._in_article(article, query, vector)
         lexical = _lexical_pool().submit(self._bm25, query, self._pool) if self.mode in ("hybrid", "bm25") else None
         try:
             vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)

@@ -104,10 +104,11 @@ class EvidenceCache:
             if self._hashes is not None:
                 return {a: self._hashes[a] for a in article_ids if a in self._hashes}
             generation = self._generation
-            missing = [a for a in dict.fromkeys(article_ids) if a not in self._known]
+            known = {a: self._known[a] for a in article_ids if a in self._known}  # read now: a change clears them
+        missing = [a for a in dict.fromkeys(article_ids) if a not in known]
         found = self.store.content_hashes(missing) if missing else {}
+        known.update((a, found.get(a)) for a in missing)
         with self._lock:
-            known = {**{a: self._known.get(a) for a in article_ids}, **{a: found.get(a) for a in missing}}
             if generation == self._generation:  # else the store changed meanwhile: answer, keep nothing
                 if len(self._known) > KNOWN_MAX:
                     self._known = {}
