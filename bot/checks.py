@@ -7,13 +7,12 @@ the article is the bot's to say (:meth:`bot.chain.NewsBot.require`).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from index.errors import InputError
-from index.text import lone_surrogate, surrogate_message
+from index.text import blank, lone_surrogate, surrogate_message
 
-__all__ = ["Question", "HISTORY_TURNS", "blank", "check_text", "check_question", "checked"]
+__all__ = ["Question", "HISTORY_TURNS", "check_text", "check_question", "checked"]
 
 #: Earlier turns a question is read with, at most: the newest. A follow-up's "he" or "the summit" refers to
 #: the last few turns; a chat client (the OpenAI API's) sends the whole conversation, so older turns are
@@ -30,12 +29,6 @@ class Question:
     text: str
     history: list[str] = field(default_factory=list)
     article: str | None = None
-
-
-def blank(text: str) -> bool:
-    """Whether ``text`` shows nothing: only whitespace and control or format characters (NUL, ESC, a
-    zero-width space), so a question of NULs is refused as an empty one is, not searched for."""
-    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
 
 
 def check_text(value: object, what: str) -> str:

@@ -1,14 +1,17 @@
 """Loading article files into :class:`Article` objects.
 
-The text is decoded as UTF-8 and ``\\r\\n`` (and a lone ``\\r``) becomes ``\\n``;
-nothing else changes. Citation offsets index into exactly this text.
+The text is decoded as UTF-8 and ``\\r\\n`` (and a lone ``\\r``) becomes ``\\n``; a Markdown file's front
+matter (:mod:`index.front_matter`) is taken off the front; nothing else changes. Citation offsets index into
+exactly this text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +19,8 @@ from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from index.errors import ArticleError, BotError
+from index.front_matter import split_front_matter
+from index.text import blank
 
 __all__ = [
     "Article",
@@ -30,6 +35,7 @@ __all__ = [
     "jsonl_objects",
     "load_article",
     "normalise_text",
+    "regular_file",
     "web_url",
 ]
 
@@ -39,6 +45,8 @@ MAX_ARTICLE_BYTES = 2_000_000
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: what a Markdown file's front matter may set: the article's title and the metadata a JSONL record may hold
+_FRONT_MATTER_FIELDS = ("title", "url", "published", "author", "source")
 #: what no web address holds unescaped, and what would end a Markdown autolink ``<url>`` early
 _NOT_IN_URL = re.compile(r'[\x00-\x20\x7f-\x9f<>"\\`\ud800-\udfff]')
 
@@ -67,18 +75,22 @@ def normalise_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def check_id(article_id: str) -> str:
-    """``article_id`` if it is a valid id (the whole string: no newline may trail it), else :class:`ArticleError`."""
+def check_id(article_id: str, where: str | None = None) -> str:
+    """``article_id`` if it is a valid id (the whole string: no newline may trail it), else :class:`ArticleError`
+    (naming ``where`` the id came from, when given: ``feed.jsonl:3``)."""
     if not _ID_RE.match(article_id):
         raise ArticleError(
-            f"invalid article id {article_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            (f"{where}: " if where else "")
+            + f"invalid article id {article_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return article_id
 
 
 def clean_title(title: str) -> str:
-    """A title on one line: control characters (terminal escapes, tabs, newlines) and lone surrogates become spaces."""
-    return " ".join(_CONTROL_RE.sub(" ", title).split())
+    """A title on one line: control characters (terminal escapes, tabs, newlines) and lone surrogates become spaces;
+    ``""`` when nothing in it would show (zero-width spaces), so the caller's fallback is used."""
+    cleaned = " ".join(_CONTROL_RE.sub(" ", title).split())
+    return "" if blank(cleaned) else cleaned
 
 
 def web_url(url: object) -> TypeGuard[str]:
@@ -112,15 +124,31 @@ def check_size(where: str, size: int, max_bytes: int) -> None:
 
 def check_option(option: str, value: str | None) -> str | None:
     """An explicit ``--id``/``--title``: ``None`` when not given, an error when given empty."""
-    if value is not None and not value.strip():
+    if value is not None and blank(value):
         raise ArticleError(f"{option} is empty: give a value or leave the option out")
     return value
 
 
-def _title_from(path: Path, text: str, sidecar: dict[str, Any]) -> str:
-    """The sidecar's title, else a Markdown heading, else the first line if it is short, else the file stem."""
-    if sidecar.get("title"):
-        return str(sidecar["title"])
+def regular_file(path: Path, error: type[BotError] = ArticleError) -> os.stat_result:
+    """The status of the file at ``path``; ``error`` saying why when there is no such file, it cannot be looked at,
+    or it is a folder, a pipe, a device or a socket (reading a pipe would wait for a writer forever)."""
+    try:
+        status = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise error(f"{path}: no such file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise error(f"{path}: is a folder; give the article files inside it")
+    if not stat.S_ISREG(status.st_mode):
+        raise error(f"{path}: not a regular file (a pipe, a device or a socket); give a file that holds the text")
+    return status
+
+
+def _title_from(path: Path, text: str, fields: dict[str, Any]) -> str:
+    """The metadata's title, else a Markdown heading, else the first line if it is short, else the file stem."""
+    if clean_title(str(fields.get("title") or "")):
+        return str(fields["title"])
     first = text.lstrip().split("\n", 1)[0].strip()
     if first.startswith("#"):
         return first.lstrip("#").strip() or path.stem
@@ -132,10 +160,10 @@ def _title_from(path: Path, text: str, sidecar: dict[str, Any]) -> str:
 def _sidecar(path: Path) -> dict[str, Any]:
     """Metadata in ``<stem>.json`` beside the article, if present and well-formed."""
     meta_path = path.with_suffix(".json")
-    if not meta_path.is_file():
-        return {}
     try:
-        data = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not meta_path.is_file():
+            return {}
+        data = _loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ArticleError(f"{meta_path}: metadata is not valid JSON ({exc}); fix or remove it") from None
     return data if isinstance(data, dict) else {}
@@ -144,11 +172,13 @@ def _sidecar(path: Path) -> dict[str, Any]:
 def jsonl_objects(path: Path, error: type[BotError], expected: str) -> Iterator[tuple[int, dict]]:
     """``(line number, object)`` for each non-blank line of a UTF-8 JSONL file.
 
-    An unreadable file, a line that is not JSON or not an object raises ``error`` naming
-    ``path:line``; ``expected`` describes the object ("an object with \"id\" and \"text\"").
+    A byte-order mark before the first line is skipped. An unreadable file (or one that is not a regular file),
+    a line that is not JSON or not an object raises ``error`` naming ``path:line``; ``expected`` describes the
+    object ("an object with \"id\" and \"text\"").
     """
+    regular_file(path, error)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise error(f"{path}: not valid UTF-8; re-save the file as UTF-8") from None
     except OSError as exc:
@@ -167,12 +197,26 @@ def json_object(line: str, expected: str) -> dict:
     """One JSONL line as an object; ``ValueError`` saying what is wrong ("not valid JSON",
     "expected <expected>") otherwise. Shared by :func:`jsonl_objects` and ``bot ask --batch``."""
     try:
-        record = json.loads(line)
+        record = _loads(line)
+    except _TooDeep as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
     except ValueError:
         raise ValueError("not valid JSON") from None
     if not isinstance(record, dict):
         raise ValueError(f"expected {expected}")
     return record
+
+
+class _TooDeep(ValueError):
+    """JSON nested deeper than Python's parser can follow (``[[[[…]]]]``)."""
+
+
+def _loads(text: str) -> Any:
+    """:func:`json.loads`, with nesting too deep to parse a :class:`ValueError` like any other bad JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _TooDeep("nested too deep to read") from None
 
 
 def load_article(
@@ -182,18 +226,17 @@ def load_article(
 
     A ``<stem>.json`` file beside it (like ``articles/*.json``) supplies the id,
     title and other metadata unless ``article_id``/``title`` are given (given empty, they are an error).
-    A file over ``max_bytes`` is refused before it is read.
+    A Markdown file's front matter may give its ``title``, ``url``, ``published``, ``author`` and ``source``
+    (the sidecar's win); the block is not part of the stored text. A file over ``max_bytes`` is refused
+    before it is read; so is anything that is not a regular file, and a text that shows nothing.
     """
     article_id, title = check_option("--id", article_id), check_option("--title", title)
     path = Path(path)
-    if not path.exists():
-        raise ArticleError(f"{path}: no such file")
-    if path.is_dir():
-        raise ArticleError(f"{path}: is a folder; give the article files inside it")
+    status = regular_file(path)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ArticleError(f"{path}: unsupported file type {path.suffix or '(none)'}; use .txt or .md")
+    check_size(str(path), status.st_size, max_bytes)
     try:
-        check_size(str(path), path.stat().st_size, max_bytes)
         raw = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"{path}: cannot read ({exc.strerror})") from None
@@ -207,19 +250,31 @@ def load_article(
         raise ArticleError(
             f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
         ) from None
-    if not text.strip():
-        raise ArticleError(f"{path}: the file is empty")
+    front: dict[str, str] = {}
+    if path.suffix.lower() == ".md":
+        front, text = split_front_matter(text)
+        front = {k: v for k, v in front.items() if k in _FRONT_MATTER_FIELDS}
+    if blank(text):
+        raise ArticleError(f"{path}: the file is empty" + (" but for its front matter" if front else ""))
     sidecar = _sidecar(path)
-    meta = {k: v for k, v in sidecar.items() if k not in {"id", "title", "file"} and isinstance(v, (str, int, float, bool))}
-    if sidecar.get("url") is not None and sidecar["url"] != "":
-        meta["url"] = check_url(str(path.with_suffix(".json")), sidecar["url"])
+    fields = {**front, **sidecar}
+    meta = {k: v for k, v in fields.items() if k not in {"id", "title", "file"} and isinstance(v, (str, int, float, bool))}
+    if fields.get("url") is not None and fields["url"] != "":
+        where = str(path.with_suffix(".json")) if "url" in sidecar else f"{path} (front matter)"
+        meta["url"] = check_url(where, fields["url"])
     questions = sidecar.get("questions")
     if isinstance(questions, list):  # suggested questions for the chat UI; Chroma metadata holds scalars only
         meta["questions"] = "\n".join(str(q).strip() for q in questions if str(q).strip())
     meta.setdefault("source_file", path.name)
+    if article_id is not None:
+        article_id = check_id(article_id)
+    elif sidecar.get("id"):
+        article_id = check_id(str(sidecar["id"]), str(path.with_suffix(".json")))
+    else:
+        article_id = check_id(path.stem, str(path))
     return Article(
-        id=check_id(article_id if article_id is not None else str(sidecar.get("id") or path.stem)),
-        title=clean_title(title or _title_from(path, text, sidecar)) or path.stem,
+        id=article_id,
+        title=clean_title(title or _title_from(path, text, fields)) or path.stem,
         text=text,
         meta=meta,
     )

@@ -1,4 +1,6 @@
-"""Lone UTF-16 surrogates: one definition for every layer.
+"""What text holds that a person cannot see or UTF-8 cannot store: one definition for every layer.
+
+:func:`blank` says whether text shows nothing at all (an empty question, an article of zero-width spaces).
 
 JSON (and Python's ``str``) can hold a lone surrogate such as ``"\\ud800"``; UTF-8 cannot. A question,
 a header or a record that holds one is either refused with a message saying so (:func:`lone_surrogate`),
@@ -8,13 +10,20 @@ compared as raw bytes (:func:`raw_bytes`), or stored with it replaced (:data:`UN
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["LONE_SURROGATE", "UNSTORABLE", "lone_surrogate", "raw_bytes", "surrogate_message"]
+__all__ = ["LONE_SURROGATE", "UNSTORABLE", "blank", "lone_surrogate", "raw_bytes", "surrogate_message"]
 
 #: a lone UTF-16 surrogate (no UTF-8 text can hold one)
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: what no database column may hold: NUL (PostgreSQL's text refuses it) and lone surrogates
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: only whitespace and control or format characters (NUL, ESC, a
+    byte-order mark, a zero-width space), so a question or an article of them is refused as an empty one is."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
 
 
 def lone_surrogate(text: str) -> str | None:

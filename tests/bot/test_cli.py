@@ -149,13 +149,15 @@ def test_batch_keeps_order_and_ids(seed_bot, tmp_path):
 @pytest.mark.slow
 def test_batch_reports_bad_lines_and_exits_nonzero(seed_dir, tmp_path):
     batch = tmp_path / "q.jsonl"
-    batch.write_text('{"id": 1, "question": ""}\nnot json\n{"id": 3, "question": "Whom did Putin meet in Alaska?"}\n')
+    deep = '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    batch.write_text('{"id": 1, "question": ""}\nnot json\n{"id": 3, "question": "Whom did Putin meet in Alaska?"}\n' + deep)
     result = run("ask", "--batch", str(batch), "--json", data_dir=seed_dir)
-    assert result.returncode == 1
+    assert result.returncode == 1 and "Traceback" not in result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o.get("id") for o in out] == [1, None, 3]
+    assert [o.get("id") for o in out] == [1, None, 3, None]
     assert "empty" in out[0]["error"] and "not valid JSON" in out[1]["error"] and "Trump" in out[2]["answer"]
-    assert "1" not in result.stderr.split("error:")[0] and result.stderr.startswith("error: 2 of")
+    assert out[3]["error"] == "line 4: not valid JSON: nested too deep to read"
+    assert "1" not in result.stderr.split("error:")[0] and result.stderr.startswith("error: 3 of")
 
 
 def _one_clear_line(result, pattern):

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from index.errors import ArticleError
-from index.loader import load_article
+from index.loader import json_object, load_article
 
 pytestmark = pytest.mark.unit
 
@@ -39,6 +39,9 @@ def test_sidecar_metadata_is_used(tmp_path):
         ("latin1.txt", "café".encode("latin-1"), "not valid UTF-8"),
         ("binary.txt", bytes(range(256)) * 4, "binary"),
         ("empty.txt", b"  \n\n", "empty"),
+        ("bom.txt", b"\xef\xbb\xbf", "the file is empty"),
+        ("zero-width.txt", "\u200b \u200b\n".encode(), "the file is empty"),
+        ("front-matter-only.md", b"---\ntitle: Budget\n---\n\n", "the file is empty"),
         ("doc.pdf", b"%PDF-1.4", "unsupported file type"),
         ("utf16.txt", "Council votes on the tram line.".encode("utf-16"), "UTF-16"),
         ("utf16be.txt", "Council votes on the tram line.".encode("utf-16-be"), "UTF-16"),
@@ -103,3 +106,58 @@ def test_a_sidecar_web_url_is_kept(tmp_path):
     (tmp_path / "a.txt").write_text("First sentence here. Second one.", encoding="utf-8")
     (tmp_path / "a.json").write_text('{"url": "HTTPS://news.example/2026/a?x=1#top"}', encoding="utf-8")
     assert load_article(tmp_path / "a.txt").meta["url"] == "HTTPS://news.example/2026/a?x=1#top"
+
+
+DEEP = '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+def test_json_nested_too_deep_is_an_error_not_a_crash(tmp_path):
+    with pytest.raises(ValueError, match="not valid JSON: nested too deep"):
+        json_object(DEEP, "an object")  # as `bot ask --batch` reads each line
+    (tmp_path / "a.txt").write_text("First sentence here. Second one.", encoding="utf-8")
+    (tmp_path / "a.json").write_text(DEEP, encoding="utf-8")
+    with pytest.raises(ArticleError, match=r"a\.json: metadata is not valid JSON \(nested too deep"):
+        load_article(tmp_path / "a.txt")
+
+
+def test_a_pipe_is_refused_not_waited_on(fed_pipe):
+    with pytest.raises(ArticleError, match=r"fifo\.txt: not a regular file"):
+        load_article(fed_pipe("fifo.txt", "Text from a pipe."))
+
+
+def test_markdown_front_matter_gives_metadata_and_is_not_text(tmp_path):
+    path = tmp_path / "budget.md"
+    path.write_text("---\ntitle: City council approves budget\nurl: https://news.example/budget\npublished: 2026-03-01\n"
+                    "layout: post\n---\n\nThe council approved the budget on Monday.\n", encoding="utf-8")
+    article = load_article(path)
+    assert article.title == "City council approves budget"
+    assert article.text == "The council approved the budget on Monday.\n"
+    assert article.meta == {"url": "https://news.example/budget", "published": "2026-03-01", "source_file": "budget.md"}
+    (tmp_path / "budget.json").write_text('{"title": "Sidecar title"}', encoding="utf-8")
+    assert load_article(path).title == "Sidecar title"
+
+
+def test_front_matter_is_read_from_markdown_only_and_checked(tmp_path):
+    text = "---\ntitle: Budget\n---\nThe council met.\n"
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    assert load_article(tmp_path / "a.txt").text == text
+    (tmp_path / "b.md").write_text("---\nurl: javascript:alert(1)\n---\nThe council met.\n", encoding="utf-8")
+    with pytest.raises(ArticleError, match=r'b\.md \(front matter\): "url" .* is not a web address'):
+        load_article(tmp_path / "b.md")
+
+
+def test_invisible_titles_fall_back(tmp_path):
+    (tmp_path / "a.txt").write_text("Body of the story, long enough to be no title at all, since it ends.", encoding="utf-8")
+    (tmp_path / "a.json").write_text('{"title": "\\u200b"}', encoding="utf-8")
+    assert load_article(tmp_path / "a.txt").title == "A"
+    with pytest.raises(ArticleError, match="--title is empty"):
+        load_article(tmp_path / "a.txt", title="\u200b")
+
+
+def test_a_bad_id_names_where_it_came_from(tmp_path):
+    (tmp_path / "a b.txt").write_text("Text.", encoding="utf-8")
+    with pytest.raises(ArticleError, match=r"a b\.txt: invalid article id 'a b'"):
+        load_article(tmp_path / "a b.txt")
+    (tmp_path / "a b.json").write_text('{"id": "x/y"}', encoding="utf-8")
+    with pytest.raises(ArticleError, match=r"a b\.json: invalid article id 'x/y'"):
+        load_article(tmp_path / "a b.txt")

@@ -1,9 +1,15 @@
 """URL, JSONL and folder sources."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
+import time
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +42,7 @@ def site(tmp_path):
 def test_url_is_fetched_and_extracted(site):
     [article] = load_sources([f"{site}/news/tram-line.html"])
     assert article.id == "tram-line"
+    assert load_sources([f"{site.replace('http://', 'HTTP://')}/news/tram-line.html"]) == [article]  # the scheme's case
     assert article.title == "Council backs tram line"
     assert "240 million euros" in article.text and "Home | World" not in article.text and "Copyright" not in article.text
     assert article.meta["url"].endswith("/news/tram-line.html")
@@ -64,10 +71,35 @@ def test_jsonl_records(tmp_path):
     assert a2.title == "Untitled story text."
 
 
+@pytest.mark.unit
+def test_jsonl_may_start_with_a_byte_order_mark_and_ids_may_be_numbers(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"id": 7, "title": "\\u200b", "text": "Story seven."}\n')
+    [article] = load_jsonl(path)
+    assert (article.id, article.title) == ("7", "Story seven.")
+
+
+@pytest.mark.unit
+def test_a_jsonl_pipe_is_refused(fed_pipe):
+    with pytest.raises(ArticleError, match=r"feed\.jsonl: not a regular file"):
+        load_jsonl(fed_pipe("feed.jsonl", '{"id": "a", "text": "A record."}\n'))
+
+
 @pytest.mark.parametrize(
     "lines, message",
     [
         (['{"id": "a", "text": ""}'], "text"),
+        (['{"id": "a", "text": "\\u0000"}'], 'bad.jsonl:1: "text" is missing or empty'),
+        (['{"id": "a", "text": "\\u0007\\u0007"}'], 'bad.jsonl:1: "text" is missing or empty'),
+        (['{"id": "a", "text": "\\u200b"}'], 'bad.jsonl:1: "text" is missing or empty'),
+        (['{"id": 1.5, "text": "x"}'], 'bad.jsonl:1: "id" must be a string, not 1.5'),
+        (['{"id": true, "text": "x"}'], 'bad.jsonl:1: "id" must be a string, not true'),
+        (['{"id": "a", "title": ["t1", "t2"], "text": "x"}'], r'bad.jsonl:1: "title" must be a string, not \["t1", "t2"\]'),
+        (['{"id": "a", "published": {"y": 1}, "text": "x"}'], 'bad.jsonl:1: "published" must be a string'),
+        (['{"id": "ok", "text": "x"}', '{"id": "a/b", "text": "x"}'], "bad.jsonl:2: invalid article id 'a/b'"),
+        (['{"id": "café", "text": "x"}'], "bad.jsonl:1: invalid article id 'café'"),
+        (['{"id": "%s", "text": "x"}' % ("a" * 129)], "bad.jsonl:1: invalid article id 'a{129}'"),
+        (['{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"], "bad.jsonl:1: not valid JSON: nested too deep"),
         (['{"text": "x"}'], "id"),
         (["not json"], "not valid JSON"),
         (['{"id": "a", "text": "x"}', '{"id": "a", "text": "y"}'], "twice"),
@@ -123,3 +155,99 @@ def test_only_web_addresses_are_fetched(source):
 def test_url_ids():
     assert url_id("https://news.example/2026/11/council-backs-tram.html") == "council-backs-tram"
     assert url_id("https://news.example/") == "news.example"
+
+
+@pytest.mark.unit
+def test_distinct_pages_get_distinct_url_ids():
+    assert url_id("https://news.example/2025/08/india-welcomes-alaska-summit") == "india-welcomes-alaska-summit"
+    assert url_id("https://news.example/a-story?utm_source=feed&fbclid=x#top") == "a-story"
+    ids = [url_id(u) for u in ("http://host/article/one/index.html", "http://host/article/two/index.html",
+                               "http://host/article.php?id=one", "http://host/article.php?id=two", "http://host/index.html",
+                               "http://host/?p=12", "http://host/?p=13", "http://other/index.html", "http://host/news/12345")]
+    assert ids == ["one-index", "two-index", "article-one", "article-two", "host-index", "host-12", "host-13", "other-index",
+                   "host-news-12345"]
+    long = [url_id("http://host/article.php?id=" + "x" * 200 + end) for end in "ab"]
+    assert long[0] != long[1] and all(len(i) <= 100 for i in long)
+
+
+_UNPRIVILEGED = ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.unit
+def test_a_folder_that_cannot_be_read_is_named(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "a.txt").write_text("An article.", encoding="utf-8")
+    locked.chmod(0)
+    prefix = []
+    if os.geteuid() == 0:  # root reads any folder: drop the capabilities that let it, as `setpriv` can
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: every folder can be read")
+        prefix = _UNPRIVILEGED
+    code = ("import sys\nfrom index.errors import BotError\nfrom index.sources import load_sources\n"
+            "try:\n    load_sources(sys.argv[1:])\nexcept BotError as exc:\n    print(exc)\n")
+    root = str(Path(__file__).resolve().parents[2])
+    try:
+        for source, message in ((locked, "cannot read this folder (Permission denied); check its permissions"),
+                                (locked / "a.txt", "cannot read (Permission denied)")):
+            result = subprocess.run([*prefix, sys.executable, "-c", code, str(source)], capture_output=True, text=True,
+                                    env={**os.environ, "PYTHONPATH": root}, timeout=60)
+            assert "Traceback" not in result.stderr, result.stderr
+            assert result.stdout.strip() == f"{source}: {message}"
+    finally:
+        locked.chmod(0o755)
+
+
+class _Page(BaseHTTPRequestHandler):
+    """``/slow``: a page that trickles for 5 s; ``/huge``: 64 MB with no length given; ``/declared``: 1 GB said."""
+
+    sent = 0
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        if self.path == "/declared":
+            self.send_header("Content-Length", str(2**30))
+        self.end_headers()
+        try:
+            if self.path == "/slow":
+                for _ in range(50):
+                    self.wfile.write(b"<p>words</p>")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            elif self.path == "/huge":
+                for _ in range(1024):
+                    self.wfile.write(b"<p>" + b"x" * 65_529 + b"</p>")
+                    type(self).sent += 65_536
+        except OSError:  # the client stopped reading
+            pass
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def pages():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Page.sent = 0
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.slow
+def test_a_download_has_a_deadline(pages):
+    start = time.monotonic()
+    with pytest.raises(ArticleError, match=r"/slow: the download took longer than 1 s"):
+        load_url(f"{pages}/slow", deadline=1.0)
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.slow
+def test_a_page_is_refused_once_it_passes_the_limit(pages):
+    with pytest.raises(ArticleError, match=r"/huge: the page is larger than 1 MB"):
+        load_url(f"{pages}/huge", max_page_bytes=2**20)
+    time.sleep(0.5)
+    assert _Page.sent < 32 * 2**20  # the download stopped; it was not read to the end and then measured
+    with pytest.raises(ArticleError, match=r"/declared: the page is larger than 1 MB"):
+        load_url(f"{pages}/declared", max_page_bytes=2**20)
