@@ -14,12 +14,13 @@ __all__ = ["ask", "chat"]
 
 
 def _batch(path: Path, article: str | None = None) -> int:
-    from index.loader import json_object
+    from index.loader import json_object, regular_file
 
     bot = get_bot()
     bot.require(article)
+    regular_file(path, InputError)  # a pipe would wait for a writer forever
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark first is no part of line 1
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -136,7 +136,7 @@ def test_batch_keeps_order_and_ids(seed_bot, tmp_path):
         {"id": 2, "question": "Whom was he thanking?", "history": ["What did Modi post on X?"]},
         {"id": "c", "question": "What is the weather like in New Delhi today?"},
     ]
-    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    batch.write_text("\ufeff" + "\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")  # a BOM, as Windows tools write
     result = CliRunner().invoke(app, ["--data-dir", str(seed_bot.settings.data_dir), "ask", "--batch", str(batch), "--json"])
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.output.splitlines()]
