@@ -79,12 +79,18 @@ def test_a_cold_ask_imports_only_what_answering_needs(seed_dir, tmp_path):
     assert not imported & set(NOT_FOR_ASKING)
 
 
-@pytest.mark.slow
-def test_ingest_reports_its_rate_and_takes_workers(tmp_path):
+def _seed_parts(tmp_path: Path) -> Path:
+    """A folder of three articles: the seed article's first three long paragraphs, ``part-0.txt`` …"""
     folder = tmp_path / "articles"
     folder.mkdir()
     for i, paragraph in enumerate([p for p in SEED_TEXT.split("\n\n") if len(p) > 200][:3]):
         (folder / f"part-{i}.txt").write_text(paragraph, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_ingest_reports_its_rate_and_takes_workers(tmp_path):
+    folder = _seed_parts(tmp_path)
     done = run("ingest", str(folder), "--workers", "2", data_dir=tmp_path / "data")
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("added part-") == 3
@@ -361,10 +367,7 @@ def test_ingest_with_id_for_two_sources_says_so(tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_during_ingest_says_what_was_kept_and_the_same_command_finishes(tmp_path):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for i, paragraph in enumerate([p for p in SEED_TEXT.split("\n\n") if len(p) > 200][:3]):
-        (folder / f"part-{i}.txt").write_text(paragraph, encoding="utf-8")
+    folder = _seed_parts(tmp_path)
     data = tmp_path / "data"
     command = [sys.executable, "-m", "tests.index.ingest_killer", "2", "--data-dir", str(data), "ingest", str(folder)]
     stopped = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT,

@@ -41,3 +41,12 @@ def test_an_unusable_index_file_leaves_dense_retrieval(tmp_path, caplog):
     assert bot.retriever().passages("Kessler dam floods")
     assert not bot.ask("Who inspected the Kessler dam?").refused
     assert "BM25 index" in caplog.text
+
+
+def test_warm_up_brings_the_bm25_file_in_line_so_no_question_waits_on_a_comparison(tmp_path):
+    bot = _bot(tmp_path)
+    bot.store.ingest_many(ARTICLES)  # by the store alone, as another machine would: the file knows nothing of them
+    bot.bm25.add([bot.store.article_data("bus")])  # a file that holds articles: a question would compare in the background
+    bot.warm_up()
+    assert [p.article_id for p in bot.retriever().passages("Kessler dam floods")][:1] == ["dam"]
+    assert bot.bm25._behind is None  # compared in warm_up, not behind the questions
