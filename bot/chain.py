@@ -97,7 +97,7 @@ class NewsBot:
         self.embeddings.embed_query("warm up")
         if self.settings.retrieval != "dense":
             try:
-                self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes, self.store.passages_of)
+                self.bm25.sync(self.store.generation(), self.evidence.content_hashes, self.store.passages_of)
             except sqlite3.Error as exc:  # a damaged file: questions rank by vectors alone, and say so in the log
                 log.warning("the BM25 index %s cannot be used (%s: %s)", self.bm25.path, type(exc).__name__, exc)
         for article_id in self.store.some_ids(32):

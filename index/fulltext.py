@@ -223,15 +223,32 @@ class FullTextIndex:
         if not wanted:
             return []
         match = " OR ".join(f'"{t}"' for t in wanted)
-        query_sql = ("SELECT passages.article_id, title, url, start, end, text, indexed.hash FROM passages "
-                     "JOIN indexed ON indexed.article_id = passages.article_id WHERE passages MATCH ? "
+        # the best k first, alone: joined to ``indexed`` in the same query, SQLite looked up every matching
+        # passage's article before sorting (unscoped p50 at 100,000 articles 75 → 163 ms)
+        query_sql = ("SELECT article_id, title, url, start, end, text FROM passages WHERE passages MATCH ? "
                      "ORDER BY bm25(passages) LIMIT ?")
         if self.path is None:  # one in-memory database, one connection
             with self._lock:
                 rows = self._conn().execute(query_sql, (match, k)).fetchall()
+                indexed = self._indexed(self._conn(), rows) if current is not None else {}
         else:
-            rows = self._reader().execute(query_sql, (match, k)).fetchall()
+            db = self._reader()
+            db.execute("BEGIN")  # both reads see one state of the file
+            try:
+                rows = db.execute(query_sql, (match, k)).fetchall()
+                indexed = self._indexed(db, rows) if current is not None else {}
+            finally:
+                db.execute("COMMIT")
         if current is not None:
-            now = current(sorted({row[0] for row in rows}))
-            rows = [row for row in rows if now.get(row[0]) == row[6]]
-        return [Passage(a, title, text, int(start), int(end), 0.0, url) for a, title, url, start, end, text, _ in rows]
+            now = current(sorted(indexed))
+            rows = [row for row in rows if now.get(row[0]) == indexed.get(row[0])]
+        return [Passage(a, title, text, int(start), int(end), 0.0, url) for a, title, url, start, end, text in rows]
+
+    @staticmethod
+    def _indexed(db: sqlite3.Connection, rows: list) -> dict[str, str]:
+        """The hash each of ``rows``' articles was indexed at."""
+        ids = sorted({row[0] for row in rows})
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(db.execute(f"SELECT article_id, hash FROM indexed WHERE article_id IN ({marks})", ids).fetchall())
