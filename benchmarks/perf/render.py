@@ -130,7 +130,7 @@ def _after(x: dict) -> str:
     """A worker's first questions after another process ingested, scoped then unscoped (not in older results)."""
     if "scoped_after_ingest_ms" not in x:
         return "not measured"
-    return " / ".join(", ".join(f"{t:.0f}" for t in x[f"{kind}_after_ingest_ms"]) for kind in ("scoped", "unscoped"))
+    return " / ".join(", ".join(f"{t:.0f}" for t in x[f"{kind}_after_ingest_ms"]) or "—" for kind in ("scoped", "unscoped"))
 
 
 def size_table(r: dict) -> list[str]:
