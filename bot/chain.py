@@ -9,7 +9,6 @@ the limits and the log around it. It is cheap to construct: Chroma connects and 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,17 +88,11 @@ class NewsBot:
             return self._suggestions
 
     def warm_up(self) -> None:
-        """Load the model, open the store, bring the BM25 file in line with the store and build 32 articles'
-        evidence (with their word-piece vectors) and suggested questions now, so the first questions answer quickly.
-        The BM25 file is compared with the store only when no process has compared it at the store's generation
-        (a new data dir, another machine's writes): about 10 s at 100,000 articles, here rather than in the
-        background of the first questions."""
+        """Load the model, bring the BM25 file in line (:meth:`HybridRetriever.warm_up`), build 32 articles' evidence
+        (word pieces too) and suggested questions now, so the first questions answer quickly."""
         self.embeddings.embed_query("warm up")
         if self.settings.retrieval != "dense":
-            try:
-                self.bm25.sync(self.store.generation(), self.evidence.content_hashes, self.store.passages_of)
-            except sqlite3.Error as exc:  # a damaged file: questions rank by vectors alone, and say so in the log
-                log.warning("the BM25 index %s cannot be used (%s: %s)", self.bm25.path, type(exc).__name__, exc)
+            self.retriever().warm_up()
         for article_id in self.store.some_ids(32):
             self.evidence.get(article_id).tokens()
             self.suggested_questions(article_id)

@@ -23,6 +23,8 @@ def main() -> None:
         def wrapper(self, *args, **kwargs):
             writes[0] += 1
             if writes[0] == kill_at:
+                if sent == signal.SIGINT:  # Ctrl-C, as Python delivers it, at this write (a signal to the process
+                    raise KeyboardInterrupt  # is handled by the main thread whenever it next runs: too late at times)
                 os.kill(os.getpid(), sent)
             return write(self, *args, **kwargs)
 
