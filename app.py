@@ -199,10 +199,8 @@ def build_app(service: QuestionService, embed: bool = False) -> gr.Blocks:
         lines = ([f"### {literal(title)}"] if title else []) + ([literal(note)] if note else [])
         heading = gr.Markdown("\n\n".join(lines), visible=True) if embed and lines else gr.skip()
         chips = gr.Chatbot(examples=chips_of(row["id"])) if row else gr.skip()
-        if embed or wanted:  # the picker stays hidden, so its choices are not sent
-            return gr.Dropdown(visible=False), wanted, chips, heading
-        rows = service.rows()
-        if len(rows) < 2:
+        rows = [] if embed or wanted else service.rows()  # a scoped page reads no article list
+        if len(rows) < 2:  # the picker stays hidden, so its choices are not sent
             return gr.Dropdown(visible=False), wanted, chips, heading
         return gr.Dropdown(choices=[("All articles", ALL)] + [(a["title"], a["id"]) for a in rows], visible=True), None, chips, heading
 

@@ -137,7 +137,11 @@ class HybridRetriever(BaseRetriever):
         try:
             self.bm25.sync(self.store.generation(), self.evidence.content_hashes, self.store.passages_of)
         except sqlite3.Error as exc:  # a damaged file: questions rank by vectors alone, and say so in the log
-            log.warning("the BM25 index %s cannot be used (%s: %s)", self.bm25.path, type(exc).__name__, exc)
+            self._unusable(exc)
+
+    def _unusable(self, exc: sqlite3.Error) -> None:
+        log.warning("the BM25 index %s cannot be used (%s: %s); ranking by vectors alone", self.bm25.path,
+                    type(exc).__name__, exc)
 
     def _bm25(self, query: str, pool: int) -> list[Passage]:
         """The passages BM25 ranks highest over the whole store (:class:`index.fulltext.FullTextIndex`), the file
@@ -148,8 +152,7 @@ class HybridRetriever(BaseRetriever):
             self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes, self.store.passages_of, wait=False)
             return self.bm25.search(query, pool, current=self.evidence.hashes_of)
         except sqlite3.Error as exc:
-            log.warning("the BM25 index %s cannot be used (%s: %s); ranking by vectors alone", self.bm25.path,
-                        type(exc).__name__, exc)
+            self._unusable(exc)
             return []
 
     def _scored(self, passage: Passage, vector: np.ndarray) -> Passage:
