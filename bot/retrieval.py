@@ -129,6 +129,8 @@ class HybridRetriever(BaseRetriever):
             rankings.append(ranking)
         fused = rrf(*rankings)
         top = sorted(fused, key=fused.__getitem__, reverse=True)[: self.k]
+        # the hits carry their article's hash: the evidence of the answer's articles is found without a lookup
+        self.evidence.learn({found[key].article_id: found[key].content_hash for key in top if found[key].content_hash})
         return [found[key] if key in scored else self._scored(found[key], vector) for key in top]
 
     def warm_up(self) -> None:
@@ -149,8 +151,9 @@ class HybridRetriever(BaseRetriever):
         checked against the store's text of its article; none when the index file cannot be used (dense ranking
         alone, logged)."""
         try:
-            self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes, self.store.passages_of, wait=False)
-            return self.bm25.search(query, pool, current=self.evidence.hashes_of)
+            generation = self.evidence.generation()
+            self.bm25.sync(generation, self.evidence.content_hashes, self.store.passages_of, wait=False)
+            return self.bm25.search(query, pool, current=self.evidence.hashes_of, generation=generation)
         except sqlite3.Error as exc:
             self._unusable(exc)
             return []

@@ -12,7 +12,8 @@ passage's text and was rebuilt whole after every ingest; at 100,000 articles tha
   file deleted or left behind by a crash, all come right on the next unscoped question. The comparison reads every
   article's hash (about 10 s at 100,000 articles), so a question does not wait for it: it runs in a thread of its
   own while questions search the file as it is, each hit checked against the store's hash of its article
-  (:meth:`FullTextIndex.search`'s ``current``), so a removed or changed article's old passages are never used.
+  (:meth:`FullTextIndex.search`'s ``current``), so a removed or changed article's old passages are never used;
+  a file in line with the store needs no such check, and its hits give the store's hash of their article.
   Only an empty file (a new worker machine, a deleted file) is filled before the question searches it. The file
   records the generation it was last compared at, so a process started later does not compare again, and an
   ingest through this data dir moves that record on with the articles it adds (the generations before and after
@@ -215,10 +216,15 @@ class FullTextIndex:
                 self._conn().execute("INSERT OR REPLACE INTO state VALUES ('generation', ?)", (generation,))
             self._synced = generation
 
-    def search(self, query: str, k: int, current: Callable[[list[str]], dict[str, str]] | None = None) -> list[Passage]:
-        """The ``k`` passages (at most) that BM25 ranks highest for ``query``, best first, unscored. With
-        ``current`` (article ids → the store's content hash of those stored), only passages of the text the
-        store holds now: none of an article removed, or changed, since the file was compared."""
+    def search(self, query: str, k: int, current: Callable[[list[str]], dict[str, str]] | None = None,
+               generation: str | None = None) -> list[Passage]:
+        """The ``k`` passages (at most) that BM25 ranks highest for ``query``, best first, unscored, each with the
+        content hash its article was indexed at where that is known to be the store's (else empty).
+
+        With ``current`` (article ids → the store's content hash of those stored), only passages of the text the
+        store holds now: none of an article removed, or changed, since the file was compared. A file compared at
+        ``generation`` (the store's, as the caller last read it) holds exactly the store's text then, so its hits
+        are not looked up (on a Chroma server, one request a question fewer)."""
         wanted = dict.fromkeys(_token(t) for t in terms(query))
         if not wanted:
             return []
@@ -229,20 +235,27 @@ class FullTextIndex:
                      "ORDER BY bm25(passages) LIMIT ?")
         if self.path is None:  # one in-memory database, one connection
             with self._lock:
-                rows = self._conn().execute(query_sql, (match, k)).fetchall()
-                indexed = self._indexed(self._conn(), rows) if current is not None else {}
+                rows, indexed, recorded = self._read(self._conn(), query_sql, match, k)
         else:
             db = self._reader()
-            db.execute("BEGIN")  # both reads see one state of the file
+            db.execute("BEGIN")  # the reads see one state of the file
             try:
-                rows = db.execute(query_sql, (match, k)).fetchall()
-                indexed = self._indexed(db, rows) if current is not None else {}
+                rows, indexed, recorded = self._read(db, query_sql, match, k)
             finally:
                 db.execute("COMMIT")
-        if current is not None:
+        in_line = generation is not None and recorded == generation
+        if current is not None and not in_line:
             now = current(sorted(indexed))
             rows = [row for row in rows if now.get(row[0]) == indexed.get(row[0])]
-        return [Passage(a, title, text, int(start), int(end), 0.0, url) for a, title, url, start, end, text in rows]
+        known = indexed if in_line or current is not None else {}  # a hash not known to be the store's is not given
+        return [Passage(a, title, text, int(start), int(end), 0.0, url, known.get(a, "")) for a, title, url, start, end, text in rows]
+
+    @classmethod
+    def _read(cls, db: sqlite3.Connection, query_sql: str, match: str, k: int) -> tuple[list, dict[str, str], str | None]:
+        """The best ``k`` rows, the hash their articles were indexed at, the generation the file was compared at."""
+        rows = db.execute(query_sql, (match, k)).fetchall()
+        recorded = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
+        return rows, cls._indexed(db, rows), recorded[0] if recorded else None
 
     @staticmethod
     def _indexed(db: sqlite3.Connection, rows: list) -> dict[str, str]:

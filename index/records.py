@@ -26,7 +26,9 @@ class Passage:
 
     ``score`` is the passage's cosine similarity to the question it was retrieved for (0 until
     scored). ``url`` is the article's address where the producer knows it; passage records do not
-    carry it, so retrieval leaves it ``None``."""
+    carry it, so retrieval leaves it ``None``. ``content_hash`` is the article's content hash as the store held
+    it when the passage was found (empty where unknown): what answering keys the article's evidence on, so a
+    question need not ask the store for it again."""
 
     article_id: str
     title: str
@@ -35,6 +37,7 @@ class Passage:
     end: int
     score: float = 0.0
     url: str | None = None
+    content_hash: str = field(default="", compare=False)
 
     @classmethod
     def from_meta(cls, text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:

@@ -374,11 +374,6 @@ class ArticleStore(TransactionalWrites):
     def _all_metadatas(self, kind: str) -> list[dict]:
         return _get_all(self._collection(kind), ["metadatas"])["metadatas"]
 
-    def _current(self, metadatas: list[dict]) -> list[bool]:
-        """Which records belong to their article's current revision."""
-        revs = {a: m.get("rev") for a, m in self._article_metas([m["article_id"] for m in metadatas]).items()}
-        return [m["article_id"] in revs and m.get("rev") == revs[m["article_id"]] for m in metadatas]
-
     @_guarded
     def passages_of(self, article_ids: list[str]) -> list[StoredArticle]:
         """The current passages (texts and offsets, no vectors, no sentences) of ``article_ids`` that exist, with
@@ -399,12 +394,17 @@ class ArticleStore(TransactionalWrites):
 
     @_guarded
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[Passage]:
-        """Top-``k`` current passages for a query vector, scored by cosine similarity."""
+        """Top-``k`` current passages for a query vector, scored by cosine similarity: those of their article's
+        current revision, each with the article's content hash (read in the same lookup)."""
         where = {"article_id": article_id} if article_id else None
         pool = self._store("chunks")
         hits = self._read_vectors(lambda: pool.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where))
-        keep = self._current([doc.metadata for doc, _ in hits])
-        return [Passage.from_meta(doc.page_content, doc.metadata, 1.0 - distance) for (doc, distance), k in zip(hits, keep) if k]
+        metas = self._article_metas([doc.metadata["article_id"] for doc, _ in hits])
+        return [
+            replace(Passage.from_meta(doc.page_content, doc.metadata, 1.0 - distance), content_hash=str(article.get("hash", "")))
+            for doc, distance in hits
+            if (article := metas.get(doc.metadata["article_id"])) is not None and doc.metadata.get("rev") == article.get("rev")
+        ]
 
 
 #: Seconds during which a store that failed to write answers every call with that failure at once.

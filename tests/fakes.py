@@ -175,14 +175,15 @@ class FakeStore:
     def passages_of(self, article_ids: list[str]) -> list[StoredArticle]:
         return [self.article_data(a) for a in article_ids if a in self._articles]
 
-    def _chunks(self) -> list[tuple[str, str, dict[str, Any], list[float]]]:
+    def _chunks(self) -> list[tuple[str, str, dict[str, Any], list[float], str]]:
         with self._lock:
             stored = list(self._articles.values())
-        return [item for record in stored
+        return [(*item, str(record.meta.get("hash", ""))) for record in stored
                 for item in zip(record.chunks.ids, record.chunks.texts, record.chunks.metas, record.chunks.vectors)]
 
     def search(self, vector: list[float], k: int, article_id: str | None = None) -> list[Passage]:
-        """Top-``k`` passages by cosine similarity (exact, where Chroma's index is approximate)."""
+        """Top-``k`` passages by cosine similarity (exact, where Chroma's index is approximate), each with its
+        article's content hash."""
         chunks = [c for c in self._chunks() if article_id is None or c[2]["article_id"] == article_id]
         if not chunks:
             return []
@@ -190,7 +191,7 @@ class FakeStore:
         query = np.asarray(vector, dtype=np.float64)
         scores = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1) * np.linalg.norm(query), 1e-12)
         top = np.argsort(-scores, kind="stable")[:k]
-        return [Passage.from_meta(chunks[i][1], chunks[i][2], float(scores[i])) for i in top]
+        return [replace(Passage.from_meta(chunks[i][1], chunks[i][2], float(scores[i])), content_hash=chunks[i][4]) for i in top]
 
     # -- writing ----------------------------------------------------------------------------
 

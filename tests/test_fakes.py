@@ -64,8 +64,9 @@ def test_the_fake_store_reads_back_what_the_real_one_does(tmp_path):
 
     query = fake_embeddings.embed_query("How much will the tram line cost?")
     for article_id in (None, "tram"):
-        hits = [[(p.text, p.article_id, round(p.score, 4)) for p in store.search(query, 3, article_id)] for store in (real, fake)]
-        assert hits[0] == hits[1]
+        hits = [[(p.text, p.article_id, round(p.score, 4), p.content_hash) for p in store.search(query, 3, article_id)]
+                for store in (real, fake)]
+        assert hits[0] == hits[1] and {h[3] for h in hits[0]} <= {a.content_hash for a in ARTICLES}
 
     generation = fake.generation()
     for store in (real, fake):

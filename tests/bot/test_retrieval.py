@@ -50,3 +50,25 @@ def test_warm_up_brings_the_bm25_file_in_line_so_no_question_waits_on_a_comparis
     bot.warm_up()
     assert [p.article_id for p in bot.retriever().passages("Kessler dam floods")][:1] == ["dam"]
     assert bot.bm25._behind is None  # compared in warm_up, not behind the questions
+
+
+def test_an_unscoped_question_finds_its_articles_evidence_without_asking_the_store_for_their_hashes(tmp_path):
+    """The dense hits carry their article's hash (read with the revision check) and a BM25 file in line with the
+    store gives its own, so the answer's evidence is found without a lookup: on a Chroma server, each lookup was
+    a request of every question (unscoped p50 at 100,000 articles 75.8 → 66.0 ms)."""
+    bot = _bot(tmp_path, retrieval="hybrid")
+    bot.ingest_many(ARTICLES)
+    bot.warm_up()  # the BM25 file compared once, as a served bot's is before its first question
+    asked = []
+    looked_up = bot.store.content_hashes
+
+    def content_hashes(ids=None):
+        asked.append(ids)
+        return looked_up(ids)
+
+    bot.store.content_hashes = content_hashes
+    bot.evidence.ttl = 60.0
+    bot.evidence.invalidate()  # a worker that knows no article's hash yet
+    answer = bot.ask("Who inspected the Kessler dam after the floods?")
+    assert not answer.refused and answer.citations[0].article_id == "dam"
+    assert asked == []

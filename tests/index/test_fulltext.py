@@ -138,3 +138,17 @@ def test_an_ingest_moves_the_compared_generation_on_with_the_articles_it_adds(tm
     compared = []
     later.sync("g4", lambda: compared.append(1) or {"tram": "h1", "bridge": "h1", "dam": "h1"}, lambda ids: [])
     assert compared == [1]
+
+
+def test_a_file_in_line_at_the_caller_s_generation_is_searched_without_a_lookup_and_gives_its_hashes(tmp_path):
+    """A file compared at the generation the caller last read holds the store's text then: ``current`` (a request
+    to a Chroma server) is not called, and each hit carries its article's hash. At any other generation it is
+    called, and a hit of text the store no longer holds is dropped; unchecked hits carry no hash."""
+    index = FullTextIndex(tmp_path / "fulltext.sqlite")
+    index.sync("g1", lambda: {"tram": "h1", "dam": "h1"}, lambda ids: [TRAM, DAM])
+    hits = index.search("tram dam", 5, current=lambda ids: pytest.fail(f"looked up {ids} in line"), generation="g1")
+    assert {(h.article_id, h.content_hash) for h in hits} == {("tram", "h1"), ("dam", "h1")}
+    asked = []
+    hits = index.search("tram dam", 5, current=lambda ids: asked.append(ids) or {"dam": "h1"}, generation="g2")
+    assert asked == [["dam", "tram"]] and {(h.article_id, h.content_hash) for h in hits} == {("dam", "h1")}
+    assert {h.content_hash for h in index.search("tram dam", 5, generation="g2")} == {""}
