@@ -8,6 +8,7 @@ part's business, on distinct texts."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from contextlib import contextmanager
@@ -127,11 +128,12 @@ def run(work: Path, texts: list[Text], sizes: list[int], n: int = 100) -> dict:
                 row = {"store": store, "articles": size, **built, **measure(settings, texts, size, n, probes, warm),
                        "memo_hits": memo.hits, "memo_misses": memo.misses}
                 row["measure_s"] = time.perf_counter() - start
+                row["benchmark_rss_mib"] = proc_status(os.getpid())["VmRSS"]  # the build's memo and stores, beside the workers
                 rows.append(row)
                 log(f"  {store} {size:>7,}: scoped p50 {row['scoped']['p50_ms']:.1f} p95 {row['scoped']['p95_ms']:.1f} ms; "
                     f"unscoped p50 {row['unscoped']['p50_ms']:.1f} p95 {row['unscoped']['p95_ms']:.1f} ms; query embedding "
                     f"p50 {row['query_embedding']['p50_ms']:.1f} ms (scoped/embedding {row['scoped_over_embedding']:.2f}x); "
-                    f"asked in {row['measure_s']:.0f} s")
+                    f"asked in {row['measure_s']:.0f} s; this process {row['benchmark_rss_mib']:,.0f} MiB")
     return {"sizes": sizes, "distinct_texts": len(texts), "questions": n, "rows": rows}
 
 
