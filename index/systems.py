@@ -12,13 +12,14 @@ import time
 from contextlib import suppress
 from typing import Any
 
-__all__ = ["abandon", "is_current", "retire"]
+__all__ = ["abandon", "detach", "is_current", "retire"]
 
 #: Seconds after which a retired system is stopped: requests in flight on it are long done by then
 #: (a system never stopped keeps its memory).
 RETIRE_AFTER = 60.0
 _RETIRED: list[tuple[float, Any]] = []  # (when, Chroma system) replaced by a fresh one, not yet stopped
 _ABANDONED: list = []  # clients whose system failed to write: kept, never used or stopped again
+_DETACHED: set[int] = set()  # ids of systems out of Chroma's cache but still answering, until retired
 _LOCK = threading.Lock()
 
 
@@ -39,12 +40,25 @@ def _take_out(client) -> bool:
     return True
 
 
-def retire(client) -> None:
-    """Take ``client``'s system out of use and stop it :data:`RETIRE_AFTER` seconds later; stop the
-    systems retired that long ago."""
+def detach(client) -> bool:
+    """Take ``client``'s system out of Chroma's cache, so that the next client of its path loads a fresh one,
+    while ``client`` goes on answering meanwhile; :func:`retire` it once the fresh one is in use. False if it was
+    no longer the current one."""
     with _LOCK:
-        if _take_out(client):
-            _RETIRED.append((time.monotonic(), client._server._system))
+        if not _take_out(client):
+            return False
+        _DETACHED.add(id(client._server._system))
+        return True
+
+
+def retire(client) -> None:
+    """Take ``client``'s system out of use (or out of the answering that :func:`detach` left it) and stop it
+    :data:`RETIRE_AFTER` seconds later; stop the systems retired that long ago."""
+    with _LOCK:
+        system = getattr(getattr(client, "_server", None), "_system", None)
+        if _take_out(client) or (system is not None and id(system) in _DETACHED):
+            _DETACHED.discard(id(system))
+            _RETIRED.append((time.monotonic(), system))
         while _RETIRED and time.monotonic() - _RETIRED[0][0] > RETIRE_AFTER:
             with suppress(Exception):
                 _RETIRED.pop(0)[1].stop()

@@ -228,3 +228,24 @@ def test_the_next_writer_drops_an_older_release_s_sentence_records(store):
 def _store_like(store):
     return ArticleStore(store.embeddings, store.data_dir, collection=store.prefix, chunk_size=store.chunk_size,
                         chunk_overlap=store.chunk_overlap, host=store.host, port=store.port)
+
+
+def test_a_reader_answers_from_its_view_while_a_fresh_one_loads_after_another_writer(tmp_path):
+    """Embedded: after another writer's ingest, a reader's next read starts loading a fresh view (Chroma's vector
+    index, seconds at 100,000 articles) in a thread of its own and reads the view it has meanwhile; the fresh view
+    then takes its place and finds the new article. A writer always reopens at once."""
+    from index import store as store_module
+
+    reader, writer = _store(tmp_path, {}), _store(tmp_path, {})
+    reader.ingest(Article("a1", "One", TEXT))
+    query = reader.embeddings.embed_query("event 3 happened in city 3")
+    assert {p.article_id for p in reader.search(query, 3)} == {"a1"}
+    writer.ingest(Article("a2", "Two", TEXT.replace("city", "town")))
+    reader._synced = float("-inf")  # its next read looks at the generation at once (else within a second)
+    old = reader._client
+    hits = reader.search(query, 50)
+    assert hits and reader._loading is not None and reader._loading.name == "chroma-reload"
+    reader._loading.join(60)
+    assert reader._client is not old and reader._fading is None and reader._seen == writer.generation()
+    assert {p.article_id for p in reader.search(query, 50)} == {"a1", "a2"}
+    assert store_module.systems.is_current(reader._client)
