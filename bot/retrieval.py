@@ -76,10 +76,12 @@ class HybridRetriever(BaseRetriever):
         if article is not None:
             vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
             return self._in_article(article, query, vector)
-        lexical = _lexical_pool().submit(self._bm25, query, self._pool) if self.mode in ("hybrid", "bm25") else None
+        # read before anything the hits carry: their hashes are of this generation or a later one, never older
+        generation = self.evidence.generation()
+        lexical = _lexical_pool().submit(self._bm25, query, self._pool, generation) if self.mode in ("hybrid", "bm25") else None
         try:
             vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
-            return self._across(vector, lexical)
+            return self._across(vector, lexical, generation)
         finally:
             if lexical is not None:
                 lexical.cancel()
@@ -111,7 +113,7 @@ class HybridRetriever(BaseRetriever):
         """How many passages each ranking gives to the fusion."""
         return max(self.k * 3, 10)
 
-    def _across(self, vector: np.ndarray, lexical: Future[list[Passage]] | None) -> list[Passage]:
+    def _across(self, vector: np.ndarray, lexical: Future[list[Passage]] | None, generation: str) -> list[Passage]:
         # a passage is one span of one article: (article id, start) names it in both rankings
         found: dict[tuple[str, int], Passage] = {}
         scored: set[tuple[str, int]] = set()
@@ -130,14 +132,15 @@ class HybridRetriever(BaseRetriever):
         fused = rrf(*rankings)
         top = sorted(fused, key=fused.__getitem__, reverse=True)[: self.k]
         # the hits carry their article's hash: the evidence of the answer's articles is found without a lookup
-        self.evidence.learn({found[key].article_id: found[key].content_hash for key in top if found[key].content_hash})
+        self.evidence.learn({found[key].article_id: found[key].content_hash for key in top if found[key].content_hash}, generation)
         return [found[key] if key in scored else self._scored(found[key], vector) for key in top]
 
     def warm_up(self) -> None:
         """Bring the BM25 file in line with the store now, once per data dir and store generation (a new data dir,
         another machine's writes: about 10 s at 100,000 articles), not in the background of the first questions."""
         try:
-            self.bm25.sync(self.store.generation(), self.evidence.content_hashes, self.store.passages_of)
+            # the cache's generation, read before its listing: the file never records one newer than its text
+            self.bm25.sync(self.evidence.generation(), self.evidence.content_hashes, self.store.passages_of)
         except sqlite3.Error as exc:  # a damaged file: questions rank by vectors alone, and say so in the log
             self._unusable(exc)
 
@@ -145,13 +148,12 @@ class HybridRetriever(BaseRetriever):
         log.warning("the BM25 index %s cannot be used (%s: %s); ranking by vectors alone", self.bm25.path,
                     type(exc).__name__, exc)
 
-    def _bm25(self, query: str, pool: int) -> list[Passage]:
+    def _bm25(self, query: str, pool: int, generation: str) -> list[Passage]:
         """The passages BM25 ranks highest over the whole store (:class:`index.fulltext.FullTextIndex`), the file
         brought up to date with the store in the background (:meth:`index.fulltext.FullTextIndex.sync`); each hit
         checked against the store's text of its article; none when the index file cannot be used (dense ranking
         alone, logged)."""
         try:
-            generation = self.evidence.generation()
             self.bm25.sync(generation, self.evidence.content_hashes, self.store.passages_of, wait=False)
             return self.bm25.search(query, pool, current=self.evidence.hashes_of, generation=generation)
         except sqlite3.Error as exc:

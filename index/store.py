@@ -134,7 +134,8 @@ class ArticleStore(TransactionalWrites):
         path = self.data_dir / "chroma"
         try:
             path.mkdir(parents=True, exist_ok=True)
-            return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+            with systems.CREATING:
+                return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
         except OSError as exc:
             raise BackendUnavailableError(f"cannot create the data dir {path}: {exc.strerror}") from None
         except Exception as exc:  # Chroma reports an unwritable, full or damaged store in many shapes
@@ -265,7 +266,7 @@ class ArticleStore(TransactionalWrites):
         self._failed = (time.monotonic(), error)
         if self._embedded:
             with self._connecting:
-                old, self._client, self._stores, self._seen = self._client, None, {}, None
+                old, self._client, self._stores, self._seen, self._fading = self._client, None, {}, None, None
                 systems.abandon(old)
         return error
 
@@ -313,8 +314,10 @@ class ArticleStore(TransactionalWrites):
     def _bump(self) -> str:
         """A new generation, written; returned."""
         value = uuid.uuid4().hex
-        self._meta.upsert(ids=["generation"], metadatas=[{"value": value}], embeddings=[[1.0]])
+        # seen before it is written: a reader of this store that read it first would take this write for
+        # another process's and load a fresh view in the middle of it (a failed write costs one needless reload)
         self._seen = value
+        self._meta.upsert(ids=["generation"], metadatas=[{"value": value}], embeddings=[[1.0]])
         return value
 
     # -- reading ----------------------------------------------------------------------------
@@ -440,8 +443,9 @@ class ArticleStore(TransactionalWrites):
         """Top-``k`` current passages for a query vector, scored by cosine similarity: those of their article's
         current revision, each with the article's content hash (read in the same lookup)."""
         where = {"article_id": article_id} if article_id else None
-        pool = self._store("chunks")
-        hits = self._read_vectors(lambda: pool.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where))
+        # the collection looked up in the read: a retry after a reopen reads the fresh view, not the stale one again
+        hits = self._read_vectors(
+            lambda: self._store("chunks").similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where))
         metas = self._article_metas([doc.metadata["article_id"] for doc, _ in hits])
         return [
             replace(Passage.from_meta(doc.page_content, doc.metadata, 1.0 - distance), content_hash=str(article.get("hash", "")))

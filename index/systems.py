@@ -21,6 +21,9 @@ _RETIRED: list[tuple[float, Any]] = []  # (when, Chroma system) replaced by a fr
 _ABANDONED: list = []  # clients whose system failed to write: kept, never used or stopped again
 _DETACHED: set[int] = set()  # ids of systems out of Chroma's cache but still answering, until retired
 _LOCK = threading.Lock()
+#: held while an embedded client is made: Chroma puts a new system in its cache before starting it, unlocked, so
+#: two threads connecting at once (a fresh view loading beside a reopen) could share an unstarted one, or leak one
+CREATING = threading.Lock()
 
 
 def is_current(client) -> bool:
@@ -68,5 +71,7 @@ def abandon(client) -> None:
     """Take ``client``'s system out of use for good, never stopping it: after a failed write, embedded
     Chroma can block for minutes holding the interpreter lock, in ``stop`` as in any other call."""
     with _LOCK:
-        if _take_out(client):
+        system = getattr(getattr(client, "_server", None), "_system", None)
+        if _take_out(client) or (system is not None and id(system) in _DETACHED):
+            _DETACHED.discard(id(system))
             _ABANDONED.append(client)

@@ -115,11 +115,14 @@ class EvidenceCache:
                 self._known.update((a, found.get(a)) for a in missing)
         return {a: h for a in article_ids if (h := known[a]) is not None}
 
-    def learn(self, hashes: dict[str, str]) -> None:
-        """Keep content hashes the store gave with something else (a search's hits): read after this process
-        last read the generation, so they hold for it, or for a later one that clears them at the next look."""
+    def learn(self, hashes: dict[str, str], generation: str | None) -> None:
+        """Keep content hashes the store gave with something else (a search's hits), read after ``generation``
+        was (:meth:`generation`): they hold for it, or for a later one that clears them at the next look. Kept
+        only while the cache is still at ``generation``: learnt after it moved on, an old text's hash would be
+        taken for the new generation's."""
         with self._lock:
-            if self._hashes is None and len(self._known) + len(hashes) <= KNOWN_MAX:
+            if generation is not None and generation == self._generation and self._hashes is None \
+                    and len(self._known) + len(hashes) <= KNOWN_MAX:
                 self._known.update(hashes)
 
     def content_hashes(self) -> dict[str, str]:

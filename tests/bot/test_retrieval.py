@@ -72,3 +72,27 @@ def test_an_unscoped_question_finds_its_articles_evidence_without_asking_the_sto
     answer = bot.ask("Who inspected the Kessler dam after the floods?")
     assert not answer.refused and answer.citations[0].article_id == "dam"
     assert asked == []
+
+
+def test_a_hash_read_before_another_process_changed_the_article_is_not_kept_for_the_new_generation(tmp_path):
+    """A search's hits carry their article's hash as it was when read. If the store moves on before the retriever
+    hands them to the evidence cache, and the cache has seen that, they are dropped: kept, the old text's hash
+    would stand for the new generation, and the article's old evidence would be quoted until the next change."""
+    bot = _bot(tmp_path, retrieval="hybrid")
+    bot.ingest_many(ARTICLES)
+    bot.warm_up()
+    store, search = bot.store, bot.store.search
+    rebuilt = Article("dam", "Dam rebuilt", "The Kessler dam was rebuilt in June.")
+
+    def search_then_changed(vector, k, article_id=None):
+        hits = search(vector, k, article_id)  # the dam's hash as it was
+        hook, store.on_commit = store.on_commit, None
+        store.ingest(rebuilt)  # as another process would, between the search and the retriever's hand-over
+        store.on_commit = hook
+        bot.evidence.generation()  # another question looks: the cache moves on
+        return hits
+
+    store.search = search_then_changed
+    assert "dam" in {p.article_id for p in bot.retriever().passages("Who inspected the Kessler dam after the floods?")}
+    store.search = search
+    assert bot.evidence.hashes_of(["dam"]) == {"dam": rebuilt.content_hash}

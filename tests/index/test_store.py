@@ -230,22 +230,39 @@ def _store_like(store):
                         chunk_overlap=store.chunk_overlap, host=store.host, port=store.port)
 
 
-def test_a_reader_answers_from_its_view_while_a_fresh_one_loads_after_another_writer(tmp_path):
-    """Embedded: after another writer's ingest, a reader's next read starts loading a fresh view (Chroma's vector
-    index, seconds at 100,000 articles) in a thread of its own and reads the view it has meanwhile; the fresh view
-    then takes its place and finds the new article. A writer always reopens at once."""
-    from index import store as store_module
+#: another process's ingest of article ``a2`` into the data dir ``argv[1]`` (the same embedder and chunking as ``_store``)
+_WRITE_A2 = """
+import sys
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from index.loader import Article
+from index.store import ArticleStore
+store = ArticleStore(DeterministicFakeEmbedding(size=32), sys.argv[1], chunk_size=200, chunk_overlap=20)
+store.ingest(Article("a2", "Two", sys.argv[2]))
+"""
 
-    reader, writer = _store(tmp_path, {}), _store(tmp_path, {})
+
+def test_a_reader_answers_from_its_view_while_a_fresh_one_loads_after_another_process_s_ingest(tmp_path):
+    """Embedded: after another process's ingest, a reader's next read starts loading a fresh view (Chroma's
+    vector index, seconds at 100,000 articles) in a thread of its own and reads the view it has meanwhile, which
+    holds none of the new vectors; the fresh view then takes its place and finds the new article."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from index import systems
+
+    reader = _store(tmp_path, {})
     reader.ingest(Article("a1", "One", TEXT))
-    query = reader.embeddings.embed_query("event 3 happened in city 3")
-    assert {p.article_id for p in reader.search(query, 3)} == {"a1"}
-    writer.ingest(Article("a2", "Two", TEXT.replace("city", "town")))
+    query = reader.embeddings.embed_query("event 3 happened in town 3")
+    assert {p.article_id for p in reader.search(query, 50)} == {"a1"}
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", _WRITE_A2, str(tmp_path / "data"), TEXT.replace("city", "town")],
+                   cwd=root, check=True, timeout=120)
     reader._synced = float("-inf")  # its next read looks at the generation at once (else within a second)
     old = reader._client
-    hits = reader.search(query, 50)
-    assert hits and reader._loading is not None and reader._loading.name == "chroma-reload"
+    assert {p.article_id for p in reader.search(query, 50)} <= {"a1", "a2"}
+    assert reader._loading is not None and reader._loading.name == "chroma-reload"
     reader._loading.join(60)
-    assert reader._client is not old and reader._fading is None and reader._seen == writer.generation()
+    assert reader._client is not old and reader._fading is None and systems.is_current(reader._client)
+    assert reader._seen == reader.generation()
     assert {p.article_id for p in reader.search(query, 50)} == {"a1", "a2"}
-    assert store_module.systems.is_current(reader._client)
