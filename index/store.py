@@ -18,8 +18,9 @@ cut short by a crash is invisible. How writes stay recoverable is told in
 :mod:`index.transactions`. Re-ingesting unchanged text is skipped by content hash.
 
 The embedded store keeps each collection's vector index in memory; another process's
-writes reach it only when it reopens. Every vector read first compares the generation
-stamp with the one this process last saw and reopens when it changed.
+writes reach it only when it reopens. A vector read first compares the generation stamp (at
+most once a second) with the one this process last saw; when it changed, a reader loads a fresh view in a
+background thread and reads the one it has meanwhile, a writer reopens at once.
 """
 
 from __future__ import annotations
