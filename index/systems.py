@@ -43,6 +43,16 @@ def _take_out(client) -> bool:
     return True
 
 
+def _release(client) -> Any:
+    """``client``'s system, taken out of use (out of Chroma's cache, or out of the answering :func:`detach` left it
+    to); None when it was neither. Called holding ``_LOCK``."""
+    system = getattr(getattr(client, "_server", None), "_system", None)
+    if _take_out(client) or (system is not None and id(system) in _DETACHED):
+        _DETACHED.discard(id(system))
+        return system
+    return None
+
+
 def detach(client) -> bool:
     """Take ``client``'s system out of Chroma's cache, so that the next client of its path loads a fresh one,
     while ``client`` goes on answering meanwhile; :func:`retire` it once the fresh one is in use. False if it was
@@ -58,9 +68,7 @@ def retire(client) -> None:
     """Take ``client``'s system out of use (or out of the answering that :func:`detach` left it) and stop it
     :data:`RETIRE_AFTER` seconds later; stop the systems retired that long ago."""
     with _LOCK:
-        system = getattr(getattr(client, "_server", None), "_system", None)
-        if _take_out(client) or (system is not None and id(system) in _DETACHED):
-            _DETACHED.discard(id(system))
+        if (system := _release(client)) is not None:
             _RETIRED.append((time.monotonic(), system))
         while _RETIRED and time.monotonic() - _RETIRED[0][0] > RETIRE_AFTER:
             with suppress(Exception):
@@ -71,7 +79,5 @@ def abandon(client) -> None:
     """Take ``client``'s system out of use for good, never stopping it: after a failed write, embedded
     Chroma can block for minutes holding the interpreter lock, in ``stop`` as in any other call."""
     with _LOCK:
-        system = getattr(getattr(client, "_server", None), "_system", None)
-        if _take_out(client) or (system is not None and id(system) in _DETACHED):
-            _DETACHED.discard(id(system))
+        if _release(client) is not None:
             _ABANDONED.append(client)
