@@ -1,8 +1,9 @@
 """Loading article files into :class:`Article` objects.
 
 The text is decoded as UTF-8 and ``\\r\\n`` (and a lone ``\\r``) becomes ``\\n``; a Markdown file's front
-matter (:mod:`index.front_matter`) is taken off the front; nothing else changes. Citation offsets index into
-exactly this text.
+matter (:mod:`index.front_matter`) is taken off the front; a hard-wrapped text's line ends inside a paragraph
+become spaces (:mod:`index.wrapping`), so a sentence is never cut at a wrap; nothing else changes. Only ``\\r\\n``
+changes the text's length. Citation offsets index into exactly this text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 from index.errors import ArticleError, BotError
 from index.front_matter import split_front_matter
 from index.text import blank
+from index.wrapping import unwrap
 
 __all__ = [
     "Article",
@@ -71,7 +73,12 @@ class Article:
 
 
 def normalise_text(text: str) -> str:
-    """Turn Windows and old-Mac line ends into ``\\n``; make no other change."""
+    """Turn Windows and old-Mac line ends into ``\\n`` and a hard wrap's line end into a space
+    (:func:`index.wrapping.unwrap`); make no other change."""
+    return unwrap(_line_ends(text))
+
+
+def _line_ends(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -245,7 +252,7 @@ def load_article(
     if b"\0" in raw or (raw and sum(b < 9 or 13 < b < 32 for b in raw[:4096]) > len(raw[:4096]) // 20):
         raise ArticleError(f"{path}: looks like a binary file; give a UTF-8 text file")
     try:
-        text = normalise_text(raw.decode("utf-8"))
+        text = _line_ends(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ArticleError(
             f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
@@ -254,6 +261,7 @@ def load_article(
     if path.suffix.lower() == ".md":
         front, text = split_front_matter(text)
         front = {k: v for k, v in front.items() if k in _FRONT_MATTER_FIELDS}
+    text = normalise_text(text)  # after the front matter is off: its lines are no prose
     if blank(text):
         raise ArticleError(f"{path}: the file is empty" + (" but for its front matter" if front else ""))
     sidecar = _sidecar(path)

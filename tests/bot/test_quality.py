@@ -272,3 +272,23 @@ def test_eval_of_a_news_folder_by_part_and_kind(tmp_path):
     assert as_json["by_kind"]["fact"]["questions"] == 1 and as_json["by_kind"]["near_miss"]["answered_correctly"] is None
     bad = CliRunner().invoke(app, ["eval", str(tmp_path), "--part", "half"])
     assert isinstance(bad.exception, InputError) and "fit or check" in str(bad.exception)
+
+
+def test_a_hard_wrapped_file_is_answered_with_whole_sentences(seed_bot, tmp_path):
+    """A .txt wrapped at 72 columns: the answer is the whole sentence, not the part up to a wrap."""
+    import textwrap
+
+    body = (
+        "The city council voted 31 to 12 on Tuesday to approve a new tram line linking the harbour to the "
+        "university. Councillor Dev Prasad, who voted against the plan, said fares could rise by about 6% in the "
+        "first year of service. Construction is expected to start in March, the mayor said."
+    )
+    path = tmp_path / "tram.txt"
+    path.write_text("City council approves new tram line\n\n" + textwrap.fill(body, 72) + "\n", encoding="utf-8")
+    assert "year of\nservice." in path.read_text(encoding="utf-8")  # the wrap falls mid-sentence
+    seed_bot.ingest_file(path)
+    answer = seed_bot.ask("How much could fares rise?", article="tram")
+    assert not answer.refused
+    assert "about 6% in the first year of service." in answer.answer and "\n" not in answer.answer
+    stored = seed_bot.store.article_text("tram")
+    assert all(stored[c.start : c.end] == c.text for c in answer.citations)
