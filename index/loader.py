@@ -1,9 +1,10 @@
 """Loading article files into :class:`Article` objects.
 
-The text is decoded as UTF-8 and ``\\r\\n`` (and a lone ``\\r``) becomes ``\\n``; a Markdown file's front
-matter (:mod:`index.front_matter`) is taken off the front; a hard-wrapped text's line ends inside a paragraph
-become spaces (:mod:`index.wrapping`), so a sentence is never cut at a wrap; nothing else changes. Only ``\\r\\n``
-changes the text's length. Citation offsets index into exactly this text.
+The text is decoded as UTF-8 and ``\\r\\n`` (and a lone ``\\r``) becomes ``\\n``. A plain-text file's line ends
+that only wrap a paragraph become spaces (:mod:`index.wrapping`), so a sentence is never cut at a wrap; nothing
+else changes. A Markdown file's front matter (:mod:`index.front_matter`) is taken off the front, and the rest is
+stored as the text its reader sees (:mod:`index.markdown`: no link addresses, emphasis marks or bullets).
+Citation offsets index into exactly this text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 from index.errors import ArticleError, BotError
 from index.front_matter import split_front_matter
+from index.markdown import plain_text
 from index.text import blank
 from index.wrapping import unwrap
 
@@ -258,11 +260,16 @@ def load_article(
             f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
         ) from None
     front: dict[str, str] = {}
+    source = text
     if path.suffix.lower() == ".md":
-        front, text = split_front_matter(text)
+        front, source = split_front_matter(text)
         front = {k: v for k, v in front.items() if k in _FRONT_MATTER_FIELDS}
-    text = normalise_text(text)  # after the front matter is off: its lines are no prose
+        text = plain_text(source)  # Markdown has its own line-end rules: no unwrapping after it
+    else:
+        text = normalise_text(text)
     if blank(text):
+        if not blank(source):  # Markdown of only pictures, rules or HTML comments
+            raise ArticleError(f"{path}: the file holds no text a reader would see, only Markdown markup")
         raise ArticleError(f"{path}: the file is empty" + (" but for its front matter" if front else ""))
     sidecar = _sidecar(path)
     fields = {**front, **sidecar}
@@ -282,7 +289,7 @@ def load_article(
         article_id = check_id(path.stem, str(path))
     return Article(
         id=article_id,
-        title=clean_title(title or _title_from(path, text, fields)) or path.stem,
+        title=clean_title(title or _title_from(path, source, fields)) or path.stem,
         text=text,
         meta=meta,
     )

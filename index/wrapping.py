@@ -23,6 +23,7 @@ percentile of those lines' lengths:
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 __all__ = ["MAX_WIDTH", "MIN_LINE", "unwrap"]
 
@@ -38,25 +39,31 @@ _ENDS_MID = re.compile(
 )
 
 
-def unwrap(text: str) -> str:
-    """``text`` with every line end that only wraps a paragraph made a space (same length, same offsets)."""
-    if "\n" not in text:
+def unwrap(text: str, breaks: Collection[int] | None = None) -> str:
+    """``text`` with every line end that only wraps a paragraph made a space (same length, same offsets).
+
+    ``breaks``: the offsets of the line ends that may be wraps, a Markdown text's soft line breaks, which
+    CommonMark reads as spaces: then one line is enough to tell the width by, and long lines are no sign of a
+    paragraph a line. By default every line end of ``text`` may be one."""
+    soft = breaks is not None
+    candidates = sorted(breaks) if breaks is not None else [i for i, c in enumerate(text) if c == "\n"]
+    pairs = [(at, text[text.rfind("\n", 0, at) + 1 : at].rstrip(), _line_at(text, at + 1)) for at in candidates]
+    inner = sorted(len(line) for _, line, after in pairs if line.strip() and after.strip())
+    if len(inner) < (1 if soft else 2):
         return text
-    lines = text.split("\n")
-    inner = sorted(len(line.rstrip()) for line, after in zip(lines, lines[1:]) if line.strip() and after.strip())
-    if len(inner) < 2:
-        return text
-    width = inner[(len(inner) - 1) * 9 // 10]
-    if width > MAX_WIDTH or width < MIN_LINE:
+    width = inner[-(-(len(inner) - 1) * 9 // 10)]  # the 90th percentile, rounded up
+    if width < MIN_LINE or (width > MAX_WIDTH and not soft):
         return text
     chars = list(text)
-    at = 0
-    for line, after in zip(lines, lines[1:]):
-        at += len(line)
-        if _wraps(line.rstrip(), after, width):
+    for at, line, after in pairs:
+        if _wraps(line, after, width):
             chars[at] = " "
-        at += 1
     return "".join(chars)
+
+
+def _line_at(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def _wraps(line: str, after: str, width: int) -> bool:

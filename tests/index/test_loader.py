@@ -131,7 +131,7 @@ def test_markdown_front_matter_gives_metadata_and_is_not_text(tmp_path):
                     "layout: post\n---\n\nThe council approved the budget on Monday.\n", encoding="utf-8")
     article = load_article(path)
     assert article.title == "City council approves budget"
-    assert article.text == "The council approved the budget on Monday.\n"
+    assert article.text == "The council approved the budget on Monday."  # the rendered text (index.markdown)
     assert article.meta == {"url": "https://news.example/budget", "published": "2026-03-01", "source_file": "budget.md"}
     (tmp_path / "budget.json").write_text('{"title": "Sidecar title"}', encoding="utf-8")
     assert load_article(path).title == "Sidecar title"

@@ -98,4 +98,4 @@ def test_loading_a_wrapped_markdown_file_unwraps_its_body_not_its_front_matter(t
     path.write_text(front + wrapped(72), encoding="utf-8")
     article = load_article(path)
     assert article.title.startswith("A very long title")
-    assert article.text == unwrap(wrapped(72)) and article.text.split("\n")[3] == PARAGRAPHS[0]
+    assert article.text == unwrap(wrapped(72)).rstrip("\n") and article.text.split("\n")[3] == PARAGRAPHS[0]
