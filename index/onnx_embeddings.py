@@ -42,11 +42,17 @@ CONFIG_FILE = "embedder.json"
 OUTPUTS = ["token_embeddings", "sentence_embedding"]
 
 
+#: Bumped when an export of the same model changes (2: eager attention, see :func:`export_onnx`), so caches made by
+#: an earlier release are exported again instead of used.
+EXPORT_VERSION = 2
+
+
 def onnx_dir(model: str, cache_dir: Path) -> Path:
-    """Where the ONNX export of ``model`` lives: a folder named by a hash of the model's path (or hub name)
-    and, for a local folder, of its files' sizes and times, so a changed model is exported again."""
+    """Where the ONNX export of ``model`` lives: a folder named by a hash of the model's path (or hub name),
+    :data:`EXPORT_VERSION` and, for a local folder, its files' sizes and times, so a changed model is exported
+    again."""
     path = Path(model)
-    key = str(path.resolve()) if path.is_dir() else model
+    key = (str(path.resolve()) if path.is_dir() else model) + (f"|export:{EXPORT_VERSION}" if EXPORT_VERSION > 1 else "")
     if path.is_dir():
         key += "".join(f"|{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(path.iterdir()) if p.is_file())
     return Path(cache_dir) / hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -65,7 +71,12 @@ def export_onnx(model: str, out_dir: Path, int8: bool = True) -> Path:
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     try:
-        st = SentenceTransformer(model, device="cpu")
+        try:
+            # eager attention: the graph of the plain attention product, not of torch's fused kernel, whose export
+            # guards every row against NaN (Where, IsNaN: 10% of an int8 forward pass here). The same vectors.
+            st = SentenceTransformer(model, device="cpu", model_kwargs={"attn_implementation": "eager"})
+        except (TypeError, ValueError):  # an architecture without that choice
+            st = SentenceTransformer(model, device="cpu")
     except OSError as exc:
         raise BotError(f"cannot load the embedding model {model!r}: {exc}. "
                        "Set BOT_EMBEDDING_MODEL to a local sentence-transformers folder.") from None

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bot.settings import Settings, default_model_path
 from index.embeddings import LazyEmbeddings
-from index.encoding import CPU_RUN, Encoder, gpu_visible, ingest_encoder, resolve_device, runs
+from index.encoding import CPU_RUN, ONNX_RUN, Encoder, gpu_visible, ingest_encoder, resolve_device, runs
 from index.errors import BackendUnavailableError
 from index.loader import Article
 from index.onnx_embeddings import OnnxEmbeddings
@@ -69,12 +69,14 @@ def test_the_onnx_embedder_gets_workers_that_share_the_cores(tmp_path):
     cores = os.cpu_count() or 1
     onnx = OnnxEmbeddings("some-model", tmp_path, quantized=True, threads=cores)
     two = ingest_encoder(onnx, workers=2, device="cpu")
-    assert two.workers == 2 and two.run_size == onnx.batch_size
+    assert two.workers == 2 and two.run_size == ONNX_RUN
     assert isinstance(two.embeddings, OnnxEmbeddings) and two.embeddings.threads == max(1, cores // 2)
     assert two.embeddings.quantized and two.embeddings.cache_dir == tmp_path and not two.embeddings.loaded
-    assert ingest_encoder(onnx, workers=1, device="cpu").embeddings is onnx  # its own threads already: the same sessions
+    one = ingest_encoder(onnx, workers=1, device="cpu")
+    assert one.embeddings is onnx  # its own threads already: the same sessions
+    assert one.run_size == ONNX_RUN  # the same runs whatever the workers, so the same vectors
     per_core = ingest_encoder(onnx, workers=0, device="cpu")
-    assert per_core.workers == cores and per_core.embeddings.threads == 1
+    assert per_core.workers == cores and per_core.embeddings.threads == 1 and per_core.run_size == ONNX_RUN
     for other in (LazyEmbeddings("some-model"), FakeTokenEmbeddings()):  # torch spreads a batch over the cores itself
         encoder = ingest_encoder(other, workers=2, device="cpu")
         assert encoder.embeddings is other and encoder.workers == 1 and encoder.run_size == CPU_RUN
