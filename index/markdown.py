@@ -19,6 +19,7 @@ Citation offsets index into this text, never into the Markdown source.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from index.wrapping import unwrap
@@ -47,7 +48,7 @@ def plain_text(source: str) -> str:
     listed = False  # whether the block before was a list item or a table row
     cells: list[str] | None = None
 
-    def add(block: str, breaks: list[int] = []) -> None:  # noqa: B006 - never changed
+    def add(block: str, breaks: Sequence[int] = ()) -> None:
         nonlocal listed, size
         lead = len(block) - len(block.lstrip())
         block = block.strip()

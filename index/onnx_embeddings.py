@@ -52,7 +52,7 @@ def onnx_dir(model: str, cache_dir: Path) -> Path:
     :data:`EXPORT_VERSION` and, for a local folder, its files' sizes and times, so a changed model is exported
     again."""
     path = Path(model)
-    key = (str(path.resolve()) if path.is_dir() else model) + (f"|export:{EXPORT_VERSION}" if EXPORT_VERSION > 1 else "")
+    key = (str(path.resolve()) if path.is_dir() else model) + f"|export:{EXPORT_VERSION}"
     if path.is_dir():
         key += "".join(f"|{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(path.iterdir()) if p.is_file())
     return Path(cache_dir) / hashlib.sha256(key.encode()).hexdigest()[:16]

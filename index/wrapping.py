@@ -32,6 +32,7 @@ MAX_WIDTH = 160
 #: characters: a shorter line is never taken for wrapped prose
 MIN_LINE = 30
 
+_LINE_END = re.compile("\n")
 _OPENS_BLOCK = re.compile(r"(?:[-*+•>|]|#{1,6}|\d{1,3}[.)])(?:\s|$)|[-=*_]{3,}")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 _ENDS_MID = re.compile(
@@ -46,7 +47,7 @@ def unwrap(text: str, breaks: Collection[int] | None = None) -> str:
     CommonMark reads as spaces: then one line is enough to tell the width by, and long lines are no sign of a
     paragraph a line. By default every line end of ``text`` may be one."""
     soft = breaks is not None
-    candidates = sorted(breaks) if breaks is not None else [i for i, c in enumerate(text) if c == "\n"]
+    candidates = sorted(breaks) if breaks is not None else [m.start() for m in _LINE_END.finditer(text)]
     pairs = [(at, text[text.rfind("\n", 0, at) + 1 : at].rstrip(), _line_at(text, at + 1)) for at in candidates]
     inner = sorted(len(line) for _, line, after in pairs if line.strip() and after.strip())
     if len(inner) < (1 if soft else 2):

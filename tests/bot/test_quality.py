@@ -1,6 +1,7 @@
 """Retrieval, the fitted models and `bot eval`, with the real model and a real Chroma."""
 
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -276,8 +277,6 @@ def test_eval_of_a_news_folder_by_part_and_kind(tmp_path):
 
 def test_a_hard_wrapped_file_is_answered_with_whole_sentences(seed_bot, tmp_path):
     """A .txt wrapped at 72 columns: the answer is the whole sentence, not the part up to a wrap."""
-    import textwrap
-
     body = (
         "The city council voted 31 to 12 on Tuesday to approve a new tram line linking the harbour to the "
         "university. Councillor Dev Prasad, who voted against the plan, said fares could rise by about 6% in the "
